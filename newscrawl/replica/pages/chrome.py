@@ -1,0 +1,110 @@
+"""Page furniture shared by every replica page: head assets, navigation, footer, scripts.
+
+Real scmp.com pages weigh 150-400 KB, most of it navigation, inline configuration and
+JavaScript. The replica reproduces that weight so that crawl and memory measurements are
+honest, but builds the heavy parts once per process (they depend only on the seed), so a
+page costs little more than its article-specific part.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import random
+from functools import lru_cache
+
+from newscrawl.replica.world import SECTION_PAGES, SECTIONS
+
+esc = html.escape
+
+
+@lru_cache(maxsize=8)
+def build_id(seed: int) -> str:
+    """The Next.js build id; it also names the static chunks."""
+    return hashlib.sha1(f"build:{seed}".encode()).hexdigest()[:21]
+
+
+@lru_cache(maxsize=8)
+def head_assets(seed: int) -> str:
+    """``<link>``/``<script src>`` tags for the static chunks (served by the replica as assets)."""
+    bid = build_id(seed)
+    chunks = ["webpack", "framework", "main", "pages/_app", "pages/article"]
+    tags = [f'<link rel="preload" href="/_next/static/chunks/{c}-{bid[:8]}.js" as="script"/>'
+            for c in chunks]
+    tags.append(f'<link rel="stylesheet" href="/_next/static/css/{bid[:12]}.css"/>')
+    tags.extend(f'<script defer src="/_next/static/chunks/{c}-{bid[:8]}.js"></script>' for c in chunks)
+    return "\n".join(tags)
+
+
+@lru_cache(maxsize=8)
+def navigation(seed: int) -> str:
+    """The mega-menu: every section, subsection and a long tail of topic links (~40 KB)."""
+    rng = random.Random(seed)
+    items = []
+    for path in SECTION_PAGES:
+        items.append(f'<li class="css-{rng.getrandbits(24):06x}"><a data-qa="Navigation-Link" '
+                     f'href="/{path}">{esc(path.split("/")[-1].replace("-", " ").title())}</a></li>')
+    for n in range(220):
+        slug = f"topic-{rng.getrandbits(32):08x}"
+        items.append(f'<li class="css-{rng.getrandbits(24):06x}"><a data-qa="Navigation-TopicLink" '
+                     f'href="/topics/{slug}">Topic {n}</a></li>')
+    return ('<header class="css-1x2y3z"><nav data-qa="Header-Navigation"><ul>'
+            + "".join(items) + "</ul></nav></header>")
+
+
+@lru_cache(maxsize=8)
+def footer(seed: int) -> str:
+    links = "".join(f'<li><a href="/{s.path}">{esc(" ".join(s.names))}</a></li>' for s in SECTIONS)
+    return (f'<footer data-qa="Footer-Container"><ul>{links}</ul>'
+            '<p>Copyright © 2026 South China Morning Post Publishers Ltd. All rights reserved.</p>'
+            '</footer>')
+
+
+@lru_cache(maxsize=8)
+def inline_scripts(seed: int) -> str:
+    """Tracking, consent and ad scripts inlined in every page (~60 KB of minified-looking JS)."""
+    rng = random.Random(seed * 7 + 1)
+    parts = []
+    for n in range(40):
+        body = ";".join(f"var _{rng.getrandbits(20):05x}=function(e,t){{return e[{k}]||t}}"
+                        for k in range(18))
+        parts.append(f'<script id="tracker-{n}">{body};</script>')
+    return "\n".join(parts)
+
+
+@lru_cache(maxsize=8)
+def app_config_json(seed: int) -> dict:
+    """A large runtime configuration blob carried inside ``__NEXT_DATA__`` (~50 KB)."""
+    rng = random.Random(seed * 13 + 5)
+    return {
+        "experiments": {f"exp_{n}": {"variant": rng.choice("ABC"), "weight": rng.random()}
+                        for n in range(150)},
+        "adUnits": [{"slot": f"/8134/scmp/web/{n}", "sizes": [[300, 250], [728, 90]]}
+                    for n in range(250)],
+        "menu": [{"name": p, "urlAlias": "/" + p} for p in SECTION_PAGES] * 20,
+    }
+
+
+def filler_json(seed: int, kb: int) -> str:
+    """``kb`` kilobytes of related-content JSON, varied per call by ``seed``."""
+    rng = random.Random(seed)
+    unit = json.dumps([{"entityId": str(3_100_000 + rng.randrange(10**5)),
+                        "headline": f"Related story {rng.getrandbits(32):08x}",
+                        "urlAlias": f"/news/article/{rng.getrandbits(24)}/related"}
+                       for _ in range(8)])
+    return unit * max(1, kb * 1024 // len(unit))
+
+
+def page(*, title: str, head: str, body: str, seed: int) -> str:
+    """Assemble a full HTML document around page-specific head and body markup."""
+    return (
+        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"/>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
+        f"<title>{esc(title)}</title>"
+        '<meta name="keywords" content="Hong Kong, China, Asia, news, business, SCMP"/>'
+        '<meta name="news_keywords" content="Hong Kong, China, Asia, news, business, SCMP"/>'
+        f"{head}\n{head_assets(seed)}</head><body>"
+        f'<div id="__next">{navigation(seed)}<main>{body}</main>{footer(seed)}</div>'
+        f"{inline_scripts(seed)}</body></html>"
+    )
