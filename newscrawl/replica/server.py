@@ -1,0 +1,608 @@
+"""The replica's HTTP server: scmp.com's paths on 127.0.0.1, plus control endpoints.
+
+Routing, HTTP semantics (redirects, ``ETag``/``Last-Modified``/``304``, gzip, 404), request
+statistics, fault injection and the ``/__replica__/`` control API live here; what a page
+says comes from ``world`` and what it looks like from ``pages``.
+
+Start it with ``newscrawl replica --port 8000`` or, from Python and tests,
+``ReplicaServer(ReplicaConfig(...)).start()`` which runs it in a background thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import socket
+import struct
+import threading
+import zlib
+from collections import Counter, OrderedDict
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+from aiohttp import web
+
+from newscrawl.replica.faults import FaultProfile
+from newscrawl.replica.pages import article as article_pages
+from newscrawl.replica.pages import feeds, listing, sitemaps
+from newscrawl.replica.world import (
+    SECTION_BY_PATH,
+    SECTION_PAGES,
+    ReplicaConfig,
+    World,
+    in_section,
+    iso,
+)
+
+log = logging.getLogger(__name__)
+
+ARTICLE_PATH = re.compile(r"^/(?:[a-z0-9-]+/)+article/(\d+)/[^/]+$")
+VIDEO_PATH = re.compile(r"^/video/[a-z0-9-]+/(\d+)/[^/]+$")
+TINY_JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c19"
+    "120f13141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b08"
+    "0001000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b51000"
+    "02010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f0"
+    "2433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768"
+    "696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3"
+    "c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fb"
+    "d3ffd9")
+
+
+class _BodyCache:
+    """A small LRU of rendered bodies and their gzip encodings, keyed by content version."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[Any, list[bytes | None]] = OrderedDict()
+
+    def get(self, key: Any) -> list[bytes | None] | None:
+        entry = self.items.get(key)
+        if entry is not None:
+            self.items.move_to_end(key)
+        return entry
+
+    def put(self, key: Any, body: bytes) -> list[bytes | None]:
+        entry: list[bytes | None] = [body, None]
+        self.items[key] = entry
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return entry
+
+
+class ReplicaApp:
+    """State of one running replica: world, clock, deploy, statistics, faults."""
+
+    def __init__(self, config: ReplicaConfig, faults: FaultProfile | None = None) -> None:
+        self.config = config
+        self.world = World(config)
+        self.base = "http://127.0.0.1"
+        self.deploy = 1
+        self.faults = faults or FaultProfile()
+        self.attempts: Counter[str] = Counter()
+        self.cache = _BodyCache(160)
+        self.reset_stats()
+
+    # -- statistics -----------------------------------------------------------
+    def reset_stats(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.statuses: Counter[str] = Counter()
+        self.injected: Counter[str] = Counter()
+        self.article_fetches: Counter[str] = Counter()
+        self.not_modified = 0
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "requests": dict(self.requests),
+            "total": sum(self.requests.values()),
+            "not_modified": self.not_modified,
+            "statuses": dict(self.statuses),
+            "faults": dict(self.injected),
+            "article_fetches": dict(self.article_fetches),
+        }
+
+    # -- application ----------------------------------------------------------
+    def make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._count_status])
+        r = app.router
+        r.add_get("/robots.txt", self.robots)
+        r.add_get("/sitemap/archives-0.xml", self.sitemap_index)
+        r.add_get("/sitemap/archives/articles/{name}.xml", self.sitemap_month)
+        r.add_get("/sitemap_news.xml", self.sitemap_news)
+        r.add_get("/rss/feed", self.feed)
+        r.add_get("/rss/{feed_id}/feed", self.feed)
+        r.add_get("/content-delivery/v2", self.gateway)
+        r.add_get("/_next/static/{tail:.*}", self.asset)
+        r.add_get("/d8/images/{tail:.*}", self.image)
+        r.add_get("/__replica__/", self.control_index)
+        r.add_get("/__replica__/truth/{article_id}.json", self.truth)
+        r.add_get("/__replica__/articles.json", self.articles)
+        r.add_get("/__replica__/clock", self.clock)
+        r.add_post("/__replica__/clock/advance", self.clock_advance)
+        r.add_get("/__replica__/stats", self.get_stats)
+        r.add_post("/__replica__/stats/reset", self.stats_reset)
+        r.add_get("/__replica__/faults", self.get_faults)
+        r.add_post("/__replica__/faults", self.set_faults)
+        r.add_post("/__replica__/deploy", self.new_deploy)
+        r.add_get("/amp/{tail:.*}", self.amp)
+        r.add_get("/{tail:.*}", self.page)
+        return app
+
+    @web.middleware
+    async def _count_status(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            self.statuses[str(exc.status)] += 1
+            raise
+        self.statuses[str(response.status)] += 1
+        return response
+
+    # -- helpers --------------------------------------------------------------
+    async def _fault(self, request: web.Request, kind: str) -> str | web.StreamResponse | None:
+        """Apply the fault profile; return a response that replaces the real one, or the
+        name of a fault the handler must apply itself (truncate, bad_nextdata), or None."""
+        key = request.path_qs
+        attempt = self.attempts[key]
+        self.attempts[key] += 1
+        fault = self.faults.decide(kind, key, attempt)
+        if fault is None:
+            return None
+        self.injected[fault] += 1
+        if fault == "slow":
+            await asyncio.sleep(self.faults.slow_seconds)
+            return None
+        if fault == "500":
+            return web.Response(status=500, text="Internal Server Error (injected)\n")
+        if fault in ("503", "429"):
+            return web.Response(status=int(fault), text=f"{fault} (injected)\n",
+                                headers={"Retry-After": str(self.faults.retry_after)})
+        if fault == "reset":
+            transport = request.transport
+            if transport is not None:
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                transport.abort()
+            raise asyncio.CancelledError
+        return fault  # truncate, bad_nextdata
+
+    async def _send(self, request: web.Request, body: bytes | list[bytes | None], *,
+                    content_type: str, etag: str | None = None,
+                    last_modified_ms: int | None = None, fault: str | None = None,
+                    status: int = 200) -> web.StreamResponse:
+        """Send a body with validators, conditional 304, gzip and the truncate fault."""
+        entry = body if isinstance(body, list) else [body, None]
+        headers = {"Content-Type": content_type, "Vary": "Accept-Encoding"}
+        if etag:
+            headers["ETag"] = etag
+        if last_modified_ms is not None:
+            headers["Last-Modified"] = format_datetime(
+                datetime.fromtimestamp(last_modified_ms // 1000, UTC), usegmt=True)
+        if status == 200 and self._not_modified(request, etag, last_modified_ms):
+            self.not_modified += 1
+            return web.Response(status=304, headers={k: v for k, v in headers.items()
+                                                     if k != "Content-Type"})
+        payload = entry[0]
+        assert payload is not None
+        if "gzip" in request.headers.get("Accept-Encoding", "") and len(payload) > 512:
+            if entry[1] is None:
+                entry[1] = _gzip(payload)
+            payload = entry[1]
+            headers["Content-Encoding"] = "gzip"
+        if fault == "truncate":
+            response = web.StreamResponse(status=status, headers=headers)
+            response.content_length = len(payload)
+            await response.prepare(request)
+            await response.write(payload[: len(payload) // 2])
+            if request.transport is not None:
+                request.transport.close()
+            raise asyncio.CancelledError
+        return web.Response(status=status, body=payload, headers=headers)
+
+    @staticmethod
+    def _not_modified(request: web.Request, etag: str | None, last_modified_ms: int | None) -> bool:
+        inm = request.headers.get("If-None-Match")
+        if inm is not None and etag:
+            tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+            return etag in tags or "*" in tags
+        ims = request.headers.get("If-Modified-Since")
+        if ims and last_modified_ms is not None:
+            try:
+                since = parsedate_to_datetime(ims)
+            except (TypeError, ValueError):
+                return False
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+            return last_modified_ms // 1000 <= int(since.timestamp())
+        return False
+
+    def _etag(self, *parts: object) -> str:
+        digest = hashlib.blake2b(":".join(map(str, (self.config.seed, *parts))).encode(),
+                                 digest_size=10).hexdigest()
+        return f'"{digest}"'
+
+    # -- discovery surfaces ---------------------------------------------------
+    async def robots(self, request: web.Request) -> web.StreamResponse:
+        self.requests["robots"] += 1
+        text = sitemaps.render_robots(base=self.base, crawl_delay=self.config.crawl_delay)
+        return await self._send(request, text.encode(), content_type="text/plain; charset=utf-8")
+
+    async def sitemap_index(self, request: web.Request) -> web.StreamResponse:
+        self.requests["sitemap"] += 1
+        fault = await self._fault(request, "sitemap")
+        if isinstance(fault, web.StreamResponse):
+            return fault
+        xml = sitemaps.render_sitemap_index(self.world, base=self.base)
+        return await self._send(request, xml.encode(), content_type="application/xml",
+                                etag=self._etag("smi", self.world.count), fault=fault)
+
+    async def sitemap_month(self, request: web.Request) -> web.StreamResponse:
+        self.requests["sitemap"] += 1
+        fault = await self._fault(request, "sitemap")
+        if isinstance(fault, web.StreamResponse):
+            return fault
+        try:
+            year, month = sitemaps.month_from_filename(request.match_info["name"])
+            xml = sitemaps.render_monthly_sitemap(self.world, year, month, base=self.base)
+        except KeyError:
+            raise web.HTTPNotFound(text="no such sitemap\n") from None
+        return await self._send(request, xml.encode(), content_type="application/xml",
+                                etag=self._etag("smm", year, month, hashlib.md5(xml.encode()).hexdigest()),
+                                fault=fault)
+
+    async def sitemap_news(self, request: web.Request) -> web.StreamResponse:
+        self.requests["sitemap"] += 1
+        fault = await self._fault(request, "sitemap")
+        if isinstance(fault, web.StreamResponse):
+            return fault
+        xml = sitemaps.render_news_sitemap(self.world, base=self.base)
+        return await self._send(request, xml.encode(), content_type="application/xml",
+                                etag=self._etag("news", hashlib.md5(xml.encode()).hexdigest()),
+                                fault=fault)
+
+    async def feed(self, request: web.Request) -> web.StreamResponse:
+        self.requests["feed"] += 1
+        fault = await self._fault(request, "feed")
+        if isinstance(fault, web.StreamResponse):
+            return fault
+        try:
+            xml, last_ms = feeds.render_feed(self.world, request.match_info.get("feed_id"),
+                                             base=self.base)
+        except KeyError:
+            raise web.HTTPNotFound(text="no such feed\n") from None
+        return await self._send(request, xml.encode(), content_type="application/rss+xml; charset=utf-8",
+                                etag=self._etag("feed", request.path, last_ms),
+                                last_modified_ms=last_ms, fault=fault)
+
+    async def gateway(self, request: web.Request) -> web.StreamResponse:
+        self.requests["gateway"] += 1
+        fault = await self._fault(request, "gateway")
+        if isinstance(fault, web.StreamResponse):
+            return fault
+        contract = listing.gateway_contract(self.config.seed, self.deploy)
+        q = request.query
+        if request.headers.get("apikey") != contract.apikey:
+            return _json_error(400, "Missing or invalid apikey header", "UNAUTHENTICATED")
+        if q.get("operationName") != contract.operation_name:
+            return _json_error(400, f"Unknown operationName {q.get('operationName')!r}", "BAD_REQUEST")
+        try:
+            extensions = json.loads(q.get("extensions", ""))
+            sha = extensions["persistedQuery"]["sha256Hash"]
+            variables = json.loads(q.get("variables", ""))
+            if not isinstance(variables, dict):
+                raise TypeError("variables must be an object")
+        except (ValueError, KeyError, TypeError) as exc:
+            return _json_error(400, f"Malformed variables or extensions: {exc}", "BAD_REQUEST")
+        if sha != contract.sha256_hash:
+            return _json_error(400, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
+        try:
+            data = listing.gateway_response(self.world, variables, base=self.base)
+        except ValueError as exc:
+            return _json_error(400, str(exc), "BAD_USER_INPUT")
+        return await self._send(request, json.dumps(data).encode(),
+                                content_type="application/json", fault=fault)
+
+    # -- pages ----------------------------------------------------------------
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        path = request.path.rstrip("/") or "/"
+        if path.lstrip("/") in SECTION_PAGES:
+            return await self._section(request, path.lstrip("/"))
+        match = ARTICLE_PATH.match(path) or VIDEO_PATH.match(path)
+        if not match:
+            self.requests["other"] += 1
+            raise web.HTTPNotFound(text="Page not found\n")
+        return await self._article(request, int(match.group(1)), amp=False)
+
+    async def amp(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"]
+        match = ARTICLE_PATH.match(path)
+        if not match:
+            self.requests["other"] += 1
+            raise web.HTTPNotFound(text="Page not found\n")
+        return await self._article(request, int(match.group(1)), amp=True)
+
+    async def _section(self, request: web.Request, section: str) -> web.StreamResponse:
+        self.requests["section"] += 1
+        fault = await self._fault(request, "section")
+        if isinstance(fault, web.StreamResponse):
+            return fault
+        html = listing.render_section_page(self.world, section, base=self.base, deploy=self.deploy)
+        return await self._send(request, html.encode(), content_type="text/html; charset=utf-8",
+                                fault=fault)
+
+    async def _article(self, request: web.Request, article_id: int, *, amp: bool) -> web.StreamResponse:
+        kind = "amp" if amp else "article"
+        index = self.world.index_of(article_id)
+        if index is None:
+            self.requests[kind] += 1
+            raise web.HTTPNotFound(text=f"No article {article_id}\n")
+        spec = self.world.spec(index)
+        requested = request.path.removeprefix("/amp") if amp else request.path
+        if requested != spec.path or (amp and not spec.is_article):
+            # Old slugs (and wrong sections) redirect to the current URL, keeping the query.
+            self.requests["redirect"] += 1
+            target = ("/amp" if amp and spec.is_article else "") + spec.path
+            if request.query_string:
+                target += "?" + request.query_string
+            raise web.HTTPMovedPermanently(location=target)
+        self.requests[kind] += 1
+        fault = await self._fault(request, kind)
+        if isinstance(fault, web.StreamResponse):
+            return fault
+        if not amp:
+            self.article_fetches[str(article_id)] += 1
+        content = self.world.content_at(index)
+        malformed = fault == "bad_nextdata"
+        key = (kind, index, content.version, malformed, self.base)
+        entry = self.cache.get(key)
+        if entry is None:
+            if amp:
+                html = article_pages.render_amp_page(self.world, content, base=self.base)
+            else:
+                html = article_pages.render_article_page(self.world, content, base=self.base,
+                                                         malformed_nextdata=malformed)
+            entry = self.cache.put(key, html.encode())
+        return await self._send(request, entry, content_type="text/html; charset=utf-8",
+                                etag=self._etag(kind, article_id, content.version),
+                                last_modified_ms=content.updated_ms,
+                                fault=None if malformed else fault)
+
+    async def asset(self, request: web.Request) -> web.StreamResponse:
+        self.requests["asset"] += 1
+        tail = request.match_info["tail"]
+        if tail.endswith(".css"):
+            return await self._send(request, _ASSET_CSS, content_type="text/css",
+                                    etag=self._etag("css"))
+        return await self._send(request, _ASSET_JS, content_type="application/javascript",
+                                etag=self._etag("js"))
+
+    async def image(self, request: web.Request) -> web.StreamResponse:
+        self.requests["asset"] += 1
+        return await self._send(request, TINY_JPEG, content_type="image/jpeg", etag=self._etag("img"))
+
+    # -- control --------------------------------------------------------------
+    async def control_index(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({
+            "endpoints": {
+                "GET truth/<article_id>.json": "the record a perfect extractor must produce",
+                "GET articles.json?section=&since=&until=&kinds=": "items that exist now",
+                "GET clock": "the replica's current time",
+                "POST clock/advance?minutes=N": "publish and update what is due in N minutes",
+                "GET stats / POST stats/reset": "requests served by kind, 304s, faults",
+                "GET faults / POST faults?rate=&kinds=&seed=&max_attempts=&slow_seconds=&retry_after=&scope=":
+                    "the fault profile (POST faults?off turns it off)",
+                "POST deploy": "a new front-end deploy: the gateway's persisted-query hash changes",
+            },
+            "config": {"articles": self.config.articles, "seed": self.config.seed,
+                       "crawl_delay": self.config.crawl_delay,
+                       "apollo_share": self.config.apollo_share},
+        })
+
+    async def truth(self, request: web.Request) -> web.StreamResponse:
+        try:
+            article_id = int(request.match_info["article_id"])
+        except ValueError:
+            raise web.HTTPBadRequest(text="article id must be numeric\n") from None
+        index = self.world.index_of(article_id)
+        if index is None:
+            raise web.HTTPNotFound(text=f"No article {article_id} at the current clock\n")
+        return web.json_response(self.world.truth(index, self.base))
+
+    async def articles(self, request: web.Request) -> web.StreamResponse:
+        q = request.query
+        section = q.get("section", "").strip("/")
+        if section and section not in SECTION_PAGES and section not in SECTION_BY_PATH:
+            raise web.HTTPBadRequest(text=f"unknown section {section!r}\n")
+        try:
+            since = _parse_when(q.get("since"), 0)
+            until = _parse_when(q.get("until"), self.world.now_ms + 1)
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=f"{exc}\n") from None
+        kinds = set(q.get("kinds", "article,opinion").split(","))
+        unknown = kinds - {"article", "opinion", "video", "gallery"}
+        if unknown:
+            raise web.HTTPBadRequest(text=f"unknown kind {sorted(unknown)[0]!r}\n")
+        out = []
+        for spec in self.world.between(since, until):
+            if spec.kind not in kinds or not in_section(spec.section.path, section):
+                continue
+            version = spec.version_at(self.world.now_ms)
+            out.append({
+                "article_id": str(spec.article_id), "url": self.base + spec.path,
+                "kind": spec.kind, "section": spec.section.path,
+                "published_at": iso(spec.published_ms), "updated_at": iso(spec.updated_ms(version)),
+                "version": version,
+                "duplicate_of": None if spec.duplicate_of is None
+                else str(self.world.article_id(spec.duplicate_of)),
+            })
+        return web.json_response({"now": iso(self.world.now_ms), "count": len(out), "articles": out})
+
+    async def clock(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self._clock_json())
+
+    def _clock_json(self) -> dict[str, Any]:
+        return {"now": iso(self.world.now_ms), "now_ms": self.world.now_ms, "items": self.world.count}
+
+    async def clock_advance(self, request: web.Request) -> web.StreamResponse:
+        try:
+            minutes = float(request.query["minutes"])
+        except (KeyError, ValueError):
+            raise web.HTTPBadRequest(text="minutes=N (a number) is required\n") from None
+        if minutes < 0 or minutes != minutes or minutes > 60 * 24 * 366:
+            raise web.HTTPBadRequest(text="minutes must be between 0 and one year\n")
+        changes = self.world.advance(minutes)
+        return web.json_response({**self._clock_json(),
+                                  "published": [str(i) for i in changes["published"]],
+                                  "updated": [str(i) for i in changes["updated"]]})
+
+    async def get_stats(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.stats())
+
+    async def stats_reset(self, request: web.Request) -> web.StreamResponse:
+        self.reset_stats()
+        return web.json_response(self.stats())
+
+    async def get_faults(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.faults.as_dict())
+
+    async def set_faults(self, request: web.Request) -> web.StreamResponse:
+        values = dict(request.query)
+        if "off" in values:
+            self.faults = FaultProfile(rate=0.0)
+        else:
+            try:
+                self.faults = FaultProfile.from_mapping(values, base=self.faults)
+            except ValueError as exc:
+                raise web.HTTPBadRequest(text=f"{exc}\n") from None
+        self.attempts.clear()
+        return web.json_response(self.faults.as_dict())
+
+    async def new_deploy(self, request: web.Request) -> web.StreamResponse:
+        self.deploy += 1
+        return web.json_response({"deploy": self.deploy})
+
+
+def _json_error(status: int, message: str, code: str) -> web.Response:
+    return web.json_response({"errors": [{"message": message, "extensions": {"code": code}}]},
+                             status=status)
+
+
+def _parse_when(value: str | None, default: int) -> int:
+    if not value:
+        return default
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"bad date {value!r}: use ISO 8601, e.g. 2026-05-01 or 2026-05-01T12:00:00Z") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
+def _gzip(data: bytes) -> bytes:
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+    return compressor.compress(data) + compressor.flush()
+
+
+_ASSET_JS = (b"/* replica static chunk */\n" + b"!function(){var e={};" + b"e.a=function(t){return t};" * 2000
+             + b"}();\n")
+_ASSET_CSS = b".css-1x2y3z{display:block}" * 400
+
+
+class ReplicaServer:
+    """Runs a replica on a background thread; for tests, benchmarks and the demo.
+
+    ``port=0`` picks a free port; ``base_url`` says where it landed.
+    """
+
+    def __init__(self, config: ReplicaConfig | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0, faults: FaultProfile | None = None) -> None:
+        self.state = ReplicaApp(config or ReplicaConfig(), faults)
+        self.host, self.port = host, port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def world(self) -> World:
+        return self.state.world
+
+    @property
+    def base_url(self) -> str:
+        return self.state.base
+
+    async def _serve(self) -> None:
+        self._runner = web.AppRunner(self.state.make_app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
+        await site.start()
+        server = site._server  # noqa: SLF001 - aiohttp exposes no public accessor for the port
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.state.base = f"http://{self.host}:{self.port}"
+
+    def start(self) -> ReplicaServer:
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._serve())
+            except BaseException as exc:  # reported to the starting thread
+                self._error = exc
+                self._ready.set()
+                return
+            self._ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup() if self._runner else asyncio.sleep(0))
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="replica", daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._thread:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    def __enter__(self) -> ReplicaServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_forever(config: ReplicaConfig, *, host: str, port: int,
+                  faults: FaultProfile | None = None) -> None:
+    """Run a replica in the foreground until interrupted (``newscrawl replica``)."""
+    state = ReplicaApp(config, faults)
+
+    async def main() -> None:
+        runner = web.AppRunner(state.make_app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, backlog=1024)
+        await site.start()
+        bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # noqa: SLF001
+        state.base = f"http://{host}:{bound}"
+        print(f"replica of scmp.com serving {config.articles} articles (seed {config.seed}) "
+              f"at {state.base}/  control: {state.base}/__replica__/", flush=True)
+        await asyncio.Event().wait()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+__all__ = ["ReplicaApp", "ReplicaServer", "serve_forever"]
