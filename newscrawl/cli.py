@@ -68,7 +68,42 @@ def build_parser() -> argparse.ArgumentParser:
                      help="share of Apollo-generation article pages (default 0.15)")
     rep.add_argument("--faults", default=None, metavar="SPEC",
                      help='fault profile, e.g. "rate=0.2,kinds=500+503+429+reset+truncate+slow"')
+
+    def crawl_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--base-url", help="crawl this site instead of the outlet's own "
+                       "(a replica or a mirror)")
+        p.add_argument("--sections", help="comma-separated section paths, e.g. news/china,business")
+        when = p.add_mutually_exclusive_group()
+        when.add_argument("--days", type=_positive_float, help="how many days back to crawl")
+        when.add_argument("--since", help="crawl articles published since this date (YYYY-MM-DD)")
+        p.add_argument("--max-articles", type=_positive_int, help="stop after this many articles")
+        p.add_argument("--data-dir", default=None, help="where outputs go (default data/)")
+        p.add_argument("--pagination", choices=("auto", "api", "browser"),
+                       help="how section pages are paged (default auto)")
+        p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                       help="any Scrapy setting, as for scrapy crawl")
+
+    crawl = sub.add_parser("crawl", help="crawl an outlet (the real site by default)")
+    crawl.add_argument("outlet", help="registered outlet name, e.g. scmp")
+    crawl_options(crawl)
+
+    demo = sub.add_parser("demo", help="start the replica and crawl it: the whole job, offline")
+    demo.add_argument("--articles", type=_positive_int, default=300,
+                      help="size of the replica (default 300)")
+    demo.add_argument("--data-dir", default="data/demo", help="where outputs go (default data/demo)")
+
+    parse = sub.add_parser("parse", help="run the outlet parser on one saved or fetched page")
+    parse.add_argument("page", help="a saved .html (or .html.gz) file, or a URL to fetch")
+    parse.add_argument("--url", help="the page's URL (required for a saved file)")
+    parse.add_argument("--outlet", default="scmp", help="outlet whose parser to use (default scmp)")
     return parser
+
+
+def _positive_float(text: str) -> float:
+    value = _non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,6 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "replica":
         return _replica(args, parser)
+    if args.command == "crawl":
+        return _crawl(args, parser)
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "parse":
+        return _parse(args, parser)
     parser.error(f"unknown command {args.command!r}")
     return 2
 
@@ -96,6 +137,85 @@ def _replica(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except OSError as exc:
         sys.stderr.write(f"newscrawl replica: cannot listen on {args.host}:{args.port}: {exc.strerror}\n")
         return 1
+    return 0
+
+
+def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from newscrawl.crawl import CrawlError, run_crawl
+
+    overrides: dict[str, str] = {}
+    for item in args.set:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            parser.error(f"-s {item!r}: expected NAME=VALUE")
+        overrides[name] = value
+    options = {"base_url": args.base_url, "sections": args.sections, "days": args.days,
+               "since": args.since, "max_articles": args.max_articles, "data_dir": args.data_dir,
+               "pagination": args.pagination}
+    try:
+        result = run_crawl(args.outlet, options, overrides)
+    except CrawlError as exc:
+        sys.stderr.write(f"newscrawl crawl: {exc}\n")
+        return exc.exit_code
+    print(f"{result.articles} articles written to {result.output}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from newscrawl.crawl import CrawlError, run_demo
+
+    try:
+        result = run_demo(articles=args.articles, data_dir=args.data_dir)
+    except CrawlError as exc:
+        sys.stderr.write(f"newscrawl demo: {exc}\n")
+        return exc.exit_code
+    print(result.describe())
+    return 0
+
+
+def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import gzip
+    import json
+    import urllib.request
+    from dataclasses import asdict
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from newscrawl.extraction.errors import PageRejected
+    from newscrawl.outlets import get_outlet
+
+    try:
+        outlet = get_outlet(args.outlet)
+    except KeyError as exc:
+        parser.error(str(exc.args[0]))
+    if args.page.startswith(("http://", "https://")):
+        url = args.url or args.page
+        try:
+            with urllib.request.urlopen(args.page, timeout=30) as resp:  # noqa: S310
+                html = resp.read().decode(resp.headers.get_content_charset() or "utf-8", "replace")
+                url = args.url or resp.url
+        except OSError as exc:
+            sys.stderr.write(f"newscrawl parse: cannot fetch {args.page}: {exc}\n")
+            return 1
+    else:
+        path = Path(args.page)
+        if not args.url:
+            parser.error("--url is required for a saved page")
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            sys.stderr.write(f"newscrawl parse: cannot read {path}: {exc.strerror}\n")
+            return 1
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        html, url = raw.decode("utf-8", "replace"), args.url
+    fetched_at = datetime.now(UTC)
+    try:
+        article = outlet.parser_for(fetched_at).parse(url, html, fetched_at)
+    except PageRejected as exc:
+        sys.stderr.write(f"newscrawl parse: no article record ({exc.reason}): {exc}\n")
+        return 1
+    print(json.dumps(asdict(article), ensure_ascii=False, indent=2))
     return 0
 
 

@@ -1,0 +1,98 @@
+"""``NEWSCRAWL_*`` settings and spider arguments, parsed once into a typed config.
+
+Nonsense (an unknown section, a date in the wrong format, a negative limit) is rejected here
+with a one-line message, before any request is made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from newscrawl.outlets import Outlet
+
+PAGINATION_MODES = ("auto", "api", "browser")
+
+
+class ConfigError(ValueError):
+    """A crawl option that makes no sense; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    base_url: str
+    sections: tuple[str, ...]
+    since: datetime | None  # the horizon: articles published before it are not wanted
+    max_articles: int | None
+    data_dir: str
+    pagination: str
+
+    @classmethod
+    def from_settings(cls, outlet: Outlet, settings: Any, args: dict[str, Any] | None = None,
+                      now: datetime | None = None) -> CrawlConfig:
+        """Read ``NEWSCRAWL_*`` settings; spider arguments (``-a sections=...``) win."""
+        args = args or {}
+
+        def pick(arg: str, setting: str) -> Any:
+            value = args.get(arg)
+            return value if value not in (None, "") else settings.get(setting)
+
+        base_url = (pick("base_url", "NEWSCRAWL_BASE_URL") or outlet.base_url).rstrip("/")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"base URL {base_url!r} is not an http(s) URL")
+
+        raw_sections = pick("sections", "NEWSCRAWL_SECTIONS")
+        if isinstance(raw_sections, list | tuple):
+            raw_sections = ",".join(raw_sections)
+        sections = tuple(s.strip().strip("/") for s in (raw_sections or "").split(",") if s.strip())
+        sections = sections or outlet.sections
+        unknown = [s for s in sections if s not in outlet.all_sections]
+        if unknown:
+            raise ConfigError(f"unknown section {unknown[0]!r} for {outlet.name}; "
+                              f"known: {', '.join(outlet.all_sections)}")
+
+        now = now or datetime.now(UTC)
+        days, since_text = pick("days", "NEWSCRAWL_DAYS"), pick("since", "NEWSCRAWL_SINCE")
+        if days not in (None, "") and since_text not in (None, ""):
+            raise ConfigError("give --days or --since, not both")
+        since: datetime | None = None
+        if days not in (None, ""):
+            try:
+                n_days = float(days)
+            except (TypeError, ValueError):
+                raise ConfigError(f"--days {days!r} is not a number") from None
+            if n_days <= 0:
+                raise ConfigError(f"--days must be positive, not {days}")
+            since = now - timedelta(days=n_days)
+        elif since_text not in (None, ""):
+            since = parse_since(str(since_text))
+
+        max_articles = pick("max_articles", "NEWSCRAWL_MAX_ARTICLES")
+        if max_articles in (None, ""):
+            limit = None
+        else:
+            try:
+                limit = int(max_articles)
+            except (TypeError, ValueError):
+                raise ConfigError(f"--max-articles {max_articles!r} is not a whole number") from None
+            if limit < 1:
+                raise ConfigError(f"--max-articles must be at least 1, not {limit}")
+
+        pagination = str(pick("pagination", "NEWSCRAWL_SECTION_PAGINATION") or "auto").lower()
+        if pagination not in PAGINATION_MODES:
+            raise ConfigError(f"NEWSCRAWL_SECTION_PAGINATION must be one of "
+                              f"{', '.join(PAGINATION_MODES)}, not {pagination!r}")
+        data_dir = str(pick("data_dir", "NEWSCRAWL_DATA_DIR") or "data")
+        return cls(base_url, sections, since, limit, data_dir, pagination)
+
+
+def parse_since(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--since {text!r} is not a date like 2026-05-01") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,81 @@
+"""Typed records produced by outlet parsers and carried through the pipelines.
+
+Dates come in twins: ``*_at`` is ISO 8601 UTC (``2026-05-26T10:44:14Z``), ``*_raw`` is the
+value exactly as the page gave it (epoch milliseconds, ``+08:00`` timestamps, ...), because
+normalising loses information. Pipelines and exporters reach items only through
+``ItemAdapter``; parsers build them without importing Scrapy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ImageRef:
+    url: str
+    """Absolute URL of the image file."""
+    caption: str | None = None
+    """Caption text without the credit ("Residents queue near the new clinic.")."""
+    credit: str | None = None
+    """Who took or supplied the picture ("Sam Tsang", "Reuters"), from "Photo: ..."."""
+
+
+@dataclass
+class Article:
+    url: str
+    """URL the page was fetched from, after redirects (may carry tracking parameters)."""
+    canonical_url: str | None = None
+    """The page's ``<link rel=canonical>``, else the URL rebuilt from the article's own path."""
+    outlet: str = ""
+    """Registry name of the outlet ("scmp")."""
+    article_id: str | None = None
+    """The outlet's stable id of the story, as a string ("3352060")."""
+    kind: str = "article"
+    """"article" or "opinion" (video, gallery, topic and author pages never become records)."""
+    headline: str | None = None
+    """The headline as printed over the article (the H1), never a truncated copy."""
+    social_headline: str | None = None
+    """The shorter headline used for social sharing (``og:title``), if distinct."""
+    subheadline: list[str] = field(default_factory=list)
+    """Bullet points shown under the headline, in order."""
+    summary: str | None = None
+    """The outlet's own one-paragraph summary, plain text."""
+    authors: list[str] = field(default_factory=list)
+    """Author display names, in byline order."""
+    published_at: str | None = None
+    """First publication, ISO 8601 UTC with a Z, second precision."""
+    published_raw: str | None = None
+    """Publication time exactly as found (e.g. "1780300800000" or "2026-06-01T16:00:00+08:00")."""
+    updated_at: str | None = None
+    """Last update, ISO 8601 UTC with a Z (equals ``published_at`` if never updated)."""
+    updated_raw: str | None = None
+    """Update time exactly as found."""
+    section: list[str] = field(default_factory=list)
+    """Section path as the outlet names it, top first (["News", "China", "Diplomacy"])."""
+    topics: list[str] = field(default_factory=list)
+    """The article's topic tags, in page order."""
+    body: str = ""
+    """Clean article text: paragraphs (and subheadings, list items) separated by one blank line."""
+    images: list[ImageRef] = field(default_factory=list)
+    """Leading image first, then inline images in body order."""
+    language: str | None = None
+    """ISO 639-1 language code ("en")."""
+    word_count: int = 0
+    """Whitespace-separated words in ``body``."""
+    is_paywalled: bool = False
+    """True when the page says it is not freely accessible (metered or hard paywall)."""
+    is_truncated: bool = False
+    """True when the served body is known to be cut short (hard paywall)."""
+    is_sponsored: bool = False
+    """True for sponsored or partner content."""
+    fetched_at: str | None = None
+    """When the page was fetched, ISO 8601 UTC with a Z."""
+    http_status: int | None = None
+    """HTTP status of the fetched page."""
+    discovered_via: str | None = None
+    """The section page, feed or sitemap URL through which the crawler found this article."""
+    parser_version: str | None = None
+    """Name of the parser version that produced the record ("scmp.V1")."""
+    field_sources: dict[str, str] = field(default_factory=dict)
+    """For each filled field, the source that gave it ("next_data", "json_ld", "dom", "apollo", "meta", "url")."""

@@ -1,0 +1,62 @@
+"""The one settings module: polite defaults first, then the ordered pipeline, then feeds.
+
+Project settings carry a ``NEWSCRAWL_`` prefix and are parsed once into
+``newscrawl.config.CrawlConfig``, which rejects nonsense before the crawl starts.
+"""
+
+BOT_NAME = "newscrawl"
+SPIDER_MODULES = ["newscrawl.spiders"]
+NEWSPIDER_MODULE = "newscrawl.spiders"
+
+# --- Politeness: the defaults are for the real site --------------------------------------
+ROBOTSTXT_OBEY = True
+# Scrapy parses robots.txt's Crawl-delay but does not apply it; CrawlDelayMiddleware does.
+NEWSCRAWL_CONTACT = ""  # an e-mail or URL, appended to the User-Agent when set
+NEWSCRAWL_USER_AGENT = "newscrawl/0.1 (+https://github.com/newscrawl/newscrawl)"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0  # per-host delays come from robots.txt and AutoThrottle
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    # After RobotsTxtMiddleware (100), which fires robots_parsed before any request of a host.
+    "newscrawl.middlewares.CrawlDelayMiddleware": 110,
+}
+
+# --- Section pagination: "auto" (API when the page exposes it, else browser), "api", "browser"
+NEWSCRAWL_SECTION_PAGINATION = "auto"
+NEWSCRAWL_BASE_URL = ""  # empty: the outlet's own site
+NEWSCRAWL_DATA_DIR = "data"
+NEWSCRAWL_PROGRESS_INTERVAL = 30  # seconds between progress lines
+
+EXTENSIONS = {
+    "newscrawl.extensions.CrawlReport": 500,
+}
+
+# --- The browser: scrapy-playwright, used only for requests that ask for it --------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run"],
+}
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+
+# --- Output: JSON Lines, one article per line (set per outlet from NEWSCRAWL_DATA_DIR) -----
+FEED_EXPORT_ENCODING = "utf-8"
+
+LOG_LEVEL = "INFO"
