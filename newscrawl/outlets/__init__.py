@@ -81,6 +81,8 @@ class Outlet:
     browser_pagination: BrowserPagination
     is_article_url: Callable[[str], bool]
     article_id_from_url: Callable[[str], str | None]
+    tracking_params: tuple[str, ...] = ()  # query parameters that never change the page
+    tracking_prefixes: tuple[str, ...] = ()  # ... and prefixes of such names ("utm_")
 
     def parser_for(self, fetched_at: datetime) -> ArticleParser:
         for parser in self.parsers:

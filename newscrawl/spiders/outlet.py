@@ -19,6 +19,7 @@ from scrapy.exceptions import CloseSpider
 from newscrawl.config import CrawlConfig
 from newscrawl.extraction.errors import PageRejected
 from newscrawl.outlets import Card, Listing, Outlet, get_outlet
+from newscrawl.urls import strip_tracking
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -184,7 +185,8 @@ class OutletSpider(scrapy.Spider):
     def _article_requests(self, cards: list[Card], discovered_via: str) -> Iterator[scrapy.Request]:
         since = utc_iso(self.config.since) if self.config.since else None
         for card in cards:
-            url = urljoin(self.config.base_url + "/", card.url)
+            url = strip_tracking(urljoin(self.config.base_url + "/", card.url),
+                                 self.outlet.tracking_params, self.outlet.tracking_prefixes)
             if not card.is_article or not self.outlet.is_article_url(url):
                 self.stats.inc_value("newscrawl/skipped/not_article_url")
                 continue
