@@ -65,12 +65,14 @@ def read_listing(url: str, html: str) -> Listing:
     """Cards of a section page (newest first) and how to get the next ones."""
     cards: list[Card] = []
     page_info: dict[str, Any] = {}
+    next_data: Any = None
     match = _NEXT_DATA.search(html)
     if match:
         try:
-            contents = _contents(json.loads(match.group(1)))
+            next_data = json.loads(match.group(1))
         except ValueError:
-            contents = None
+            next_data = None
+        contents = _contents(next_data)
         if contents:
             cards = [c for c in (_card(e.get("node") or {}) for e in contents.get("edges") or [])
                      if c]
@@ -94,7 +96,7 @@ def read_listing(url: str, html: str) -> Listing:
     cursor = page_info.get("endCursor")
     next_page = None
     section = urlsplit(url).path or "/"
-    contract = find_gateway_contract(html)
+    contract = find_gateway_contract(html, next_data)
     if has_more and cursor and contract:
         next_page = gateway_page(url, contract, section, cursor)
     return Listing(cards=cards, next_page=next_page, has_more=has_more)
@@ -117,12 +119,52 @@ def read_listing_api(url: str, data: Any, page: NextPage) -> Listing:
     return Listing(cards=cards, next_page=next_page, has_more=bool(info.get("hasNextPage")))
 
 
-def find_gateway_contract(html: str) -> dict[str, str] | None:
-    """The gateway's apikey, operation name and persisted-query hash from the page's scripts."""
-    key, sha, op = _APIKEY.search(html), _HASH.search(html), _OPERATION.search(html)
-    if not (key and sha and op):
+def find_gateway_contract(html: str, next_data: Any = None) -> dict[str, str] | None:
+    """The gateway's apikey and the *section* query's operation name and persisted-query hash.
+
+    The front end holds several persisted queries (trending, section, topic, author...): the
+    section one is picked by name, never by position. Next.js exposes it in
+    ``runtimeConfig.contentDelivery``; failing that, the page's scripts are searched.
+    """
+    delivery = _find_key(next_data, "contentDelivery") if next_data is not None else None
+    if isinstance(delivery, dict) and delivery.get("apikey"):
+        queries = delivery.get("persistedQueries") or {}
+        entries = list(queries.items()) if isinstance(queries, dict) else list(enumerate(queries))
+        for name, query in entries:
+            if not isinstance(query, dict):
+                continue
+            op = str(query.get("operationName") or "")
+            if ("section" in str(name).lower() or "section" in op.lower()) and query.get("sha256Hash"):
+                return {"apikey": str(delivery["apikey"]), "operationName": op or str(name),
+                        "sha256Hash": str(query["sha256Hash"])}
+    key = _APIKEY.search(html)
+    for op in _OPERATION.finditer(html):
+        if "section" in op.group(1).lower():
+            sha = _HASH.search(html, op.end()) or _HASH.search(html, max(0, op.start() - 300))
+            if key and sha:
+                return {"apikey": key.group(1), "sha256Hash": sha.group(1),
+                        "operationName": op.group(1)}
+    return None
+
+
+def _find_key(node: Any, key: str, depth: int = 0) -> Any:
+    """The first value stored under ``key`` anywhere in a JSON tree (breadth-limited)."""
+    if depth > 6:
         return None
-    return {"apikey": key.group(1), "sha256Hash": sha.group(1), "operationName": op.group(1)}
+    if isinstance(node, dict):
+        if key in node:
+            return node[key]
+        children = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    for child in children:
+        if isinstance(child, dict | list):
+            found = _find_key(child, key, depth + 1)
+            if found is not None:
+                return found
+    return None
 
 
 def gateway_page(url: str, contract: dict[str, str], section: str, cursor: str) -> NextPage:
