@@ -33,17 +33,19 @@ def test_load_more_appends_the_next_cards(replica):
                 return list(dict.fromkeys(h.split("?")[0] for h in hrefs if "/article/" in h
                                           or h.startswith("/video/")))
 
+            def load_more() -> None:
+                shown = len(page.query_selector_all(CARD))
+                page.get_by_text("Load more", exact=False).first.click()
+                page.wait_for_function(f"document.querySelectorAll('{CARD}').length > {shown}",
+                                       timeout=15_000)
+
             first = card_paths()
             assert first == expected[: len(first)] and len(first) == 20
-            page.get_by_text("Load more", exact=False).first.click()
-            page.wait_for_function(f"document.querySelectorAll('{CARD}').length > "
-                                   f"{len(page.query_selector_all(CARD))}", timeout=15_000)
+            load_more()
             second = card_paths()
             assert second[:20] == first
             assert second == expected[: len(second)] and len(second) == 40
-            page.get_by_text("Load more", exact=False).first.click()
-            page.wait_for_function(f"document.querySelectorAll('{CARD}').length > "
-                                   f"{len(page.query_selector_all(CARD))}", timeout=15_000)
+            load_more()
             assert card_paths() == expected[: min(60, len(expected))]
             assert not errors
         finally:
