@@ -63,13 +63,16 @@ class OutletSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.outlet = get_outlet(cls.outlet_name)
         spider.config = CrawlConfig.from_settings(spider.outlet, crawler.settings, kwargs)
-        spider.stats = crawler.stats
         spider.scheduled_ids: set[str] = set()
         spider.emitted_ids: set[str] = set()
         return spider
 
     outlet: Outlet
     config: CrawlConfig
+
+    @property
+    def stats(self) -> Any:
+        return self.crawler.stats
 
     # -- start ----------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
