@@ -1,0 +1,53 @@
+"""Plain-text hygiene: whitespace, paragraphs, word counts, picture credits."""
+
+from __future__ import annotations
+
+import re
+
+# Characters that render as nothing or as a plain space and must not split or glue words.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_CREDIT = re.compile(
+    r"(?:^|(?<=[\s.!?)”\"’']))\(?(?:File\s+)?(?:Photos?|Pictures?|Images?|Illustration|Graphic|"
+    r"Photo illustration|Video)\s*:\s*(?P<credit>[^()]+?)\)?\s*$",
+    re.I,
+)
+
+
+def normalize_space(text: str | None) -> str:
+    """Collapse runs of whitespace (NBSP and friends included) to one space; strip the ends."""
+    if not text:
+        return ""
+    return " ".join(text.translate(_INVISIBLE).split())
+
+
+def join_paragraphs(paragraphs: list[str]) -> str:
+    """Paragraphs as one text, separated by one blank line; empty ones dropped."""
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def word_count(text: str | None) -> int:
+    """Whitespace-separated words."""
+    return len(text.split()) if text else 0
+
+
+def split_credit(text: str | None) -> tuple[str | None, str | None]:
+    """A caption "Residents queue near the clinic. Photo: Sam Tsang" as (caption, credit).
+
+    The credit is the trailing "Photo: X" (also "Photos:", "Picture:", "File photo:" and an
+    optional pair of parentheses); either part is None when absent.
+    """
+    text = normalize_space(text)
+    if not text:
+        return None, None
+    match = _CREDIT.search(text)
+    if not match:
+        return text, None
+    credit = match.group("credit").strip(" .") or None
+    caption = text[: match.start()].strip() or None
+    return caption, credit
+
+
+def first_words_of(prefix: str, text: str) -> bool:
+    """True when ``prefix`` (maybe cut and ended with "...") starts ``text``."""
+    cut = normalize_space(prefix).rstrip(".… ").strip()
+    return bool(cut) and normalize_space(text).startswith(cut)
