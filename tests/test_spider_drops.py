@@ -47,3 +47,45 @@ def test_non_text_response_is_dropped(spider, caplog):
     with caplog.at_level(logging.WARNING):
         assert list(spider.parse_article(response, discovered_via="x")) == []
     assert URL in caplog.text
+
+
+def _section_response(replica, path: str, *, hide_contract: bool) -> HtmlResponse:
+    from conftest import Client
+
+    html = Client(replica.base_url).get(path)[2].decode()
+    if hide_contract:
+        html = html.replace('"contentDelivery"', '"somethingElse"').replace("sha256Hash", "sha")
+    return HtmlResponse(replica.base_url + path, body=html.encode(), encoding="utf-8",
+                        request=Request(replica.base_url + path))
+
+
+def _spider_for(replica, mode: str):
+    crawler = get_crawler(ScmpSpider, {"NEWSCRAWL_BASE_URL": replica.base_url,
+                                       "NEWSCRAWL_SECTION_PAGINATION": mode})
+    crawler.spider = crawler._create_spider()
+    crawler.stats.open_spider()
+    return crawler.spider
+
+
+def test_auto_pagination_uses_the_api_when_the_page_exposes_it(replica):
+    spider = _spider_for(replica, "auto")
+    out = list(spider.parse_section(_section_response(replica, "/news/hong-kong", hide_contract=False),
+                                    section="news/hong-kong"))
+    follow = [r for r in out if "/article/" not in r.url]
+    assert len(follow) == 1 and "/content-delivery/v2?" in follow[0].url
+    assert follow[0].headers.get("apikey") and not follow[0].meta.get("playwright")
+    assert sum(1 for r in out if "/article/" in r.url) >= 15
+
+
+def test_auto_pagination_falls_back_to_the_browser_without_a_contract(replica):
+    spider = _spider_for(replica, "auto")
+    out = list(spider.parse_section(_section_response(replica, "/news/hong-kong", hide_contract=True),
+                                    section="news/hong-kong"))
+    follow = [r for r in out if "/article/" not in r.url]
+    assert len(follow) == 1 and follow[0].meta.get("playwright") is True
+    assert spider.crawler.stats.get_value("newscrawl/pagination/browser_fallback") == 1
+    api_only = _spider_for(replica, "api")
+    out = list(api_only.parse_section(_section_response(replica, "/news/hong-kong", hide_contract=True),
+                                      section="news/hong-kong"))
+    assert all("/article/" in r.url for r in out)
+    assert api_only.crawler.stats.get_value("newscrawl/errors/no_api_contract") == 1
