@@ -22,6 +22,7 @@ import zlib
 from collections import Counter, OrderedDict
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +30,7 @@ from aiohttp import web
 from newscrawl.replica.faults import FaultProfile
 from newscrawl.replica.pages import article as article_pages
 from newscrawl.replica.pages import feeds, listing, sitemaps
+from newscrawl.replica.pages.chrome import splice
 from newscrawl.replica.world import (
     SECTION_BY_PATH,
     SECTION_PAGES,
@@ -146,6 +148,8 @@ class ReplicaApp:
     async def _fault(self, request: web.Request, kind: str) -> str | web.StreamResponse | None:
         """Apply the fault profile; return a response that replaces the real one, or the
         name of a fault the handler must apply itself (truncate, bad_nextdata), or None."""
+        if not self.faults.rate:
+            return None
         key = request.path_qs
         attempt = self.attempts[key]
         self.attempts[key] += 1
@@ -181,8 +185,7 @@ class ReplicaApp:
         if etag:
             headers["ETag"] = etag
         if last_modified_ms is not None:
-            headers["Last-Modified"] = format_datetime(
-                datetime.fromtimestamp(last_modified_ms // 1000, UTC), usegmt=True)
+            headers["Last-Modified"] = _http_date(last_modified_ms // 1000)
         if status == 200 and self._not_modified(request, etag, last_modified_ms):
             self.not_modified += 1
             return web.Response(status=304, headers={k: v for k, v in headers.items()
@@ -363,10 +366,13 @@ class ReplicaApp:
         if entry is None:
             if amp:
                 html = article_pages.render_amp_page(self.world, content, base=self.base)
+                entry = self.cache.put(key, html.encode())
             else:
-                html = article_pages.render_article_page(self.world, content, base=self.base,
-                                                         malformed_nextdata=malformed)
-            entry = self.cache.put(key, html.encode())
+                # Constant parts come encoded and deflated already (chrome.Static).
+                raw, packed = splice(article_pages.render_article_parts(
+                    self.world, content, base=self.base, malformed_nextdata=malformed))
+                entry = self.cache.put(key, raw)
+                entry[1] = packed
         return await self._send(request, entry, content_type="text/html; charset=utf-8",
                                 etag=self._etag(kind, article_id, content.version),
                                 last_modified_ms=content.updated_ms,
@@ -502,6 +508,11 @@ def _parse_when(value: str | None, default: int) -> int:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return int(when.timestamp() * 1000)
+
+
+@lru_cache(maxsize=4096)
+def _http_date(seconds: int) -> str:
+    return format_datetime(datetime.fromtimestamp(seconds, UTC), usegmt=True)
 
 
 def _gzip(data: bytes) -> bytes:

@@ -374,7 +374,8 @@ class World:
             published_ms=published, update_ms=tuple(sorted(updates)), generation=generation,
             access=access, sponsored=sponsored, variant=variant, duplicate_of=duplicate_of,
             headline=headline, social_headline=social, slug=slug, old_slug=old_slug,
-            authors=authors, place=place, public_service=rng.random() < 0.03,
+            authors=authors, place=place,
+            public_service=rng.random() < 0.03 and kind in ("article", "opinion"),
             legacy_opinion_path=legacy_opinion,
         )
 

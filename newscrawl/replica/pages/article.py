@@ -29,7 +29,7 @@ Two public functions, both pure functions of ``(world seed, content, base)``:
 
 Deterministic choices (all keyed on the article id, so a page never changes between renders):
 
-* page weight: a target between 160 and 380 KB, reached with ``chrome.filler_json``;
+* page weight: a target between 160 and 380 KB, reached with ``chrome.filler_parts`` (cached blocks);
 * JSON-LD ``author``: Next.js pages give one author as an object or as a one-element list,
   several as a list; Apollo pages give a JSON string inside the string on ~1/3;
 * JSON-LD ``articleBody``: Next.js pages omit it on ~1/5; opinion pages append the author bio
@@ -56,7 +56,15 @@ from functools import lru_cache
 from typing import Any
 
 from newscrawl.replica import text as gen
-from newscrawl.replica.pages.chrome import app_config_json, build_id, esc, filler_json, page
+from newscrawl.replica.pages.chrome import (
+    app_config_json,
+    build_id,
+    esc,
+    filler_parts,
+    page,
+    page_parts,
+    static,
+)
 from newscrawl.replica.world import ArticleContent, ItemSpec, World
 
 __all__ = ["render_amp_page", "render_article_page"]
@@ -166,7 +174,7 @@ def _classes(seed: int) -> dict[str, str]:
 
 @lru_cache(maxsize=8)
 def _app_config_text(seed: int) -> str:
-    return _script_json(app_config_json(seed))
+    return static(_script_json(app_config_json(seed)))
 
 
 @lru_cache(maxsize=8)
@@ -711,10 +719,11 @@ class _Item:
     def target_size(self) -> int:
         return (MIN_KB + self.pick("weight", MAX_KB - MIN_KB + 1)) * 1024
 
-    def filler(self, used: int) -> str:
-        """Related-content JSON (a valid JSON array) that brings the page to its target size."""
+    def filler(self, used: int) -> list[str]:
+        """Related-content JSON (one valid JSON array, as cached parts) that brings the page to
+        its target size."""
         kb = max(1, (self.target_size() - used) // 1024)
-        return filler_json(_n(self.seed, "filler", self.id), kb).replace("][", ",")
+        return filler_parts(self.seed, _n(self.seed, "filler", self.id), kb)
 
 
 # -- Next.js pages -------------------------------------------------------------------------------
@@ -907,7 +916,7 @@ def _break_json(item: _Item, text: str, start: int, length: int) -> str:
     return text[: start + length * (20 + item.pick("broken-cut", 61)) // 100]
 
 
-def _nextjs_page(item: _Item, *, malformed: bool) -> str:
+def _nextjs_page(item: _Item, *, malformed: bool) -> list[str]:
     spec, seed = item.spec, item.seed
     c = _classes(seed)
     furniture = _furniture(seed)
@@ -924,13 +933,13 @@ def _nextjs_page(item: _Item, *, malformed: bool) -> str:
     broken = malformed or spec.variant == "nextdata_broken"
     if spec.variant == "nextdata_missing" and not broken:
         # No __NEXT_DATA__ (a static export of the page): the weight sits in another script.
-        before = ('<script id="__SCMP_APP_STATE__" type="application/json">{"appConfig":'
-                  + app + ',"relatedContents":')
+        before = ['<script id="__SCMP_APP_STATE__" type="application/json">{"appConfig":',
+                  app, ',"relatedContents":']
         after = "}</script>"
     else:
         article_json = _script_json(item.article_data())
-        before = ('<script id="__NEXT_DATA__" type="application/json">{"props":{"pageProps":'
-                  '{"appInitialProps":{"appConfig":' + app + '},"relatedContents":')
+        before = ['<script id="__NEXT_DATA__" type="application/json">{"props":{"pageProps":'
+                  '{"appInitialProps":{"appConfig":', app, '},"relatedContents":']
         payload = ',"payload":{"data":{"article":'
         after = (payload + article_json + '}},"pageType":' + json.dumps(page_name.strip("/")) + '},"__N_SSP":true},"page":'
                  + json.dumps(page_name) + ',"query":{"entityId":"' + item.id + '"},"buildId":"'
@@ -939,9 +948,10 @@ def _nextjs_page(item: _Item, *, malformed: bool) -> str:
             after = _break_json(item, after, len(payload), len(article_json))
         after += "</script>"
     esc_title_len = len(esc(title))
-    used = _chrome_length(seed) + esc_title_len + len(head) + len(dom) + len(before) + len(after)
-    body = "".join((dom, before, item.filler(used), after))
-    return page(title=title, head=head, body=body, seed=seed)
+    used = (_chrome_length(seed) + esc_title_len + len(head) + len(dom)
+            + sum(map(len, before)) + len(after))
+    body = [dom, *before, *item.filler(used), after]
+    return page_parts(title=title, head=head, body=body, seed=seed)
 
 
 # -- Apollo pages -------------------------------------------------------------------------------
@@ -1070,23 +1080,29 @@ def _apollo_html(item: _Item, c: dict[str, str]) -> str:
     )
 
 
-def _apollo_page(item: _Item, *, malformed: bool) -> str:
+def _apollo_page(item: _Item, *, malformed: bool) -> list[str]:
     spec, seed = item.spec, item.seed
     c = _classes(seed)
     head = item.head_meta(apollo=True) + item.ld_html(apollo=True)
     title = f"{spec.headline} | South China Morning Post"
     dom = _apollo_html(item, c)
-    config = f"<script>window.__APP_CONFIG__ = {_app_config_text(seed)};</script>"
+    config = ["<script>window.__APP_CONFIG__ = ", _app_config_text(seed), ";</script>"]
     # Measure with a one-item filler, then build the real one.
     probe = _apollo_state(item, "[]")
-    used = (_chrome_length(seed) + len(esc(title)) + len(head) + len(dom) + len(config)
-            + len(probe) + len("<script>window.__APOLLO_STATE__ = ;</script>"))
-    state = _apollo_state(item, item.filler(used))
+    used = (_chrome_length(seed) + len(esc(title)) + len(head) + len(dom)
+            + sum(map(len, config)) + len(probe)
+            + len("<script>window.__APOLLO_STATE__ = ;</script>"))
+    before_filler, after_filler = _apollo_state(item, _FILLER_MARK).split(_FILLER_MARK)
     if malformed:  # a JavaScript literal, not JSON
-        state = state.replace('"sponsorType":null', '"sponsorType":undefined', 1).replace(
+        before_filler = before_filler.replace(
+            '"sponsorType":null', '"sponsorType":undefined', 1).replace(
             '"sponsorType":"sponsored"', '"sponsorType":undefined', 1)
-    body = f"{dom}{config}<script>window.__APOLLO_STATE__ = {state};</script>"
-    return page(title=title, head=head, body=body, seed=seed)
+    body = [dom, *config, "<script>window.__APOLLO_STATE__ = ", before_filler,
+            *item.filler(used), after_filler, ";</script>"]
+    return page_parts(title=title, head=head, body=body, seed=seed)
+
+
+_FILLER_MARK = "\x00filler\x00"
 
 
 # -- public functions --------------------------------------------------------------------------
@@ -1098,6 +1114,13 @@ def render_article_page(world: World, content: ArticleContent, *, base: str,
     JSON, as the ``nextdata_broken`` variant does; on an Apollo-generation page it breaks the
     Apollo state instead.
     """
+    return "".join(render_article_parts(world, content, base=base,
+                                        malformed_nextdata=malformed_nextdata))
+
+
+def render_article_parts(world: World, content: ArticleContent, *, base: str,
+                         malformed_nextdata: bool = False) -> list[str]:
+    """``render_article_page`` as parts, for ``chrome.splice`` (what the server sends)."""
     item = _Item(world, content, base)
     if content.spec.generation == "apollo":
         return _apollo_page(item, malformed=malformed_nextdata)
