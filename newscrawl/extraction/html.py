@@ -17,7 +17,8 @@ from lxml import etree, html
 
 from newscrawl.extraction.text import normalize_space
 
-_PARSER = html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+_PARSER = html.HTMLParser(remove_comments=True, remove_pis=True)
+_BYTES_PARSER = html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 
 #: Elements whose text is never page text.
 NON_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "img",
@@ -41,15 +42,19 @@ class UnparsableDocument(ValueError):
 def parse_document(text: str) -> etree._Element:
     """The root ``<html>`` element of ``text``; raises ``UnparsableDocument``.
 
-    The text is handed to libxml2 as UTF-8 bytes, so an XML declaration naming another
-    encoding, or stray NUL characters, cannot make the parser refuse a str.
+    When libxml2 refuses the str (an XML declaration naming an encoding, stray NUL
+    characters), the text is handed over again as UTF-8 bytes.
     """
     if not text or not text.strip():
         raise UnparsableDocument("empty document")
     try:
-        root = html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=_PARSER)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError, UnicodeError) as exc:
-        raise UnparsableDocument(str(exc) or "unparsable document") from exc
+        root = html.document_fromstring(text, parser=_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError, UnicodeError):
+        try:
+            data = text.encode("utf-8", "replace")
+            root = html.document_fromstring(data, parser=_BYTES_PARSER)
+        except (etree.ParserError, etree.XMLSyntaxError, ValueError, UnicodeError) as exc:
+            raise UnparsableDocument(str(exc) or "unparsable document") from exc
     if root is None:
         raise UnparsableDocument("no root element")
     return root
@@ -60,6 +65,8 @@ def absolute_url(base: str, href: str | None) -> str | None:
     if not href or not href.strip():
         return None
     href = href.strip()
+    if href.startswith(("https://", "http://")) and " " not in href:
+        return href  # already absolute: urljoin would only normalise ``..`` segments
     if href.startswith(("data:", "javascript:", "about:", "blob:")):
         return None
     try:

@@ -7,7 +7,6 @@ value in page order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -49,28 +48,29 @@ def read_head(root: etree._Element) -> HeadMeta:
     """Collect the head metadata of a document parsed by ``lxml.html``."""
     head = root.find("head")
     # A page whose markup is broken may leave meta tags outside <head>; look everywhere then.
-    metas: Iterable[etree._Element] = head.iter("meta") if head is not None else root.iter("meta")
-    links: Iterable[etree._Element] = head.iter("link") if head is not None else root.iter("link")
+    scope = head if head is not None else root
     out = HeadMeta(lang=root.get("lang") or None,
                    is_amp="amp" in root.attrib or "\u26a1" in root.attrib)
-    for tag in metas:
-        content = tag.get("content")
-        if content is None:
-            continue
-        for attr in ("property", "name", "itemprop"):
-            key = tag.get(attr)
-            if key:
-                out.meta.setdefault(key.strip().lower(), []).append(content)
-    for tag in links:
-        href = tag.get("href")
-        rel = tag.get("rel")
-        if href is None or not rel:
-            continue
-        for token in rel.lower().split():
-            out.links.setdefault(token, []).append(href)
-    title = head.find("title") if head is not None else root.find(".//title")
-    if title is not None and title.text:
-        out.title = " ".join(title.text.split()) or None
+    meta, links = out.meta, out.links
+    for tag in scope.iter("meta", "link", "title"):
+        name = tag.tag
+        attrib = tag.attrib
+        if name == "meta":
+            content = attrib.get("content")
+            if content is None:
+                continue
+            for attr in ("property", "name", "itemprop"):
+                key = attrib.get(attr)
+                if key:
+                    meta.setdefault(key.strip().lower(), []).append(content)
+        elif name == "link":
+            href, rel = attrib.get("href"), attrib.get("rel")
+            if href is None or not rel:
+                continue
+            for token in rel.lower().split():
+                links.setdefault(token, []).append(href)
+        elif out.title is None and tag.text:
+            out.title = " ".join(tag.text.split()) or None
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # Characters that render as nothing or as a plain space and must not split or glue words.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CREDIT = re.compile(
     r"(?:^|(?<=[\s.!?)”\"’']))\(?(?:File\s+)?(?:Photos?|Pictures?|Images?|Illustration|Graphic|"
     r"Photo illustration|Video)\s*:\s*(?P<credit>[^()]+?)\)?\s*$",
@@ -17,7 +17,9 @@ def normalize_space(text: str | None) -> str:
     """Collapse runs of whitespace (NBSP and friends included) to one space; strip the ends."""
     if not text:
         return ""
-    return " ".join(text.translate(_INVISIBLE).split())
+    if _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def join_paragraphs(paragraphs: list[str]) -> str:

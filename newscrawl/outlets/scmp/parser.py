@@ -1,7 +1,10 @@
 """SCMP article pages to ``Article`` records: version V1 (MARKUP.md 1-4, 7).
 
-A pure function of ``(url, html, fetched_at)``: no Scrapy, no network. The page is parsed
-once with lxml; every source is then read lazily from that one tree:
+A pure function of ``(url, html, fetched_at)``: no Scrapy, no network. Each source is read
+lazily, the cheapest way that is still exact: the scripts by a targeted search of the text
+(only the article object of ``__NEXT_DATA__`` is decoded, not its hundreds of kilobytes of
+configuration), the head metadata from a parse of ``<head>`` alone, and a full lxml tree,
+built once, only when a DOM source is actually consulted:
 
 ``next_data``
     ``<script id="__NEXT_DATA__">`` ``props.pageProps.payload.data.article`` (Next.js, late
@@ -26,17 +29,16 @@ For each field the richest source that has it wins (orders in ``_ORDER``) and
 from __future__ import annotations
 
 import html as htmlmod
-import json
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
-from newscrawl.extraction import dates, jsonld
+from newscrawl.extraction import dates, jsonld, scripts
 from newscrawl.extraction.errors import ExtractionFailed, NotAnArticle
 from newscrawl.extraction.html import (
     IMAGE_TAGS,
@@ -61,6 +63,13 @@ OUTLET = "scmp"
 TRACKING_PARAMS = ("module", "pgtype")
 TRACKING_PREFIXES = ("utm_",)
 
+_SCMP_NAME = "south china morning post"
+_NEXT_ARTICLE_PATH = ("props", "pageProps", "payload", "data", "article")
+_LD_TYPE = "application/ld+json"
+_NON_ARTICLE_LD_TYPES = ("VideoObject", "ImageGallery", "CollectionPage", "ItemList",
+                         "ProfilePage")
+_HEAD_END = re.compile(r"</head\s*>", re.I)
+_HEAD_SEARCH_LIMIT = 512 * 1024
 _ARTICLE_ID = re.compile(r"/article/(\d{6,8})(?:/|$)")
 _ID_ONLY = re.compile(r"^\d{6,8}$")
 _ARTICLE_TYPES = ("NewsArticle", "OpinionNewsArticle", "Article", "ReportageNewsArticle",
@@ -70,10 +79,11 @@ _NOT_ARTICLE_TYPENAMES = {"video": "video", "gallery": "gallery", "podcast": "po
                           "live": "listing", "liveblog": "listing", "topic": "topic",
                           "author": "author", "section": "listing", "page": "listing",
                           "interactive": "interactive"}
-# URL paths of pages that are never articles (MARKUP.md 4), longest first.
+# URL paths of pages that are never articles (MARKUP.md 4): the path is the folder itself
+# or lies below it.
 _NOT_ARTICLE_PATHS = (("/video/", "video"), ("/videos/", "video"), ("/gallery/", "gallery"),
                       ("/photos/", "gallery"), ("/topics/", "topic"), ("/author/", "author"),
-                      ("/podcasts", "podcast"), ("/live", "listing"))
+                      ("/podcasts/", "podcast"), ("/live/", "listing"))
 
 # Body node types that carry article text (MARKUP.md 2.1); everything else is furniture:
 # ad slots, widgets, trackers, embeds, galleries, pull quotes (``blockquote-quote``).
@@ -83,6 +93,7 @@ _INLINE_SKIP_NODES = frozenset({"script", "style", "img", "iframe", "video", "au
 _EMBED_HOSTS = ("twitter.com", "x.com", "instagram.com", "facebook.com", "tiktok.com",
                 "threads.net", "youtube.com", "youtu.be", "weibo.com")
 _EMPHASIS_NODES = frozenset({"em", "i"})
+_BLOCK_NODES = frozenset({"p", "li", "div", "h2", "h3", "h4", "h5", "h6", "ul", "ol"})
 
 # Page furniture whose text must never reach a record (MARKUP.md 2.2).
 _FURNITURE_EXACT = frozenset({
@@ -92,9 +103,10 @@ _FURNITURE_EXACT = frozenset({
     "Slow", "Average", "Fast", "Why you can trust SCMP", "Share", "Print", "Comments",
 })
 _FURNITURE_PREFIXES = (
-    "Reading Time", "READ MORE", "Read more:", "By registering, you agree", "Why you can trust SCMP",
-    "This story has been made freely available", "Get through articles 2x faster",
-    "Choose your listening speed", "Select Voice", "More on this:", "Link Copied",
+    "Reading Time", "READ MORE", "Read more:", "By registering, you agree",
+    "Why you can trust SCMP", "This story has been made freely available",
+    "Get through articles 2x faster", "Choose your listening speed", "Select Voice",
+    "More on this:", "Link Copied",
 )
 _PUBLIC_SERVICE_NOTICE = "This story has been made freely available"
 # data-qa fragments (lower case) of furniture inside and around the body container.
@@ -103,17 +115,24 @@ _FURNITURE_QA = ("adslot", "advert", "trustlabel", "speech", "furtherreading", "
                  "relatedlink", "related-", "caption", "bio", "quote", "widget", "tracker",
                  "readingtime", "newsletter", "social", "comment", "tooltip", "topics")
 _FURNITURE_CLASSES = ("twitter-tweet", "instagram-media", "tiktok-embed", "fb-post",
-                      "paywall", "advert", "ad-slot", "pull-quote", "pullquote", "caption",
-                      "related", "share", "newsletter")
+                      "paywall", "advert", "ad-slot", "ad-container", "ad-label", "read-more",
+                      "pull-quote", "pullquote", "caption", "related", "share", "newsletter")
 _FURNITURE_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg",
                              "button", "form", "nav", "aside", "figcaption", "footer",
                              "header", "video", "audio", "object", "embed", "select"})
+
+_BODY_FALLBACK_XPATHS = (
+    '//*[@itemprop="articleBody"]',
+    '//*[contains(concat(" ", normalize-space(@class), " "), " pane-node-body ")]',
+    '//*[contains(@class, "article__body") or contains(@class, "article-body")'
+    ' or contains(@class, "story-body") or contains(@class, "articleBody")]',
+)
 
 # For each field, its sources, richest first (the cascade of STYLE.md example 4).
 _ORDER: dict[str, tuple[str, ...]] = {
     "canonical_url": ("meta", "url"),
     "article_id": ("next_data", "apollo", "url"),
-    "headline": ("next_data", "dom", "apollo", "json_ld", "meta"),
+    "headline": ("next_data", "apollo", "dom", "json_ld", "meta"),
     "social_headline": ("next_data", "apollo", "json_ld", "meta"),
     "subheadline": ("next_data", "apollo", "dom"),
     "summary": ("next_data", "apollo", "meta"),
@@ -121,10 +140,17 @@ _ORDER: dict[str, tuple[str, ...]] = {
     "published": ("next_data", "apollo", "json_ld", "dom", "meta"),
     "updated": ("next_data", "apollo", "json_ld", "dom", "meta"),
     "section": ("next_data", "apollo", "json_ld", "meta"),
-    "topics": ("next_data", "apollo", "meta"),
+    "topics": ("next_data", "apollo", "meta", "dom"),
     "body": ("next_data", "apollo", "dom", "json_ld"),
     "images": ("next_data", "apollo", "dom", "json_ld", "meta"),
     "language": ("json_ld", "meta"),
+}
+# GraphQL keys whose presence makes an empty value authoritative (an article without bullets
+# has an empty subHeadline: the DOM must not be searched for some).
+_CONTENT_KEYS: dict[str, tuple[str, ...]] = {
+    "social_headline": ("socialHeadline",), "subheadline": ("subHeadline",),
+    "summary": ("summary",), "authors": ("authors",), "updated": ("updatedDate",),
+    "section": ("sections",), "topics": ("topics",), "images": ("images", "body"),
 }
 # Flags are decided by every source that has an opinion: true if any says so.
 _FLAG_ORDER: dict[str, tuple[str, ...]] = {
@@ -139,90 +165,130 @@ class ScmpParserV1:
     """SCMP article pages of every generation of MARKUP.md, as served up to now."""
 
     version = "scmp.V1"
-    valid_until = None
+    valid_until: date | None = None
 
     def parse(self, url: str, html: str, fetched_at: datetime) -> Article:
         _reject_by_url(url)
         if not html or not html.strip():
             raise ExtractionFailed("the page is empty", reason="empty_page")
+        if not _looks_like_html(html):
+            raise ExtractionFailed("the page is not HTML", reason="not_html")
         if not _is_complete(html):
             raise ExtractionFailed("the page ends before </html>", reason="truncated_page")
+        page = _Page(url, html)
         try:
-            root = parse_document(html)
+            page.reject_non_articles()
+            if not page.has_article_source():
+                raise ExtractionFailed("no article data in the page", reason="no_article_data")
+            if not page.is_scmp():
+                raise ExtractionFailed("an article of another publisher", reason="not_scmp")
+            return _Assembler(page).article(self.version, fetched_at)
         except UnparsableDocument as exc:
             raise ExtractionFailed(f"unparsable page: {exc}", reason="malformed_page") from exc
-        page = _Page(url, root)
-        page.reject_non_articles()
-        if not page.has_article_source():
-            raise ExtractionFailed("no article data in the page", reason="no_article_data")
-        return _Assembler(page).article(self.version, fetched_at)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
+                RecursionError) as exc:
+            # Data of a shape no generation of MARKUP.md has: a record is lost, not the crawl.
+            # The stats key says it is the parser's blind spot, not the page's fault.
+            raise ExtractionFailed(f"unexpected page data: {type(exc).__name__}: {exc}",
+                                   reason="parser_error") from exc
 
 
 # -- the page and its sources ----------------------------------------------------------------
 
 
 class _Page:
-    """One parsed page: the tree, the head, and each source read on first use."""
+    """One fetched page. Each source is read on first use, from the raw text where a targeted
+    search finds it (the scripts), from a parse of the ``<head>`` alone (meta), and from a
+    full DOM only when a DOM source is actually needed."""
 
-    def __init__(self, url: str, root: etree._Element) -> None:
+    def __init__(self, url: str, text: str) -> None:
         self.url = url
-        self.root = root
+        self.text = text
         self.host = urlsplit(url).netloc.lower()
+        self._root: etree._Element | None = None
+        self.next_data_broken = False
+
+    @property
+    def root(self) -> etree._Element:
+        """The whole document as a tree (parsed once, on first use)."""
+        if self._root is None:
+            self._root = parse_document(self.text)
+        return self._root
+
+    @cached_property
+    def head_end(self) -> int:
+        """Where ``</head>`` ends (0 if the page has none)."""
+        at = self.text.find("</head>", 0, _HEAD_SEARCH_LIMIT)
+        if at >= 0:
+            return at + len("</head>")
+        match = _HEAD_END.search(self.text, 0, _HEAD_SEARCH_LIMIT)
+        return match.end() if match else 0
 
     @cached_property
     def head(self) -> HeadMeta:
+        if self._root is None and self.head_end:
+            return read_head(parse_document(self.text[: self.head_end]))
         return read_head(self.root)
-
-    @cached_property
-    def scripts(self) -> dict[str, list[str]]:
-        """Inline script texts by role: "next_data", "json_ld", "apollo"."""
-        found: dict[str, list[str]] = {"next_data": [], "json_ld": [], "apollo": []}
-        for script in self.root.iter("script"):
-            kind = (script.get("type") or "").strip().lower()
-            if script.get("id") == "__NEXT_DATA__":
-                found["next_data"].append(script.text or "")
-            elif kind == "application/ld+json":
-                found["json_ld"].append(script.text or "")
-            elif kind in ("", "text/javascript", "application/javascript", "module"):
-                text = script.text
-                if text and "__APOLLO_STATE__" in text:
-                    found["apollo"].append(text)
-        return found
 
     # __NEXT_DATA__ ------------------------------------------------------------------------
     @cached_property
+    def next_data_start(self) -> int:
+        return scripts.script_start_by_id(self.text, "__NEXT_DATA__")
+
+    @cached_property
     def next_payload(self) -> dict[str, Any] | None:
         """``props.pageProps.payload.data``; None when the script is missing or broken."""
-        for text in self.scripts["next_data"]:
-            try:
-                data = json.loads(text)
-            except ValueError:
-                continue  # a broken __NEXT_DATA__ costs this source only
-            payload = _dig(data, "props", "pageProps", "payload", "data")
-            if isinstance(payload, dict):
-                return payload
-        return None
+        if self.next_data_start < 0 or self.next_data_broken:
+            return None
+        text = scripts.script_content(self.text, self.next_data_start)
+        if not text:
+            return None
+        data = scripts.loads(text)  # a broken __NEXT_DATA__ costs this source only
+        payload = _dig(data, "props", "pageProps", "payload", "data")
+        return payload if isinstance(payload, dict) else None
 
     @cached_property
     def next_article(self) -> dict[str, Any] | None:
-        article = (self.next_payload or {}).get("article")
+        start = self.next_data_start
+        if start < 0:
+            return None
+        # The script is mostly app configuration and related content: decode only the
+        # article when the seek lands on a plausible one, else the whole document.
+        article = scripts.seek_json_last(self.text, _NEXT_ARTICLE_PATH[2:], start)
+        if not self._plausible_article(article) and article is not scripts.BROKEN:
+            article = scripts.seek_json(self.text, _NEXT_ARTICLE_PATH, start)
+        if article is scripts.BROKEN:
+            self.next_data_broken = True  # invalid JSON: the DOM and JSON-LD take over
+            return None
+        if not self._plausible_article(article):
+            article = (self.next_payload or {}).get("article")
         return article if isinstance(article, dict) and article else None
+
+    def _plausible_article(self, value: Any) -> bool:
+        if not isinstance(value, dict) or not (value.get("headline") or value.get("__typename")):
+            return False
+        url_id = _ARTICLE_ID.search(urlsplit(self.url).path)
+        entity = value.get("entityId")
+        return url_id is not None and str(entity) == url_id.group(1)
 
     # Apollo ---------------------------------------------------------------------------------
     @cached_property
     def apollo(self) -> _Apollo | None:
-        for text in self.scripts["apollo"]:
-            state = _apollo_state(text)
-            if state is not None:
-                found = _Apollo.find(state)
-                if found is not None:
-                    return found
-        return None
+        if self.next_article is not None:
+            return None  # a Next.js page: no Apollo state to look for
+        state = scripts.assigned_json(self.text, "__APOLLO_STATE__")
+        return _Apollo.find(state) if isinstance(state, dict) else None
 
     # JSON-LD --------------------------------------------------------------------------------
     @cached_property
     def ld_objects(self) -> list[dict[str, Any]]:
-        return jsonld.parse_blocks(self.scripts["json_ld"])
+        # The blocks sit in <head>; the rest of the page is searched only if the article
+        # object is not among them.
+        head_end = self.head_end
+        found = jsonld.parse_blocks(scripts.scripts_by_type(self.text, _LD_TYPE, 0, head_end))
+        if not jsonld.find_by_type(found, *_ARTICLE_TYPES, *_NON_ARTICLE_LD_TYPES):
+            found += jsonld.parse_blocks(scripts.scripts_by_type(self.text, _LD_TYPE, head_end))
+        return found
 
     @cached_property
     def ld_article(self) -> dict[str, Any] | None:
@@ -277,7 +343,23 @@ class _Page:
     def has_article_source(self) -> bool:
         return (self.next_article is not None or self.apollo is not None
                 or self.ld_article is not None or self.dom_headline_element() is not None
-                or bool(self.dom_body_containers()))
+                or bool(self.body_containers))
+
+    def is_scmp(self) -> bool:
+        """The page is SCMP's: its own data shapes, or SCMP named as site or publisher."""
+        if self.next_article is not None or self.apollo is not None:
+            return True
+        if self.dom_headline_element() is not None:
+            return True
+        names = [self.head.first("og:site_name") or "", self.head.title or ""]
+        for obj in self.ld_objects:
+            for key in ("publisher", "sourceOrganization", "isPartOf"):
+                value = obj.get(key)
+                if isinstance(value, dict):
+                    names.append(str(value.get("name") or ""))
+        canonical = self.head.link("canonical") or ""
+        return (any(_SCMP_NAME in n.lower() for n in names)
+                or urlsplit(canonical).netloc.lower().endswith("scmp.com"))
 
     def dom_headline_element(self) -> etree._Element | None:
         h1 = self.qa_first("ContentHeadline-ContainerWithTag", "h1")
@@ -287,17 +369,34 @@ class _Page:
             return span if span is not None else h1
         return None
 
+    @cached_property
+    def body_containers(self) -> list[etree._Element]:
+        return self.dom_body_containers()
+
     def dom_body_containers(self) -> list[etree._Element]:
         found = [el for el in self.qa.get("ContentBody-ContentBodyContainer", ())]
         if found:
             return found
-        for xpath in ('//*[@itemprop="articleBody"]',
-                      '//*[contains(concat(" ", normalize-space(@class), " "), " pane-node-body ")]',
-                      '//*[contains(concat(" ", normalize-space(@class), " "), " article-body ")]'):
+        # Pre-2019 Drupal pages and AMP copies have no data-qa hooks (MARKUP.md 1, 4).
+        for xpath in _BODY_FALLBACK_XPATHS:
             found = self.root.xpath(xpath)
             if found:
                 return found[:1]
         return []
+
+    @cached_property
+    def article_element(self) -> etree._Element | None:
+        """The ``<article>`` (or ``<main>``) holding the story, for the fallbacks."""
+        found = self.root.xpath("(//article | //main)[1]")
+        return found[0] if found else None
+
+    def by_class(self, fragments: tuple[str, ...], tags: str = "*") -> list[etree._Element]:
+        """Elements inside the article whose class contains one of ``fragments``."""
+        scope = self.article_element
+        if scope is None:
+            return []
+        test = " or ".join(f'contains(@class, "{f}")' for f in fragments)
+        return scope.xpath(f".//{tags}[{test}]")
 
 
 class _Apollo:
@@ -368,18 +467,6 @@ def _resolve_ref(state: dict[str, Any], value: dict[str, Any]) -> Any:
     return value
 
 
-def _apollo_state(text: str) -> dict[str, Any] | None:
-    at = text.find("__APOLLO_STATE__")
-    start = text.find("{", at)
-    if at < 0 or start < 0:
-        return None
-    try:
-        state, _ = jsonld._DECODER.raw_decode(text, start)
-    except ValueError:
-        return None
-    return state if isinstance(state, dict) else None
-
-
 # -- assembling the record ------------------------------------------------------------------
 
 
@@ -400,10 +487,13 @@ class _Assembler:
 
     def pick(self, name: str, record_as: str | None = None) -> Any:
         for source_name in _ORDER[name]:
-            value = self.sources[source_name].value(name)
+            source = self.sources[source_name]
+            value = source.value(name)
             if value not in (None, "", [], {}):
                 self.field_sources[record_as or name] = source_name
                 return value
+            if source.knows_empty(name):
+                return None  # the richest source has the field, and it is empty
         return None
 
     def flag(self, name: str) -> tuple[bool, str | None]:
@@ -489,6 +579,10 @@ class _Source:
             self._cache[name] = method() if method is not None else None
         return self._cache[name]
 
+    def knows_empty(self, name: str) -> bool:
+        """True when this source carries the field and says it is empty (no bullets...)."""
+        return False
+
 
 class _ContentSource(_Source):
     """Fields shared by the two GraphQL shapes (``__NEXT_DATA__`` and Apollo)."""
@@ -496,8 +590,15 @@ class _ContentSource(_Source):
     def get(self, key: str) -> Any:
         raise NotImplementedError
 
+    def has(self, key: str) -> bool:
+        raise NotImplementedError
+
     def body_nodes(self) -> Any:
         raise NotImplementedError
+
+    def knows_empty(self, name: str) -> bool:
+        keys = _CONTENT_KEYS.get(name, ())
+        return bool(keys) and all(self.has(key) for key in keys)
 
     def field_article_id(self) -> str | None:
         for key in ("entityId", "articleId", "id"):
@@ -630,6 +731,9 @@ class _NextDataSource(_ContentSource):
     def get(self, key: str) -> Any:
         return (self.page.next_article or {}).get(key)
 
+    def has(self, key: str) -> bool:
+        return key in (self.page.next_article or {})
+
     def body_nodes(self) -> Any:
         return self.get("body")
 
@@ -638,6 +742,10 @@ class _ApolloSource(_ContentSource):
     def get(self, key: str) -> Any:
         apollo = self.page.apollo
         return apollo.get(key) if apollo else None
+
+    def has(self, key: str) -> bool:
+        apollo = self.page.apollo
+        return apollo is not None and key in apollo.node
 
     def body_nodes(self) -> Any:
         apollo = self.page.apollo
@@ -740,9 +848,8 @@ class _DomSource(_Source):
     def field_subheadline(self) -> list[str]:
         container = self.page.qa_first("ContentSubHeadline-ContainerWithTag")
         if container is None:
-            found = self.page.root.xpath(
-                '//*[contains(concat(" ", normalize-space(@class), " "), '
-                '" field-name-field-subheading ")]')
+            found = self.page.by_class(("field-name-field-subheading", "subheadline",
+                                        "sub-headline", "bullets"))
             container = found[0] if found else None
         if container is None:
             return []
@@ -755,6 +862,9 @@ class _DomSource(_Source):
 
     def field_authors(self) -> list[str]:
         container = self.page.qa_first("AuthorNames-AuthorNamesContainer")
+        if container is None:
+            found = self.page.by_class(("authors", "byline"))
+            container = found[0] if found else None
         if container is None:
             return []
         names = [inline_text(a) for a in container.iter("a")]
@@ -783,15 +893,31 @@ class _DomSource(_Source):
 
     @cached_property
     def _body(self) -> tuple[list[str], list[ImageRef]]:
-        containers = self.page.dom_body_containers()
+        containers = self.page.body_containers
         return _DomBody(self.page, self.authors, self.opinion).read(containers)
 
     def field_body(self) -> list[str]:
         return self._body[0]
 
+    def field_topics(self) -> list[str]:
+        containers = [el for name, els in self.page.qa.items() if "topics" in name.lower()
+                      for el in els] or self.page.by_class(("topics", "tags"))
+        for container in containers:
+            names = [inline_text(a) for a in container.iter("a")
+                     if "/topics/" in (a.get("href") or "")]
+            names = [n for n in names if n and not _is_furniture(n)]
+            if names:
+                return list(dict.fromkeys(names))
+        return []
+
     def field_images(self) -> list[ImageRef]:
         images = []
-        for container in self.page.qa.get("ArticleImage-ImageContainer", ()):
+        containers = self.page.qa.get("ArticleImage-ImageContainer", ())
+        if not containers:
+            # No data-qa hooks (AMP, Drupal): the figures of the article, body ones included.
+            scope = self.page.article_element
+            containers = scope.xpath(".//figure") if scope is not None else []
+        for container in containers:
             for img in container.iter(*IMAGE_TAGS):
                 image = _dom_image(self.page, img)
                 if image:
@@ -891,16 +1017,17 @@ class _UrlSource(_Source):
     def field_canonical_url(self) -> str | None:
         return _clean_url(self.page.url)
 
+    @cached_property
     def _paths(self) -> list[str]:
         return [_unamp_path(urlsplit(self.page.url).path), _unamp_path(self.canonical_path)]
 
     def field_opinion(self) -> bool | None:
-        if any(p.startswith(("/opinion/", "/comment/")) for p in self._paths()):
+        if any(p.startswith(("/opinion/", "/comment/")) for p in self._paths):
             return True
         return None
 
     def field_is_truncated(self) -> bool | None:
-        return True if any(p.startswith("/plus/") for p in self._paths()) else None
+        return True if any(p.startswith("/plus/") for p in self._paths) else None
 
     def field_is_paywalled(self) -> bool | None:
         return self.field_is_truncated()
@@ -942,43 +1069,45 @@ class _NodeBody(_BodyFilter):
     def read(self, nodes: list[Any]) -> tuple[list[str], list[ImageRef]]:
         paragraphs: list[str] = []
         images: list[ImageRef] = []
-        emphasised_last = False
+        last: dict[str, Any] | None = None  # node of the last paragraph, if it is a ``p``
         for node in nodes:
             if not isinstance(node, dict):
                 continue
-            kind = str(node.get("type") or "").lower()
+            kind = _type(node)
             if kind == "p":
-                text = _node_text(node)
+                pictures: list[dict[str, Any]] = []
+                text = _node_text(node, pictures)
                 if self.keep(text):
                     paragraphs.append(text)
-                    emphasised_last = _node_emphasised(node)
-                images.extend(self._images_in(node))
+                    last = node
+                images.extend(self._image_refs(pictures, None))
             elif kind in _HEADING_NODES:
                 if self._is_related_heading(node):
                     continue
                 text = _node_text(node)
                 if self.keep(text):
                     paragraphs.append(text)
-                    emphasised_last = False
+                    last = None
             elif kind in ("ul", "ol"):
                 for item in _children(node):
                     text = _node_text(item) if isinstance(item, dict) else ""
                     if self.keep(text):
                         paragraphs.append(text)
-                        emphasised_last = False
+                        last = None
             elif kind == "li" or kind == "text":
                 text = _node_text(node) if kind == "li" else _clean_text(node.get("data"))
                 if self.keep(text):
                     paragraphs.append(text)
-                    emphasised_last = False
+                    last = None
             elif kind == "blockquote" and not self._is_embed(node):
                 for child in _children(node):
                     text = _node_text(child) if isinstance(child, dict) else ""
                     if self.keep(text):
                         paragraphs.append(text)
-                        emphasised_last = False
+                        last = None
             elif kind in ("img", "figure"):
                 images.extend(self._images_in(node))
+        emphasised_last = last is not None and _node_emphasised(last)
         paragraphs = self.drop_bio(paragraphs, emphasised_last)
         return paragraphs, images
 
@@ -1003,18 +1132,25 @@ class _NodeBody(_BodyFilter):
                    if a.get("type") == "a")
 
     def _images_in(self, node: dict[str, Any]) -> list[ImageRef]:
-        found = []
+        """Pictures of an ``img`` or ``figure`` node (a figure's caption as the fallback)."""
+        pictures = []
         caption = None
         for sub in _walk_nodes(node):
-            if sub.get("type") == "figcaption":
+            kind = sub.get("type")
+            if kind == "figcaption":
                 caption = _node_text(sub)
-        for sub in _walk_nodes(node):
-            if sub.get("type") == "img":
-                attribs = sub.get("attribs") or {}
-                image = _image(self.page.url, attribs.get("src") or attribs.get("data-src"),
-                               attribs.get("title") or caption, attribs.get("alt"))
-                if image:
-                    found.append(image)
+            elif kind == "img":
+                pictures.append(sub)
+        return self._image_refs(pictures, caption)
+
+    def _image_refs(self, pictures: list[dict[str, Any]], caption: str | None) -> list[ImageRef]:
+        found = []
+        for picture in pictures:
+            attribs = picture.get("attribs") or {}
+            image = _image(self.page.url, attribs.get("src") or attribs.get("data-src"),
+                           attribs.get("title") or caption, attribs.get("alt"))
+            if image:
+                found.append(image)
         return found
 
 
@@ -1101,6 +1237,11 @@ def _reject_typename(typename: Any) -> None:
         raise NotAnArticle(f"a {typename} page", reason=reason)
 
 
+def _looks_like_html(html: str) -> bool:
+    start = html[:4096].lower()
+    return "<html" in start or "<!doctype html" in start or "<head" in start
+
+
 def _is_complete(html: str) -> bool:
     """A page cut short in transfer lacks its closing tag; salvaging it would lie."""
     tail = html[-4096:].lower()
@@ -1159,28 +1300,44 @@ def _walk_nodes(node: dict[str, Any], depth: int = 0) -> Iterable[dict[str, Any]
             yield from _walk_nodes(child, depth + 1)
 
 
-def _node_text(node: dict[str, Any]) -> str:
+def _type(node: dict[str, Any]) -> str:
+    """A body node's ``type``, lower case ("" when it is missing or not a string)."""
+    kind = node.get("type")
+    return kind.lower() if isinstance(kind, str) else ""
+
+
+def _node_text(node: dict[str, Any], pictures: list[dict[str, Any]] | None = None) -> str:
+    """The plain text of a node (inline ``a``/``em``/``strong``/``u`` included); the ``img``
+    nodes met on the way are appended to ``pictures`` when given."""
+    if node.get("type") == "text":
+        return normalize_space(_clean_text(node.get("data")))
     parts: list[str] = []
-    _collect_node_text(node, parts, 0)
+    _collect_node_text(node, parts, pictures, 0)
     return normalize_space("".join(parts))
 
 
-def _collect_node_text(node: Any, parts: list[str], depth: int) -> None:
-    if not isinstance(node, dict) or depth > 30:
+def _collect_node_text(node: dict[str, Any], parts: list[str],
+                       pictures: list[dict[str, Any]] | None, depth: int) -> None:
+    children = node.get("children")
+    if not isinstance(children, list) or depth > 30:
         return
-    kind = str(node.get("type") or "").lower()
-    if kind == "text":
-        parts.append(_clean_text(node.get("data")))
-        return
-    if kind in _INLINE_SKIP_NODES:
-        return
-    if kind == "br":
-        parts.append(" ")
-        return
-    for child in _children(node):
-        _collect_node_text(child, parts, depth + 1)
-    if kind in ("p", "li", "div", "h3", "h2", "h4"):
-        parts.append(" ")
+    for child in children:
+        if not isinstance(child, dict):
+            continue
+        kind = _type(child)
+        if kind == "text":
+            data = child.get("data")
+            if isinstance(data, str):
+                parts.append(_clean_text(data) if "&" in data else data)
+        elif kind == "img":
+            if pictures is not None:
+                pictures.append(child)
+        elif kind == "br":
+            parts.append(" ")
+        elif kind not in _INLINE_SKIP_NODES:
+            _collect_node_text(child, parts, pictures, depth + 1)
+            if kind in _BLOCK_NODES:
+                parts.append(" ")
 
 
 def _node_emphasised(node: dict[str, Any]) -> bool:
@@ -1188,7 +1345,7 @@ def _node_emphasised(node: dict[str, Any]) -> bool:
     children = [c for c in _children(node) if isinstance(c, dict)]
     meaningful = [c for c in children
                   if not (c.get("type") == "text" and not str(c.get("data") or "").strip())]
-    return bool(meaningful) and all(c.get("type") in _EMPHASIS_NODES for c in meaningful)
+    return bool(meaningful) and all(_type(c) in _EMPHASIS_NODES for c in meaningful)
 
 
 def _dom_emphasised(element: etree._Element) -> bool:
@@ -1219,8 +1376,8 @@ def _bullets(value: Any) -> list[str]:
             return _block_texts(value["json"])
         if "type" in value:
             return _block_texts([value])
-        text = _clean_str(value.get("text"))
-        return [text] if text else []
+        line = _clean_str(value.get("text"))
+        return [line] if line else []
     if isinstance(value, list):
         return _block_texts(value)
     return []
@@ -1242,7 +1399,7 @@ def _section_path(value: Any) -> list[str]:
 
 def _breadcrumb_names(crumbs: dict[str, Any], page_url: str) -> list[str]:
     elements = [e for e in _as_list(crumbs.get("itemListElement")) if isinstance(e, dict)]
-    elements.sort(key=lambda e: e.get("position") if isinstance(e.get("position"), int) else 0)
+    elements.sort(key=lambda e: e["position"] if isinstance(e.get("position"), int) else 0)
     names = []
     for element in elements:
         item = element.get("item")

@@ -1,0 +1,207 @@
+"""Inline scripts found by targeted string search, and JSON values read out of them.
+
+A news page weighs 150-400 KB, most of it scripts; building a DOM just to read three of
+them costs more than the rest of the extraction. These helpers find a script by its ``id``
+or ``type``, or a ``window.X = {...}`` assignment, with ``str.find`` (C speed) and check the
+enclosing tag, so a mention of the same name inside other JavaScript does not fool them.
+
+``seek_json`` reads one value deep inside a large JSON document without decoding the rest:
+it follows the keys in order and decodes only the value found. It cannot prove that the
+keys it met are the direct children it wanted (``"article"`` could first occur deeper in a
+sibling), so callers validate what it returns and fall back to a full decode otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_DECODER = json.JSONDecoder(strict=False)
+_SCRIPT_CLOSE = re.compile(r"</script\s*>", re.I)
+_WHITESPACE = " \t\r\n"
+
+
+class Missing:
+    """Returned by ``seek_json`` when the path is not in the text or its value is broken."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = Missing()
+
+
+class Broken(Missing):
+    """Returned by ``seek_json`` when the path is there but its value is not valid JSON.
+
+    In a valid document every ``"key":`` outside a string starts a valid value, so a broken
+    value means a broken document: no need to try decoding the whole of it.
+    """
+
+    def __repr__(self) -> str:
+        return "BROKEN"
+
+
+BROKEN = Broken()
+
+
+def _opening_tag(text: str, at: int) -> tuple[int, int] | None:
+    """(start, end) of the ``<script ...>`` tag that contains position ``at``, if any."""
+    start = text.rfind("<", 0, at)
+    if start < 0 or ">" in text[start:at]:
+        return None
+    if text[start + 1: start + 7].lower() != "script":
+        return None
+    end = text.find(">", at)
+    return (start, end + 1) if end >= 0 else None
+
+
+def _content_after(text: str, tag_end: int) -> str | None:
+    close = text.find("</script>", tag_end)  # the usual spelling, at memchr speed
+    if close < 0:
+        match = _SCRIPT_CLOSE.search(text, tag_end)
+        close = match.start() if match else -1
+    return text[tag_end:close] if close >= 0 else None
+
+
+def _attribute_is(tag: str, name: str, value: str) -> bool:
+    pattern = rf"""\b{name}\s*=\s*(["']?){re.escape(value)}\1(?=[\s/>])"""
+    return re.search(pattern, tag, re.I) is not None
+
+
+def script_start_by_id(text: str, script_id: str) -> int:
+    """Where the content of ``<script id="script_id">`` starts; -1 if there is no such tag.
+
+    Only the start: a reader that decodes one value from there never needs the end of a
+    200 KB script (``script_content`` finds it when needed).
+    """
+    pos = 0
+    while True:
+        at = text.find(script_id, pos)
+        if at < 0:
+            return -1
+        pos = at + len(script_id)
+        tag = _opening_tag(text, at)
+        if tag and _attribute_is(text[tag[0]: tag[1]], "id", script_id):
+            return tag[1]
+
+
+def script_content(text: str, start: int) -> str | None:
+    """The script content from ``start`` to its closing tag; None if it is never closed."""
+    return _content_after(text, start)
+
+
+def script_by_id(text: str, script_id: str) -> str | None:
+    """The raw content of ``<script id="script_id">``; None if there is none (or unclosed)."""
+    start = script_start_by_id(text, script_id)
+    return _content_after(text, start) if start >= 0 else None
+
+
+def scripts_by_type(text: str, script_type: str, start: int = 0,
+                    end: int | None = None) -> list[str]:
+    """Raw contents of every ``<script type="script_type">`` opened between ``start`` and
+    ``end``, in page order."""
+    found: list[str] = []
+    pos = start
+    end = len(text) if end is None else end
+    while True:
+        at = text.find(script_type, pos, end)
+        if at < 0:
+            return found
+        pos = at + len(script_type)
+        tag = _opening_tag(text, at)
+        if tag and _attribute_is(text[tag[0]: tag[1]], "type", script_type):
+            content = _content_after(text, tag[1])
+            if content is not None:
+                found.append(content)
+                pos = tag[1] + len(content)
+
+
+def assigned_json(text: str, name: str) -> Any:
+    """The JSON value of ``name = {...}`` in an inline script (``window.__APOLLO_STATE__``).
+
+    Returns ``MISSING`` when there is no such assignment or its value is not valid JSON.
+    """
+    pos = 0
+    while True:
+        at = text.find(name, pos)
+        if at < 0:
+            return MISSING
+        pos = at + len(name)
+        cursor = _skip_ws(text, pos)
+        if cursor < len(text) and text[cursor] == "=" and text[cursor + 1: cursor + 2] != "=":
+            cursor = _skip_ws(text, cursor + 1)
+            if text[cursor: cursor + 1] in ("{", "["):
+                try:
+                    value, _ = _DECODER.raw_decode(text, cursor)
+                except ValueError:
+                    return MISSING
+                return value
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    end = len(text)
+    while pos < end and text[pos] in _WHITESPACE:
+        pos += 1
+    return pos
+
+
+def find_key(text: str, key: str, start: int, end: int) -> int:
+    """Position just after ``"key":`` at or after ``start`` (before ``end``), or -1."""
+    needle = f'"{key}"'
+    pos = start
+    while True:
+        at = text.find(needle, pos, end)
+        if at < 0:
+            return -1
+        after = _skip_ws(text, at + len(needle))
+        if after < end and text[after] == ":":
+            return after + 1
+        pos = at + len(needle)
+
+
+def seek_json(text: str, keys: tuple[str, ...], start: int = 0, end: int | None = None) -> Any:
+    """The value at ``keys`` (followed in order) in a JSON text, decoding only that value.
+
+    ``MISSING`` if a key is not found, ``BROKEN`` if the value found is not valid JSON.
+    """
+    end = len(text) if end is None else end
+    pos = start
+    for key in keys:
+        pos = find_key(text, key, pos, end)
+        if pos < 0:
+            return MISSING
+    try:
+        value, _ = _DECODER.raw_decode(text, _skip_ws(text, pos))
+    except ValueError:
+        return BROKEN
+    return value
+
+
+def seek_json_last(text: str, keys: tuple[str, ...], start: int = 0) -> Any:
+    """Like ``seek_json``, but the first key is the *last* ``"key":`` of the text.
+
+    Next.js puts ``__NEXT_DATA__`` at the end of the page and its payload after hundreds of
+    kilobytes of configuration; searching backwards reaches it sooner. It is a guess like
+    ``seek_json``'s, to be validated the same way.
+    """
+    first, rest = keys[0], keys[1:]
+    needle = f'"{first}"'
+    end = len(text)
+    while True:
+        at = text.rfind(needle, start, end)
+        if at < 0:
+            return MISSING
+        after = _skip_ws(text, at + len(needle))
+        if after < len(text) and text[after] == ":":
+            return seek_json(text, rest, after + 1) if rest else seek_json(text, (), after + 1)
+        end = at
+
+
+def loads(text: str) -> Any:
+    """A whole JSON text (control characters inside strings tolerated); MISSING if invalid."""
+    try:
+        return _DECODER.decode(text)
+    except ValueError:
+        return MISSING
