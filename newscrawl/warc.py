@@ -1,0 +1,385 @@
+"""Every fetched response kept in WARC files, so pages can be parsed again without refetching.
+
+``WarcCaptureMiddleware`` is a downloader middleware, on when ``NEWSCRAWL_WARC`` is true::
+
+    DOWNLOADER_MIDDLEWARES = {"newscrawl.warc.WarcCaptureMiddleware": 950}
+    NEWSCRAWL_WARC = True
+    NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000  # rotate to a new file past this size
+
+It writes a request and a response record per fetch into gzipped WARC 1.0 files under
+``<NEWSCRAWL_DATA_DIR>/<outlet>/warc/``, named ``<outlet>-<UTC timestamp>-<serial>.warc.gz``.
+
+Where it sits, and what a record holds. At 950 the middleware is the closest to the network
+(only the download handler is nearer), so it sees every response Scrapy fetched before any
+other middleware acts on it: the redirects RedirectMiddleware (600) turns into new requests,
+the errors RetryMiddleware (550) retries, and the body exactly as received, still compressed:
+HttpCompressionMiddleware (590) decodes it only later. The record keeps that body with the
+server's ``Content-Encoding`` and ``Content-Length``, which then describe it truthfully; this is
+what other archiving crawlers store, it is a quarter of the decoded size for HTML, and any WARC
+reader decodes it (``iter_warc_responses`` does). Two things differ from the bytes on the wire:
+Scrapy has already removed any chunked transfer coding, so ``Transfer-Encoding`` is dropped and
+``Content-Length`` set to the stored length (the original values are kept in
+``WARC-Newscrawl-Original-*`` headers of the record), and header names are spelled as Scrapy
+normalises them (``Etag``). Responses served from Scrapy's HTTP cache were not fetched and are
+not written. Pages rendered by a browser carry the ``playwright`` flag in
+``WARC-Newscrawl-Flags``: their body is the rendered DOM, not what the server sent.
+
+A killed crawl leaves readable files: each record pair is one gzip member written with one
+unbuffered write, so a file ends at its last complete record or, at worst, in a torn last
+member that ``iter_warc_responses`` reports and skips.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
+from warcio.warcwriter import WARCWriter
+
+from newscrawl.config import ConfigError
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from warcio.recordloader import ArcWarcRecord
+
+log = logging.getLogger(__name__)
+
+MIDDLEWARE_ORDER = 950
+DEFAULT_MAX_BYTES = 1_000_000_000  # 1 GB, the customary size of a WARC file
+SOFTWARE = "newscrawl/0.1"
+_REPLACED_HEADERS = ("transfer-encoding", "content-length")
+
+
+class WarcResponse(NamedTuple):
+    """One response read back from a WARC file."""
+
+    url: str
+    status: int
+    headers: list[tuple[str, str]]  # as stored, less Content-Encoding when the body was decoded
+    body: bytes  # decoded of its Content-Encoding: what a parser wants
+    fetched_at: datetime  # WARC-Date, aware, UTC
+
+
+# -- writing ----------------------------------------------------------------------------------
+class RotatingWarcWriter:
+    """Append gzipped WARC records to ``<directory>/<prefix>-<timestamp>-<serial>.warc.gz``,
+    starting a new file when the next records would take the current one past ``max_bytes``
+    (a file holds at least one record pair, however large)."""
+
+    def __init__(self, directory: str | os.PathLike[str], prefix: str,
+                 max_bytes: int = DEFAULT_MAX_BYTES, *, software: str = SOFTWARE) -> None:
+        if max_bytes <= 0:
+            raise ValueError(f"max_bytes must be positive, not {max_bytes}")
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self.software = software
+        self.paths: list[Path] = []  # every file opened, oldest first
+        self.records = 0
+        self.bytes_written = 0
+        self._file: io.FileIO | None = None
+        self._size = 0
+        self._records_in_file = 0
+        self._serial = 0
+        self._builder = WARCWriter(None, gzip=True)  # makes records; never writes itself
+
+    @property
+    def path(self) -> Path | None:
+        """The file being written, or None when none is open."""
+        return self.paths[-1] if self._file else None
+
+    def write_exchange(self, *, url: str, fetched_at: datetime, method: str,
+                       request_headers: list[tuple[str, str]], request_body: bytes,
+                       protocol: str, status: int, response_headers: list[tuple[str, str]],
+                       body: bytes, extra: dict[str, str] | None = None) -> None:
+        """Write a response record and the request record that asked for it."""
+        date = datetime_to_iso_date(fetched_at.astimezone(UTC).replace(tzinfo=None))
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if not any(name.lower() == "host" for name, _ in request_headers):
+            request_headers = [("Host", parts.netloc), *request_headers]
+        warc_headers = {"WARC-Date": date, **(extra or {})}
+        response = self._builder.create_warc_record(
+            url, "response", payload=io.BytesIO(body), length=len(body),
+            warc_headers_dict=warc_headers,
+            http_headers=StatusAndHeaders(_status_line(status), response_headers,
+                                          protocol=protocol))
+        request = self._builder.create_warc_record(
+            url, "request", payload=io.BytesIO(request_body), length=len(request_body),
+            warc_headers_dict={"WARC-Date": date},
+            http_headers=StatusAndHeaders(f"{method} {target} {protocol}", request_headers,
+                                          is_http_request=True))
+        buffer = io.BytesIO()
+        WARCWriter(buffer, gzip=True).write_request_response_pair(request, response)
+        self._append(buffer.getvalue(), records=2)
+
+    def _append(self, data: bytes, records: int) -> None:
+        if self._file is not None and self._records_in_file and \
+                self._size + len(data) > self.max_bytes:
+            self.close()
+        if self._file is None:
+            self._open()
+        assert self._file is not None
+        _write_fully(self._file, data)
+        self._size += len(data)
+        self.bytes_written += len(data)
+        self._records_in_file += records
+        self.records += records
+
+    def _open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        while True:
+            path = self.directory / f"{self.prefix}-{stamp}-{self._serial:05d}.warc.gz"
+            self._serial += 1
+            try:
+                # "x": never overwrite a file another run or a clock step left there.
+                self._file = open(path, "xb", buffering=0)  # closed in close()
+                break
+            except FileExistsError:
+                continue
+        self.paths.append(path)
+        self._size = self._records_in_file = 0
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(path.name, {
+            "software": self.software, "format": "WARC File Format 1.0",
+            "isPartOf": self.prefix,
+            "description": "response bodies as received (compressed as the server sent them)",
+        }))
+        data = buffer.getvalue()
+        _write_fully(self._file, data)
+        self._size += len(data)
+        self.bytes_written += len(data)
+
+    def close(self) -> None:
+        """Flush the current file to disk and close it; writing again opens a new file."""
+        if self._file is None:
+            return
+        try:
+            os.fsync(self._file.fileno())
+        finally:
+            self._file.close()
+            self._file = None
+
+
+def _write_fully(file: io.FileIO, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        view = view[written or 0:]
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+# -- the middleware ---------------------------------------------------------------------------
+class WarcCaptureMiddleware:
+    """Write every response the downloader fetched to the outlet's WARC files."""
+
+    def __init__(self, crawler: Crawler, *, data_dir: str, max_bytes: int) -> None:
+        self.crawler = crawler
+        self.data_dir = data_dir
+        self.max_bytes = max_bytes
+        self.writer: RotatingWarcWriter | None = None
+        self._failed = False
+        from scrapy import signals
+
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
+        from scrapy.exceptions import NotConfigured
+
+        settings = crawler.settings
+        if not settings.getbool("NEWSCRAWL_WARC"):
+            raise NotConfigured("NEWSCRAWL_WARC is off")
+        raw = settings.get("NEWSCRAWL_WARC_MAX_BYTES", DEFAULT_MAX_BYTES)
+        try:
+            max_bytes = int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"NEWSCRAWL_WARC_MAX_BYTES {raw!r} is not a whole number "
+                              "of bytes") from None
+        if max_bytes <= 0:
+            raise ConfigError(f"NEWSCRAWL_WARC_MAX_BYTES must be positive, not {max_bytes}")
+        return cls(crawler, data_dir=str(settings.get("NEWSCRAWL_DATA_DIR") or "data"),
+                   max_bytes=max_bytes)
+
+    def spider_opened(self, spider: Spider) -> None:
+        outlet = getattr(spider, "outlet_name", "") or spider.name
+        # A spider argument (-a data_dir=...) wins over the setting, as in CrawlConfig.
+        config = getattr(spider, "config", None)
+        data_dir = getattr(config, "data_dir", None) or self.data_dir
+        self.writer = RotatingWarcWriter(Path(data_dir) / outlet / "warc", outlet,
+                                         self.max_bytes)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.writer is None:
+            return
+        self.writer.close()
+        if self.writer.paths:
+            log.info("WARC: %d records, %d bytes in %d file(s) under %s", self.writer.records,
+                     self.writer.bytes_written, len(self.writer.paths), self.writer.directory)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self.writer is None or "cached" in response.flags:
+            return response
+        try:
+            self._write(request, response)
+        except OSError as exc:  # a full disk must not stop the crawl, but must be loud
+            self.crawler.stats.inc_value("newscrawl/warc/errors")
+            if not self._failed:
+                log.error("WARC: could not write %s: %s", self.writer.path, exc)
+            self._failed = True
+        else:
+            self.crawler.stats.inc_value("newscrawl/warc/responses")
+            self.crawler.stats.set_value("newscrawl/warc/bytes", self.writer.bytes_written)
+            self.crawler.stats.set_value("newscrawl/warc/files", len(self.writer.paths))
+        return response
+
+    def _write(self, request: Request, response: Response) -> None:
+        assert self.writer is not None
+        body = response.body
+        headers: list[tuple[str, str]] = []
+        replaced: dict[str, list[str]] = {}
+        for name, values in response.headers.items():
+            key = name.decode("latin-1")
+            for value in values:
+                if key.lower() in _REPLACED_HEADERS:
+                    replaced.setdefault(key, []).append(value.decode("latin-1"))
+                else:
+                    headers.append((key, value.decode("latin-1")))
+        # Scrapy de-chunked the body: the stored message is delimited by its length.
+        headers.append(("Content-Length", str(len(body))))
+        extra: dict[str, str] = {}
+        if replaced and replaced != {"Content-Length": [str(len(body))]}:
+            extra = {f"WARC-Newscrawl-Original-{key}": ", ".join(values)
+                     for key, values in replaced.items()}
+        if response.flags:
+            extra["WARC-Newscrawl-Flags"] = " ".join(map(str, response.flags))
+        if response.ip_address is not None:
+            extra["WARC-IP-Address"] = str(response.ip_address)
+        request_headers = [(name.decode("latin-1"), value.decode("latin-1"))
+                           for name, values in request.headers.items() for value in values]
+        self.writer.write_exchange(
+            url=response.url, fetched_at=datetime.now(UTC), method=request.method,
+            request_headers=request_headers, request_body=request.body,
+            protocol=response.protocol or "HTTP/1.1", status=response.status,
+            response_headers=headers, body=body, extra=extra)
+
+
+# -- reading ----------------------------------------------------------------------------------
+def iter_warc_responses(paths: Iterable[str | os.PathLike[str]]) -> Iterator[WarcResponse]:
+    """The response records of ``paths``, in file order, bodies decoded.
+
+    A file torn by a killed process yields its complete records, then a warning is logged
+    and the next file is read.
+    """
+    for path in paths:
+        with open(path, "rb") as stream:
+            count = 0
+            # Digests catch a record cut short by a kill: its body would read as merely short.
+            records = iter(ArchiveIterator(stream, check_digests="raise"))
+            while True:
+                try:
+                    record = next(records)
+                    if record.rec_type != "response" or record.http_headers is None:
+                        continue
+                    item = _read_response(record)
+                except StopIteration:
+                    break
+                except Exception as exc:  # a torn tail has no single error type
+                    log.warning("%s: unreadable after %d responses (%s); skipping the rest",
+                                path, count, " ".join(str(exc).split())[:200] or
+                                type(exc).__name__)
+                    break
+                count += 1
+                yield item
+
+
+def _read_response(record: ArcWarcRecord) -> WarcResponse:
+    http = record.http_headers
+    payload = record.raw_stream.read()
+    # A record torn by a kill reads as merely short: its digest is never reached, so compare
+    # with the length its WARC header promised.
+    if record.length is not None and http.total_len and \
+            len(payload) < int(record.length) - http.total_len:
+        raise EOFError(f"record of {record.rec_headers.get_header('WARC-Target-URI')} is cut "
+                       f"short ({len(payload)} of {int(record.length) - http.total_len} bytes)")
+    headers = list(http.headers)
+    encodings = [e.strip().lower() for value in (v for k, v in headers
+                 if k.lower() == "content-encoding") for e in value.split(",") if e.strip()]
+    body = payload
+    if encodings:
+        decoded = _decode(payload, encodings)
+        if decoded is not None:
+            body = decoded
+            headers = [(k, v) for k, v in headers if k.lower() != "content-encoding"]
+    fetched_at = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date"))
+    return WarcResponse(
+        url=record.rec_headers.get_header("WARC-Target-URI"),
+        status=int(http.get_statuscode()),
+        headers=headers,
+        body=body,
+        fetched_at=fetched_at.replace(tzinfo=UTC) if fetched_at.tzinfo is None else fetched_at,
+    )
+
+
+def _decode(payload: bytes, encodings: list[str]) -> bytes | None:
+    """Undo ``Content-Encoding`` (applied in order, so undone last first); None if we can't."""
+    body = payload
+    for encoding in reversed(encodings):
+        try:
+            if encoding in ("gzip", "x-gzip"):
+                body = _gunzip(body)
+            elif encoding == "deflate":
+                try:
+                    body = zlib.decompress(body)
+                except zlib.error:  # raw deflate, as some servers send it
+                    body = zlib.decompress(body, -zlib.MAX_WBITS)
+            elif encoding == "br":
+                import brotli  # type: ignore[import-not-found]
+
+                body = brotli.decompress(body)
+            elif encoding == "zstd":
+                import zstandard  # type: ignore[import-not-found]
+
+                body = zstandard.ZstdDecompressor().decompressobj().decompress(body)
+            elif encoding != "identity":
+                return None
+        except (ImportError, zlib.error, OSError, ValueError, EOFError):
+            return None
+        except Exception:  # brotli and zstandard raise errors of their own
+            return None
+    return body
+
+
+def _gunzip(data: bytes) -> bytes:
+    out = bytearray()
+    while data:
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out += decoder.decompress(data)
+        data = decoder.unused_data if decoder.eof else b""
+    return bytes(out)
+
+
+__all__ = ["DEFAULT_MAX_BYTES", "MIDDLEWARE_ORDER", "RotatingWarcWriter",
+           "WarcCaptureMiddleware", "WarcResponse", "iter_warc_responses"]
