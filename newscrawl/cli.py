@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data-dir", default=None, help="where outputs go (default data/)")
         p.add_argument("--pagination", choices=("auto", "api", "browser"),
                        help="how section pages are paged (default auto)")
+        p.add_argument("--urls", help="comma-separated article URLs (or /paths) to fetch as "
+                       "given, besides the sections")
         p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                        help="any Scrapy setting, as for scrapy crawl")
 
@@ -96,7 +98,40 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("page", help="a saved .html (or .html.gz) file, or a URL to fetch")
     parse.add_argument("--url", help="the page's URL (required for a saved file)")
     parse.add_argument("--outlet", default="scmp", help="outlet whose parser to use (default scmp)")
+
+    def archive_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--outlet", default="scmp", help="whose archive (default scmp)")
+        p.add_argument("--data-dir", default="data", help="where crawls wrote it (default data/)")
+        p.add_argument("--db", help="the archive file (default <data-dir>/<outlet>/archive.sqlite)")
+
+    search = sub.add_parser("search", help="full-text search over the archive")
+    search.add_argument("query", help='words, "a phrase", AND/OR/NOT, prefix*')
+    search.add_argument("--limit", type=_positive_int, default=20, help="hits to show (default 20)")
+    search.add_argument("--json", action="store_true", help="one JSON object per hit")
+    archive_options(search)
+
+    export = sub.add_parser("export", help="write a research extract of the archive")
+    export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
+    export.add_argument("--since", type=_iso_date, help="published on or after (YYYY-MM-DD)")
+    export.add_argument("--until", type=_iso_date, help="published before (YYYY-MM-DD)")
+    export.add_argument("--section", help="a section and its subsections, e.g. news/china")
+    export.add_argument("--out", required=True, help="the file to write")
+    archive_options(export)
+
+    stats = sub.add_parser("stats", help="archive counts by day and section, field fill rates")
+    archive_options(stats)
     return parser
+
+
+def _iso_date(text: str) -> str:
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-05-01") from None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _positive_float(text: str) -> float:
@@ -117,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _demo(args)
     if args.command == "parse":
         return _parse(args, parser)
+    if args.command in ("search", "export", "stats"):
+        return _archive_command(args)
     parser.error(f"unknown command {args.command!r}")
     return 2
 
@@ -151,7 +188,7 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         overrides[name] = value
     options = {"base_url": args.base_url, "sections": args.sections, "days": args.days,
                "since": args.since, "max_articles": args.max_articles, "data_dir": args.data_dir,
-               "pagination": args.pagination}
+               "pagination": args.pagination, "urls": args.urls}
     try:
         result = run_crawl(args.outlet, options, overrides)
     except CrawlError as exc:
@@ -216,6 +253,42 @@ def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sys.stderr.write(f"newscrawl parse: no article record ({exc.reason}): {exc}\n")
         return 1
     print(json.dumps(asdict(article), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _archive_command(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from newscrawl.store import StoreError, archive_paths, queries
+
+    path = Path(args.db) if args.db else archive_paths(args.data_dir, args.outlet)[0]
+    try:
+        db = queries.connect(path)
+        if args.command == "search":
+            hits = queries.search(db, args.query, args.limit)
+            for hit in hits:
+                if args.json:
+                    print(json.dumps(asdict(hit), ensure_ascii=False))
+                else:
+                    print(f"{(hit.published_at or '')[:10]}  {hit.article_id}  {hit.headline}\n"
+                          f"    {hit.url}\n    {hit.snippet}")
+            if not hits and not args.json:
+                print(f"no article matches {args.query!r}")
+        elif args.command == "export":
+            rows = queries.select_articles(db, since=args.since, until=args.until,
+                                           section=args.section)
+            count = queries.export(rows, args.format, Path(args.out))
+            print(f"{count} articles written to {args.out} ({args.format})")
+        else:
+            print(queries.coverage_report(db))
+    except StoreError as exc:
+        sys.stderr.write(f"newscrawl {args.command}: {exc}\n")
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"newscrawl {args.command}: cannot write {exc.filename}: {exc.strerror}\n")
+        return 1
     return 0
 
 

@@ -29,6 +29,7 @@ class CrawlConfig:
     max_articles: int | None
     data_dir: str
     pagination: str
+    urls: tuple[str, ...] = ()  # article pages to fetch as given, besides the sections
 
     @classmethod
     def from_settings(cls, outlet: Outlet, settings: Any, args: dict[str, Any] | None = None,
@@ -87,7 +88,17 @@ class CrawlConfig:
             raise ConfigError(f"NEWSCRAWL_SECTION_PAGINATION must be one of "
                               f"{', '.join(PAGINATION_MODES)}, not {pagination!r}")
         data_dir = str(pick("data_dir", "NEWSCRAWL_DATA_DIR") or "data")
-        return cls(base_url, sections, since, limit, data_dir, pagination)
+        raw_urls = pick("urls", "NEWSCRAWL_URLS") or ()
+        if isinstance(raw_urls, str):
+            raw_urls = raw_urls.split(",")
+        urls = []
+        for url in (u.strip() for u in raw_urls if u.strip()):
+            if url.startswith("/"):
+                url = base_url + url
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise ConfigError(f"--urls: {url!r} is not an http(s) URL or a /path")
+            urls.append(url)
+        return cls(base_url, sections, since, limit, data_dir, pagination, tuple(urls))
 
 
 def parse_since(text: str) -> datetime:

@@ -16,6 +16,7 @@ OPTION_SETTINGS = {
     "base_url": "NEWSCRAWL_BASE_URL", "sections": "NEWSCRAWL_SECTIONS", "days": "NEWSCRAWL_DAYS",
     "since": "NEWSCRAWL_SINCE", "max_articles": "NEWSCRAWL_MAX_ARTICLES",
     "data_dir": "NEWSCRAWL_DATA_DIR", "pagination": "NEWSCRAWL_SECTION_PAGINATION",
+    "urls": "NEWSCRAWL_URLS",
 }
 
 
@@ -41,6 +42,12 @@ class CrawlResult:
                  f"crawled {self.base_url}: {self.articles} articles"
                  + (f" of the {self.expected} the replica lists" if self.expected is not None else "")]
         lines.append(f"articles (JSON Lines): {self.output.resolve()}")
+        archive = self.output.with_name("archive.sqlite")
+        if archive.exists():
+            stored = {k.rsplit("/", 1)[1]: v for k, v in self.stats.items()
+                      if k.startswith("newscrawl/stored/")}
+            lines.append(f"archive (SQLite):      {archive.resolve()}  ({stored.get('new', 0)} new, "
+                         f"{stored.get('revised', 0)} revised, {stored.get('unchanged', 0)} unchanged)")
         return "\n".join(lines)
 
 
@@ -110,9 +117,10 @@ def run_demo(*, articles: int = 300, data_dir: str = "data/demo") -> CrawlResult
     from newscrawl.replica import ReplicaConfig
     from newscrawl.replica.server import ReplicaServer
 
-    output = Path(data_dir) / "scmp" / "articles.jsonl"
-    if output.exists():
-        output.unlink()  # the demo shows one fresh crawl
+    outlet_dir = Path(data_dir) / "scmp"
+    for name in ("articles.jsonl", "rejects.jsonl", "archive.sqlite", "archive.sqlite-wal",
+                 "archive.sqlite-shm"):
+        (outlet_dir / name).unlink(missing_ok=True)  # the demo shows one fresh crawl
     # A short Crawl-delay keeps the demo quick while the crawler still obeys robots.txt.
     with ReplicaServer(ReplicaConfig(articles=articles, crawl_delay=0.01)) as replica:
         with urllib.request.urlopen(replica.base_url + "/__replica__/articles.json") as resp:

@@ -77,5 +77,8 @@ class Article:
     """The section page, feed or sitemap URL through which the crawler found this article."""
     parser_version: str | None = None
     """Name of the parser version that produced the record ("scmp.V1")."""
+    duplicate_of: str | None = None
+    """``article_id`` of the story this one copies (a syndicated near-duplicate), set by the
+    de-duplicate pipeline; None for an original."""
     field_sources: dict[str, str] = field(default_factory=dict)
     """For each filled field, the source that gave it ("next_data", "json_ld", "dom", "apollo", "meta", "url")."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from scrapy import signals
@@ -11,6 +12,7 @@ from scrapy.utils.httpobj import urlparse_cached
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +57,32 @@ class CrawlDelayMiddleware:
         _, slot = self.crawler.engine.downloader._get_slot(request)  # noqa: SLF001
         if slot.delay < delay:
             slot.delay = delay
+
+
+class FetchStateMiddleware:
+    """Record what every fetch of an article page answered: status, ETag, Last-Modified, time.
+
+    The archive keeps it per URL (table ``fetch_state``), so later runs can ask "has it
+    changed?" with conditional requests. Only requests marked ``newscrawl_page: article``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FetchStateMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get("newscrawl_page") == "article":
+            from newscrawl.store import open_archive
+
+            def header(name: str) -> str | None:
+                value = response.headers.get(name)
+                return value.decode("latin-1") if value else None
+
+            fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            open_archive(self.crawler).record_fetch(
+                response.url, status=response.status, fetched_at=fetched_at,
+                etag=header("ETag"), last_modified=header("Last-Modified"))
+        return response

@@ -30,6 +30,8 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # After RobotsTxtMiddleware (100), which fires robots_parsed before any request of a host.
     "newscrawl.middlewares.CrawlDelayMiddleware": 110,
+    # Below RetryMiddleware (550) and the redirect and compression ones: sees final answers.
+    "newscrawl.middlewares.FetchStateMiddleware": 540,
 }
 
 # --- Section pagination: "auto" (API when the page exposes it, else browser), "api", "browser"
@@ -56,7 +58,22 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 }
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 
-# --- Output: JSON Lines, one article per line (set per outlet from NEWSCRAWL_DATA_DIR) -----
+# --- The archive: one concern per pipeline, in this order -------------------------------
+ITEM_PIPELINES = {
+    "newscrawl.pipelines.CleanPipeline": 100,
+    "newscrawl.pipelines.ValidatePipeline": 200,
+    "newscrawl.pipelines.DedupePipeline": 300,
+    "newscrawl.pipelines.StorePipeline": 400,
+}
+# <data-dir>/<outlet>/archive.sqlite and, beside it, articles.jsonl: one line per new or
+# changed revision, appended in step with the database (never rewritten on a resumed crawl).
+NEWSCRAWL_STORE = ""  # a path to use instead of <data-dir>/<outlet>/archive.sqlite
+NEWSCRAWL_JSONL = True
+NEWSCRAWL_COMMIT_ITEMS = 500  # a transaction holds at most this many articles...
+NEWSCRAWL_COMMIT_SECONDS = 1.0  # ... or this much time
+NEWSCRAWL_MIN_BODY_CHARS = 200  # shorter bodies are rejected unless paywalled or truncated
+
+# Scrapy's feed exports still work (FEEDS = {...}); newscrawl needs none of its own.
 FEED_EXPORT_ENCODING = "utf-8"
 
 LOG_LEVEL = "INFO"

@@ -16,7 +16,7 @@ from newscrawl.replica.world import BOILERPLATE_STRINGS
 EXACT_FIELDS = ("url", "article_id", "headline", "published_at")
 COMPARED_FIELDS = ("canonical_url", "kind", "social_headline", "subheadline", "summary", "authors",
                    "updated_at", "section", "topics", "body", "images", "language", "word_count",
-                   "is_paywalled", "is_truncated", "is_sponsored")
+                   "is_paywalled", "is_truncated", "is_sponsored", "duplicate_of")
 
 
 def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:

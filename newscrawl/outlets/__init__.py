@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from newscrawl.cleaning import Furniture
 from newscrawl.items import Article
 
 
@@ -83,6 +84,7 @@ class Outlet:
     article_id_from_url: Callable[[str], str | None]
     tracking_params: tuple[str, ...] = ()  # query parameters that never change the page
     tracking_prefixes: tuple[str, ...] = ()  # ... and prefixes of such names ("utm_")
+    furniture: Furniture = Furniture()  # page furniture the clean pipeline removes if it slips
 
     def parser_for(self, fetched_at: datetime) -> ArticleParser:
         for parser in self.parsers:

@@ -46,10 +46,6 @@ class OutletSpider(scrapy.Spider):
         if agent and settings.getpriority("USER_AGENT") <= settings.getpriority("NEWSCRAWL_USER_AGENT"):
             settings.set("USER_AGENT", f"{agent[:-1]}; {contact})" if contact and agent.endswith(")")
                          else agent, priority="spider")
-        if not settings.get("FEEDS"):
-            data_dir = settings.get("NEWSCRAWL_DATA_DIR") or "data"
-            settings.set("FEEDS", {f"{data_dir}/{outlet.name}/articles.jsonl": {
-                "format": "jsonlines", "encoding": "utf-8", "overwrite": False}}, priority="spider")
         politeness = outlet.politeness
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", politeness.concurrency_per_domain,
                      priority="spider") if settings.getpriority(
@@ -80,6 +76,12 @@ class OutletSpider(scrapy.Spider):
                          "pagination %s", self.outlet.name, self.config.base_url,
                          ",".join(self.config.sections), self.config.since or "the beginning",
                          self.config.max_articles or "no limit", self.config.pagination)
+        for url in self.config.urls:
+            # Asked for by name: fetched as given, even if another URL of the story is too.
+            self.scheduled_ids.add(self.outlet.article_id_from_url(url) or url)
+            yield scrapy.Request(url, callback=self.parse_article, dont_filter=True,
+                                 cb_kwargs={"discovered_via": "urls"},
+                                 meta={"newscrawl_page": "article"})
         for section in self.config.sections:
             yield self._section_request(section)
 
@@ -204,7 +206,8 @@ class OutletSpider(scrapy.Spider):
                 return
             self.scheduled_ids.add(article_id or url)
             yield scrapy.Request(url, callback=self.parse_article,
-                                 cb_kwargs={"discovered_via": discovered_via})
+                                 cb_kwargs={"discovered_via": discovered_via},
+                                 meta={"newscrawl_page": "article"})
 
     def parse_article(self, response: Response, discovered_via: str) -> Iterator[Any]:
         self.stats.inc_value("newscrawl/pages/article")

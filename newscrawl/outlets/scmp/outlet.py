@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from newscrawl.cleaning import Furniture
 from newscrawl.outlets import BrowserPagination, Outlet, Politeness, register
 from newscrawl.outlets.scmp.listing import (
     CARD_SELECTOR,
@@ -12,7 +13,7 @@ from newscrawl.outlets.scmp.listing import (
     read_listing,
     read_listing_api,
 )
-from newscrawl.outlets.scmp.parser import ScmpParserV1
+from newscrawl.outlets.scmp.parser import FURNITURE_EXACT, FURNITURE_PREFIXES, ScmpParserV1
 
 # /<section>[/<subsection>]/article/<id>/<slug>, /plus/article/<id>/<slug>,
 # /comment/opinion/article/<id>/<slug>, and the oddity /society/<slug>/article/<id>.
@@ -62,4 +63,5 @@ SCMP = register(Outlet(
     article_id_from_url=article_id_from_url,
     tracking_params=("module", "pgtype"),
     tracking_prefixes=("utm_",),
+    furniture=Furniture(exact=FURNITURE_EXACT, prefixes=FURNITURE_PREFIXES),
 ))

@@ -109,6 +109,8 @@ _FURNITURE_PREFIXES = (
     "More on this:", "Link Copied",
 )
 _PUBLIC_SERVICE_NOTICE = "This story has been made freely available"
+#: The same furniture, for the clean pipeline's safety net (newscrawl.cleaning.Furniture).
+FURNITURE_EXACT, FURNITURE_PREFIXES = _FURNITURE_EXACT, _FURNITURE_PREFIXES
 # data-qa fragments (lower case) of furniture inside and around the body container.
 _FURNITURE_QA = ("adslot", "advert", "trustlabel", "speech", "furtherreading", "share",
                  "actionbar", "paywall", "registration", "register", "follow", "readmore",

@@ -1,0 +1,55 @@
+"""De-duplicate: one record per story, and copies of a story linked to their original.
+
+- The same story reached twice in one crawl (tracking parameters, an AMP copy, an old slug:
+  all carry the story's id) is dropped after the first, counted as ``duplicate_in_run``.
+- A story whose body is an exact or near copy of another story under another id (a wire copy,
+  a syndicated republication) is kept and linked: ``duplicate_of`` names the original, the
+  one published first. Near copies are found by MinHash signatures over word shingles, looked
+  up in the archive's band index (newscrawl.fingerprints), so memory does not grow with it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from newscrawl.fingerprints import Signature, body_hash
+from newscrawl.store import open_archive
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+class DedupePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.seen: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        key = (adapter.get("outlet") or "", adapter.get("article_id") or adapter.get("canonical_url")
+               or adapter.get("url"))
+        if key in self.seen:
+            self.stats.inc_value("newscrawl/dropped/duplicate_in_run")
+            raise DropItem(f"{adapter.get('url')} is story {key[1]} again", log_level="DEBUG")
+        self.seen.add(key)
+        outlet, article_id = key
+        archive = open_archive(self.crawler)
+        body = adapter.get("body") or ""
+        signature = Signature.of(body)
+        original = archive.find_original(outlet, article_id, adapter.get("published_at"),
+                                         body_hash(body), signature)
+        if signature is not None:
+            archive.add_fingerprint(outlet, article_id, adapter.get("published_at"), signature)
+        if "duplicate_of" in adapter:
+            adapter["duplicate_of"] = original
+        if original:
+            self.stats.inc_value("newscrawl/duplicates/linked")
+        return item
