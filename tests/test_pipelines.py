@@ -1,0 +1,119 @@
+"""Clean, validate and de-duplicate pipelines on single items, in a real Scrapy crawler."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from newscrawl.cleaning import clean_body, clean_text
+from newscrawl.items import Article, ImageRef
+from newscrawl.pipelines import CleanPipeline, DedupePipeline, StorePipeline, ValidatePipeline
+from newscrawl.spiders import ScmpSpider
+from newscrawl.store import close_archive
+
+BODY = ("Officials said the plan would cost HK$2 billion over five years. "
+        "Critics called it too little, too late.\n\n"
+        "The scheme starts in January and covers 40,000 households.\n\n"
+        "Lawmakers will debate the bill next week.")
+
+
+def article(**fields) -> Article:
+    base = Article(url="https://www.scmp.com/news/hong-kong/article/3300001/plan",
+                   canonical_url="https://www.scmp.com/news/hong-kong/article/3300001/plan",
+                   outlet="scmp", article_id="3300001", headline="Plan unveiled",
+                   authors=["Jane Doe"], published_at="2026-06-01T08:00:00Z",
+                   updated_at="2026-06-01T08:00:00Z", section=["News", "Hong Kong"],
+                   body=BODY, images=[ImageRef("https://img/1.jpg", "A  caption", "Photo")],
+                   word_count=len(BODY.split()), fetched_at="2026-06-02T00:00:00Z")
+    return replace(base, **fields)
+
+
+@pytest.fixture()
+def crawler(tmp_path):
+    crawler = get_crawler(ScmpSpider, {"NEWSCRAWL_DATA_DIR": str(tmp_path)})
+    yield crawler
+    close_archive(crawler)
+
+
+def test_clean_removes_furniture_pull_quotes_and_normalises(crawler):
+    dirty = ("Officials said the plan would cost HK$2 billion over five years. Critics called it "
+             "too little, too late.\n\nAdvertisement\n\n\u201cCritics called it too little, too "
+             "late.\u201d\n\nREAD MORE: Another story entirely\n\nThe scheme starts in January "
+             "and covers 40,000\u00a0households.\n\nThe scheme starts in January and covers "
+             "40,000 households.\n\nLawmakers will debate the bill ne\u200bxt week.")
+    item = article(body=dirty, headline="  Plan\u00a0 unveiled ", authors=["Jane Doe", "Jane Doe"],
+                   summary="It\u2032s cafe\u0301 &amp; more")
+    cleaned = CleanPipeline.from_crawler(crawler).process_item(item)
+    assert cleaned.body == BODY
+    assert cleaned.headline == "Plan unveiled" and cleaned.authors == ["Jane Doe"]
+    assert cleaned.summary == "It\u2019s caf\u00e9 & more"  # entity, NFC, prime as apostrophe
+    assert cleaned.word_count == len(BODY.split())
+    assert cleaned.images[0].caption == "A caption"
+    assert crawler.stats.get_value("newscrawl/cleaned/paragraphs_removed") == 4
+
+
+def test_clean_keeps_clean_text_exactly():
+    text = "He said: \u201cIt\u2019s \u2018done\u2019.\u201d \U0001F600 \u05e2\u05d1\u05e8\u05d9\u05ea"
+    assert clean_text(text) == text
+    assert clean_body(BODY) == (BODY, [])
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"headline": None}, "missing_headline"),
+    ({"article_id": None}, "missing_article_id"),
+    ({"published_at": None}, "missing_published_at"),
+    ({"published_at": "2027-01-01T00:00:00Z"}, "published_at_in_future"),
+    ({"published_at": "1970-01-01T00:00:00Z"}, "published_at_too_old"),
+    ({"published_at": "yesterday"}, "bad_published_at"),
+    ({"updated_at": "2026-05-01T00:00:00Z"}, "updated_before_published"),
+    ({"body": ""}, "missing_body"),
+    ({"body": "Too short."}, "body_too_short"),
+])
+def test_validate_rejects_with_a_reason_and_keeps_the_record(crawler, tmp_path, fields, reason):
+    pipeline = ValidatePipeline.from_crawler(crawler)
+    with pytest.raises(DropItem):
+        pipeline.process_item(article(**fields))
+    assert crawler.stats.get_value(f"newscrawl/dropped/{reason}") == 1
+    rejects = (tmp_path / "scmp" / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    line = json.loads(rejects[-1])
+    assert line["reasons"][0] == reason and line["record"]["url"] == article().url
+
+
+def test_validate_lets_a_short_paywalled_body_through(crawler):
+    item = article(body="Only the first paragraph is served.", is_truncated=True,
+                   is_paywalled=True)
+    assert ValidatePipeline.from_crawler(crawler).process_item(item) is item
+
+
+def test_dedupe_drops_a_story_seen_twice_and_links_copies(crawler):
+    dedupe, store = DedupePipeline.from_crawler(crawler), StorePipeline.from_crawler(crawler)
+    original = article(body="\n\n".join(f"Paragraph {i} about the harbour tunnel toll plan and "
+                                        f"what {i * 7} drivers said about it on Monday."
+                                        for i in range(12)))
+    store.process_item(dedupe.process_item(original))
+    with pytest.raises(DropItem):
+        dedupe.process_item(article(url=original.url + "?utm_source=rss_feed"))
+    copy = article(article_id="3300099", url="https://www.scmp.com/news/article/3300099/copy",
+                   published_at="2026-06-01T10:00:00Z", updated_at="2026-06-01T10:00:00Z",
+                   body="HONG KONG \u2014 " + original.body.rsplit("\n\n", 1)[0])
+    assert store.process_item(dedupe.process_item(copy)).duplicate_of == "3300001"
+    # A copy found before its original is re-pointed once the original arrives.
+    early = article(article_id="3299990", url="https://www.scmp.com/news/article/3299990/first",
+                    published_at="2026-06-01T07:00:00Z", updated_at="2026-06-01T07:00:00Z",
+                    body=original.body)
+    assert store.process_item(dedupe.process_item(early)).duplicate_of is None
+    from newscrawl.store import open_archive
+
+    archive = open_archive(crawler)
+    assert archive.article("scmp", "3300001")["duplicate_of"] == "3299990"
+    assert archive.article("scmp", "3300099")["duplicate_of"] == "3299990"
+    unrelated = article(article_id="3300200", url="https://www.scmp.com/news/article/3300200/u",
+                        body="\n\n".join(f"A different story {i} on typhoon signal number "
+                                         f"{i} and school closures across the city."
+                                         for i in range(12)))
+    assert dedupe.process_item(unrelated).duplicate_of is None
+    assert crawler.stats.get_value("newscrawl/dropped/duplicate_in_run") == 1

@@ -1,0 +1,137 @@
+"""The SQLite archive on its own: exact round trips, idempotent upserts, killed writers."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from newscrawl.store import SqliteArchive, archive_paths, queries
+
+TRICKY = [
+    "He said: \u201cIt\u2019s \u2018done\u2019\u201d \u2014 and 'plain' \"quotes\" too",
+    "Emoji \U0001F600\U0001F1ED\U0001F1F0 and a family \U0001F468\u200D\U0001F469\u200D\U0001F467",
+    "'; DROP TABLE articles; -- OR 1=1 /* %_ \\ */ ' \" ` NULL \x00 end",
+    "\u0627\u0644\u0639\u0631\u0628\u064a\u0629 \u05e2\u05d1\u05e8\u05d9\u05ea mixed with \u4e2d\u6587 \u202eRTL override\u202c",
+    "Tabs\tand\r\nnewlines\n\nand trailing spaces   ",
+]
+
+
+def record(article_id: str, body: str, **fields) -> dict:
+    base = {
+        "url": f"https://www.scmp.com/news/article/{article_id}/x?utm_source=a",
+        "canonical_url": f"https://www.scmp.com/news/article/{article_id}/x",
+        "outlet": "scmp", "article_id": article_id, "kind": "article",
+        "headline": f"Headline {article_id}", "social_headline": None,
+        "subheadline": ["one", "two"], "summary": "A summary.", "authors": ["A B", "C D"],
+        "published_at": "2026-06-01T08:00:00Z", "published_raw": "1780300800000",
+        "updated_at": "2026-06-01T08:00:00Z", "updated_raw": None,
+        "section": ["News", "Hong Kong"], "topics": ["Housing"], "body": body,
+        "images": [{"url": "https://img/1.jpg", "caption": "A caption", "credit": "Photo"}],
+        "language": "en", "word_count": len(body.split()), "is_paywalled": False,
+        "is_truncated": False, "is_sponsored": False, "fetched_at": "2026-06-02T00:00:00Z",
+        "http_status": 200, "discovered_via": "https://www.scmp.com/news", "parser_version":
+        "scmp.V1", "duplicate_of": None, "field_sources": {"headline": "next_data"},
+    }
+    base.update(fields)
+    return base
+
+
+def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(tmp_path):
+    db, jsonl = archive_paths(tmp_path, "scmp")
+    big = "\n\n".join(f"Paragraph {i}: " + "\u00e9\u4e2d\U0001F600 text " * 40 for i in range(3000))
+    assert len(big.encode("utf-8")) > 1_000_000
+    written = [record(str(3_000_000 + i), "\n\n".join([text, text[::-1]]), headline=text,
+                      summary=text, authors=[text], topics=[text], subheadline=[text])
+               for i, text in enumerate(TRICKY)]
+    written.append(record("3999999", big))
+    with SqliteArchive(db, jsonl) as archive:
+        for rec in written:
+            assert archive.store_article(rec).status == "new"
+    with SqliteArchive(db, jsonl) as archive:
+        for rec in written:
+            row = archive.article("scmp", rec["article_id"])
+            for name in ("headline", "summary", "authors", "topics", "subheadline", "body",
+                         "images", "section", "field_sources", "is_paywalled"):
+                assert row[name] == rec[name], name
+            assert row["body"].encode("utf-8") == rec["body"].encode("utf-8")
+            assert archive.revisions("scmp", rec["article_id"])[0]["record"] == rec
+            assert archive.store_article(rec).status == "unchanged"  # same bytes, same hash
+    lines = jsonl.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == written
+    # Full-text search finds right-to-left text and does not choke on SQL metacharacters.
+    with sqlite3.connect(db) as conn:
+        assert queries.search(conn, "\u05e2\u05d1\u05e8\u05d9\u05ea")[0].article_id == "3000003"
+        assert queries.search(conn, "DROP TABLE articles; --")[0].article_id == "3000002"
+
+
+def test_upserts_are_idempotent_and_an_edit_adds_one_revision(tmp_path):
+    db, jsonl = archive_paths(tmp_path, "scmp")
+    rec = record("3200001", "First paragraph.\n\nSecond paragraph.")
+    with SqliteArchive(db, jsonl) as archive:
+        assert archive.store_article(rec).status == "new"
+        again = dict(rec, fetched_at="2026-06-03T00:00:00Z", url=rec["canonical_url"],
+                     http_status=200, discovered_via="https://www.scmp.com/rss/feed")
+        assert archive.store_article(again).status == "unchanged"
+        row = archive.article("scmp", "3200001")
+        assert row["fetched_at"] == "2026-06-02T00:00:00Z"  # only the check time moved
+        assert row["last_checked_at"] == "2026-06-03T00:00:00Z"
+        edited = dict(rec, body="First paragraph.\n\nSecond paragraph, corrected.",
+                      updated_at="2026-06-02T09:00:00Z", fetched_at="2026-06-04T00:00:00Z")
+        result = archive.store_article(edited)
+        assert (result.status, result.revision) == ("revised", 2)
+        assert archive.store_article(edited).status == "unchanged"
+        assert archive.count("revisions") == 2 and archive.count("articles") == 1
+        row = archive.article("scmp", "3200001")
+        assert row["body"].endswith("corrected.") and row["revision_count"] == 2
+        assert row["first_fetched_at"] == "2026-06-02T00:00:00Z"
+    assert len(jsonl.read_text(encoding="utf-8").splitlines()) == 2
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from newscrawl.store import SqliteArchive
+    from test_store import record
+    archive = SqliteArchive(sys.argv[1], sys.argv[2], commit_items=10**9, commit_seconds=10**9)
+    body = "\\n\\n".join("Paragraph %d of a long enough article body." % i for i in range(60))
+    n = 0
+    while True:
+        for _ in range(40):
+            archive.store_article(record(str(4_000_000 + n), body))
+            n += 1
+        archive.commit()
+        print(n, flush=True)
+""")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_writer_killed_mid_transaction_leaves_a_consistent_archive(tmp_path, seed):
+    db, jsonl = archive_paths(tmp_path, "scmp")
+    db.parent.mkdir(parents=True)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(jsonl)],
+                              stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).parent)
+    commits = random.Random(seed).randint(3, 12)
+    committed = 0
+    for _ in range(commits):
+        committed = int(writer.stdout.readline())
+    writer.send_signal(signal.SIGKILL)  # it is already writing the next transaction
+    writer.wait(timeout=30)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+        stored = {int(r[0]) - 4_000_000 for r in conn.execute("SELECT article_id FROM articles")}
+        revisions = conn.execute("SELECT count(*) FROM revisions").fetchone()[0]
+    assert set(range(committed)) <= stored  # nothing committed is lost
+    assert revisions == len(stored) and len(stored) % 40 == 0  # whole transactions only
+    with SqliteArchive(db, jsonl) as archive:  # reopening cuts the journal to what committed
+        assert archive.count("articles") == len(stored)
+    lines = jsonl.read_text(encoding="utf-8").splitlines()
+    assert [int(json.loads(x)["article_id"]) - 4_000_000 for x in lines] == sorted(stored)
