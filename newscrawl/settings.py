@@ -23,6 +23,13 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 RETRY_ENABLED = True
 RETRY_TIMES = 4
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# PoliteRetryMiddleware (newscrawl.retry, replacing Scrapy's) waits before retrying: a 429/503
+# pauses the whole host for its Retry-After, anything else backs off per request. See
+# docs/politeness.md.
+NEWSCRAWL_MAX_RETRY_AFTER = 600  # seconds; a longer Retry-After is cut to this
+NEWSCRAWL_RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry, doubling per retry, jittered
+NEWSCRAWL_RETRY_BACKOFF_MAX = 60.0  # the longest backoff when the server names no wait
+NEWSCRAWL_REQUEST_BUDGET = 0  # requests per run (retries, robots.txt included); 0: no limit
 DOWNLOAD_TIMEOUT = 30
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -30,6 +37,11 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # After RobotsTxtMiddleware (100), which fires robots_parsed before any request of a host.
     "newscrawl.middlewares.CrawlDelayMiddleware": 110,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newscrawl.retry.PoliteRetryMiddleware": 550,
+    # Last before the network (after HttpCacheMiddleware, 900, and newscrawl.warc's 950, which
+    # only looks at responses): counts what is really sent.
+    "newscrawl.retry.RequestBudgetMiddleware": 960,
     # Below RetryMiddleware (550) and the redirect and compression ones: sees final answers.
     "newscrawl.middlewares.FetchStateMiddleware": 540,
 }
