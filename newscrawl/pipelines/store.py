@@ -10,10 +10,10 @@ import logging
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy import signals
 
 from newscrawl.extensions import REPORTED_FIELDS
+from newscrawl.items import to_record
 from newscrawl.store import StoreError, close_archive, open_archive
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class StorePipeline:
         self.run_id = open_archive(self.crawler).begin_run(outlet, arguments)
 
     def process_item(self, item: Any) -> Any:
-        record = ItemAdapter(item).asdict()
+        record = to_record(item)
         archive = open_archive(self.crawler)
         result = archive.store_article(record)
         if record.get("url"):

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
+
+from newscrawl.items import to_record
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -74,7 +75,7 @@ class ValidatePipeline:
         return cls(crawler, rejects, settings.getint("NEWSCRAWL_MIN_BODY_CHARS", 200))
 
     def process_item(self, item: Any) -> Any:
-        record = ItemAdapter(item).asdict()
+        record = to_record(item)
         found = problems(record, self.min_body_chars)
         if not found:
             return item

@@ -69,6 +69,8 @@ class SqliteArchive:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=30000")
+            self.db.execute("PRAGMA cache_size=-65536")  # 64 MB: index pages stay in memory
+            self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.executescript(_schema())
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                             (SCHEMA_VERSION,))
@@ -271,11 +273,11 @@ class SqliteArchive:
         if signature is not None:
             buckets = signature.bands()
             marks = ",".join("?" for _ in buckets)
+            # Bands first (a primary-key lookup each), then only the candidates' signatures.
             candidates = {r[0]: r[1] for r in self.db.execute(
-                f"SELECT DISTINCT f.article_id, f.signature FROM fingerprint_bands b "  # noqa: S608
-                f"JOIN fingerprints f ON f.outlet=b.outlet AND f.article_id=b.article_id "
-                f"WHERE b.bucket IN ({marks}) AND b.outlet=? AND b.article_id<>?",
-                (*buckets, outlet, article_id))}
+                f"SELECT article_id, signature FROM fingerprints WHERE outlet=? AND "  # noqa: S608
+                f"article_id<>? AND article_id IN (SELECT article_id FROM fingerprint_bands "
+                f"WHERE bucket IN ({marks}) AND outlet=?)", (outlet, article_id, *buckets, outlet))}
             matches.update(aid for aid, blob in candidates.items()
                            if signature.jaccard(Signature.from_bytes(blob)) >= NEAR_DUPLICATE_JACCARD)
         if not matches:
@@ -309,8 +311,12 @@ class SqliteArchive:
     def add_fingerprint(self, outlet: str, article_id: str, published_at: str | None,
                         signature: Signature) -> None:
         self._begin()
-        self.db.execute("DELETE FROM fingerprint_bands WHERE outlet=? AND article_id=?",
-                        (outlet, article_id))
+        old = self.db.execute("SELECT signature FROM fingerprints WHERE outlet=? AND article_id=?",
+                              (outlet, article_id)).fetchone()
+        if old is not None:
+            self.db.executemany(
+                "DELETE FROM fingerprint_bands WHERE bucket=? AND outlet=? AND article_id=?",
+                [(bucket, outlet, article_id) for bucket in Signature.from_bytes(old[0]).bands()])
         self.db.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?, ?)",
                         (outlet, article_id, published_at, signature.to_bytes()))
         self.db.executemany("INSERT OR IGNORE INTO fingerprint_bands VALUES (?, ?, ?)",
@@ -332,6 +338,7 @@ class SqliteArchive:
             (utc_now(), reason, json.dumps(dict(stats), default=str),
              json.dumps(dict(field_coverage)), counts.get("new", 0), counts.get("revised", 0),
              counts.get("unchanged", 0), run_id))
+        self.db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('merge', 2000)")
 
     # -- reading --------------------------------------------------------------------------
     def article(self, outlet: str, article_id: str) -> dict[str, Any] | None:
