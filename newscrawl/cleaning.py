@@ -11,8 +11,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 # Stand-ins for the outlet's typographic quotes: primes, low quotes, accents and backticks used
 # as apostrophes, doubled apostrophes. Curly quotes themselves are kept as printed.
@@ -89,3 +90,31 @@ def clean_list(values: Iterable[str] | None) -> list[str]:
         if value and value not in out:
             out.append(value)
     return out
+
+
+TEXT_FIELDS = ("headline", "social_headline", "summary")
+LIST_FIELDS = ("subheadline", "authors", "topics")
+
+
+def clean_record(record: MutableMapping[str, Any], furniture: Furniture = Furniture()) -> list[str]:
+    """Clean an Article record (a dict, or an ItemAdapter) in place; return removed paragraphs."""
+    for name in TEXT_FIELDS:
+        if record.get(name) is not None:
+            record[name] = clean_text(record[name]) or None
+    for name in LIST_FIELDS:
+        if name in record:
+            record[name] = clean_list(record.get(name))
+    body, removed = clean_body(record.get("body"), furniture)
+    record["body"] = body
+    if "word_count" in record:
+        record["word_count"] = len(body.split())
+    for image in record.get("images") or []:
+        for name in ("caption", "credit"):
+            value = image.get(name) if isinstance(image, dict) else getattr(image, name, None)
+            if value:
+                value = clean_text(value) or None
+                if isinstance(image, dict):
+                    image[name] = value
+                else:
+                    setattr(image, name, value)
+    return removed

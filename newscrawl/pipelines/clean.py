@@ -7,16 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 
-from newscrawl.cleaning import Furniture, clean_body, clean_list, clean_text
-from newscrawl.extraction.text import word_count
+from newscrawl.cleaning import Furniture, clean_record
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 log = logging.getLogger(__name__)
-
-TEXT_FIELDS = ("headline", "social_headline", "summary")
-LIST_FIELDS = ("subheadline", "authors", "topics")
 
 
 class CleanPipeline:
@@ -34,23 +30,9 @@ class CleanPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        for name in TEXT_FIELDS:
-            if adapter.get(name) is not None:
-                adapter[name] = clean_text(adapter[name]) or None
-        for name in LIST_FIELDS:
-            if name in adapter:
-                adapter[name] = clean_list(adapter.get(name))
-        body, removed = clean_body(adapter.get("body"), self.furniture)
+        removed = clean_record(adapter, self.furniture)
         if removed:
             self.stats.inc_value("newscrawl/cleaned/paragraphs_removed", len(removed))
             log.info("removed %d furniture or repeated paragraphs from %s: %r", len(removed),
                      adapter.get("url"), [p[:60] for p in removed])
-        adapter["body"] = body
-        if "word_count" in adapter:
-            adapter["word_count"] = word_count(body)
-        for image in adapter.get("images") or []:
-            image_adapter = ItemAdapter(image)
-            for name in ("caption", "credit"):
-                if image_adapter.get(name):
-                    image_adapter[name] = clean_text(image_adapter[name]) or None
         return item

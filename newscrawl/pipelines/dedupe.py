@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from newscrawl.fingerprints import Signature, body_hash
 from newscrawl.store import open_archive
 
 if TYPE_CHECKING:
@@ -40,14 +39,7 @@ class DedupePipeline:
             self.stats.inc_value("newscrawl/dropped/duplicate_in_run")
             raise DropItem(f"{adapter.get('url')} is story {key[1]} again", log_level="DEBUG")
         self.seen.add(key)
-        outlet, article_id = key
-        archive = open_archive(self.crawler)
-        body = adapter.get("body") or ""
-        signature = Signature.of(body)
-        original = archive.find_original(outlet, article_id, adapter.get("published_at"),
-                                         body_hash(body), signature)
-        if signature is not None:
-            archive.add_fingerprint(outlet, article_id, adapter.get("published_at"), signature)
+        original = open_archive(self.crawler).link_duplicates(adapter)
         if "duplicate_of" in adapter:
             adapter["duplicate_of"] = original
         if original:

@@ -308,6 +308,17 @@ class SqliteArchive:
             return None
         return oldest
 
+    def link_duplicates(self, record: Mapping[str, Any]) -> str | None:
+        """Index this story's body and return the id of the story it copies, if any."""
+        outlet, article_id = record.get("outlet") or "", record.get("article_id") or ""
+        body = record.get("body") or ""
+        signature = Signature.of(body)
+        original = self.find_original(outlet, article_id, record.get("published_at"),
+                                      body_hash(body), signature)
+        if signature is not None:
+            self.add_fingerprint(outlet, article_id, record.get("published_at"), signature)
+        return original
+
     def add_fingerprint(self, outlet: str, article_id: str, published_at: str | None,
                         signature: Signature) -> None:
         self._begin()
