@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how section pages are paged (default auto)")
         p.add_argument("--urls", help="comma-separated article URLs (or /paths) to fetch as "
                        "given, besides the sections")
+        p.add_argument("--full", action="store_true", default=None,
+                       help="walk every listing to the horizon again (default: incremental)")
+        p.add_argument("--warc", action="store_true", default=None,
+                       help="keep every fetched response in <data-dir>/<outlet>/warc/")
         p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                        help="any Scrapy setting, as for scrapy crawl")
 
@@ -188,7 +192,8 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         overrides[name] = value
     options = {"base_url": args.base_url, "sections": args.sections, "days": args.days,
                "since": args.since, "max_articles": args.max_articles, "data_dir": args.data_dir,
-               "pagination": args.pagination, "urls": args.urls}
+               "pagination": args.pagination, "urls": args.urls, "full": args.full,
+               "warc": args.warc}
     try:
         result = run_crawl(args.outlet, options, overrides)
     except CrawlError as exc:

@@ -16,7 +16,7 @@ OPTION_SETTINGS = {
     "base_url": "NEWSCRAWL_BASE_URL", "sections": "NEWSCRAWL_SECTIONS", "days": "NEWSCRAWL_DAYS",
     "since": "NEWSCRAWL_SINCE", "max_articles": "NEWSCRAWL_MAX_ARTICLES",
     "data_dir": "NEWSCRAWL_DATA_DIR", "pagination": "NEWSCRAWL_SECTION_PAGINATION",
-    "urls": "NEWSCRAWL_URLS",
+    "urls": "NEWSCRAWL_URLS", "full": "NEWSCRAWL_FULL", "warc": "NEWSCRAWL_WARC",
 }
 
 

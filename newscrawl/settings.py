@@ -42,9 +42,19 @@ DOWNLOADER_MIDDLEWARES = {
     # Last before the network (after HttpCacheMiddleware, 900, and newscrawl.warc's 950, which
     # only looks at responses): counts what is really sent.
     "newscrawl.retry.RequestBudgetMiddleware": 960,
-    # Below RetryMiddleware (550) and the redirect and compression ones: sees final answers.
+    # Below RetryMiddleware (550) and the redirect and compression ones: sees final answers,
+    # and adds If-None-Match / If-Modified-Since to revisits.
     "newscrawl.middlewares.FetchStateMiddleware": 540,
+    # Next to the network: every response as received, redirects and errors included.
+    "newscrawl.warc.WarcCaptureMiddleware": 950,
 }
+# --warc: keep every fetched response in <data-dir>/<outlet>/warc/*.warc.gz (newscrawl reparse
+# rebuilds the archive from them).
+NEWSCRAWL_WARC = False
+NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000  # rotate to a new file past this size
+
+# --- Incremental crawls: what the archive already holds decides what is fetched -----------
+NEWSCRAWL_FULL = False  # --full: walk every listing to the horizon again
 
 # --- Section pagination: "auto" (API when the page exposes it, else browser), "api", "browser"
 NEWSCRAWL_SECTION_PAGINATION = "auto"
