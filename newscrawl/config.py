@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from newscrawl.outlets import Outlet
 
 PAGINATION_MODES = ("auto", "api", "browser")
+DISCOVERY_SOURCES = ("sections", "feeds", "sitemaps")
 
 
 class ConfigError(ValueError):
@@ -30,6 +31,12 @@ class CrawlConfig:
     data_dir: str
     pagination: str
     urls: tuple[str, ...] = ()  # article pages to fetch as given, besides the sections
+    full: bool = False  # walk every listing to the horizon again, not only what is new
+    discovery: tuple[str, ...] = DISCOVERY_SOURCES  # where article URLs come from
+    revisit_factor: float = 0.25  # revisit an unchanged story after this share of its age ...
+    revisit_min_hours: float = 1.0  # ... but not more often than this
+    revisit_max_days: float = 30.0  # ... and at least this often
+    sections_chosen: bool = False  # --sections given: feeds and sitemaps keep only their URLs
 
     @classmethod
     def from_settings(cls, outlet: Outlet, settings: Any, args: dict[str, Any] | None = None,
@@ -98,7 +105,29 @@ class CrawlConfig:
             if urlsplit(url).scheme not in ("http", "https"):
                 raise ConfigError(f"--urls: {url!r} is not an http(s) URL or a /path")
             urls.append(url)
-        return cls(base_url, sections, since, limit, data_dir, pagination, tuple(urls))
+        raw_sources = pick("discovery", "NEWSCRAWL_DISCOVERY") or DISCOVERY_SOURCES
+        if isinstance(raw_sources, str):
+            raw_sources = raw_sources.split(",")
+        discovery = tuple(x.strip() for x in raw_sources if x.strip())
+        bad = [x for x in discovery if x not in DISCOVERY_SOURCES]
+        if bad or not discovery:
+            raise ConfigError(f"NEWSCRAWL_DISCOVERY must name some of "
+                              f"{', '.join(DISCOVERY_SOURCES)}, not {','.join(discovery)!r}")
+        full = str(pick("full", "NEWSCRAWL_FULL") or "").lower() in ("1", "true", "yes", "on")
+        revisit = []
+        for name, default in (("NEWSCRAWL_REVISIT_FACTOR", 0.25),
+                              ("NEWSCRAWL_REVISIT_MIN_HOURS", 1.0),
+                              ("NEWSCRAWL_REVISIT_MAX_DAYS", 30.0)):
+            raw = settings.get(name, default)
+            try:
+                value = float(raw if raw not in (None, "") else default)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name} {raw!r} is not a number") from None
+            if value <= 0:
+                raise ConfigError(f"{name} must be positive, not {raw}")
+            revisit.append(value)
+        return cls(base_url, sections, since, limit, data_dir, pagination, tuple(urls), full,
+                   discovery, *revisit, sections_chosen=bool(raw_sections))
 
 
 def parse_since(text: str) -> datetime:

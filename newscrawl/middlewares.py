@@ -73,6 +73,22 @@ class FetchStateMiddleware:
     def from_crawler(cls, crawler: Crawler) -> FetchStateMiddleware:
         return cls(crawler)
 
+    def process_request(self, request: Request) -> None:
+        """Make a revisit conditional on the validators of the version the archive holds."""
+        if not request.meta.get("newscrawl_revisit"):
+            return None
+        from newscrawl.store import open_archive
+
+        etag, last_modified = open_archive(self.crawler).validators(
+            request.url, request.meta.get("newscrawl_article_id"))
+        if etag and b"If-None-Match" not in request.headers:
+            request.headers["If-None-Match"] = etag
+        if last_modified and b"If-Modified-Since" not in request.headers:
+            request.headers["If-Modified-Since"] = last_modified
+        if etag or last_modified:
+            self.crawler.stats.inc_value("newscrawl/requests/conditional")
+        return None
+
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("newscrawl_page") == "article":
             from newscrawl.store import open_archive
@@ -84,5 +100,7 @@ class FetchStateMiddleware:
             fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             open_archive(self.crawler).record_fetch(
                 response.url, status=response.status, fetched_at=fetched_at,
-                etag=header("ETag"), last_modified=header("Last-Modified"))
+                etag=header("ETag"), last_modified=header("Last-Modified"),
+                article_id=request.meta.get("newscrawl_article_id"),
+                outlet=getattr(self.crawler.spidercls, "outlet_name", None))
         return response

@@ -55,6 +55,12 @@ NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000  # rotate to a new file past this size
 
 # --- Incremental crawls: what the archive already holds decides what is fetched -----------
 NEWSCRAWL_FULL = False  # --full: walk every listing to the horizon again
+NEWSCRAWL_DISCOVERY = "sections,feeds,sitemaps"  # where article URLs come from
+# An archived story is fetched again (conditionally) when a listing, feed or sitemap says it
+# changed, or when it is due: after REVISIT_FACTOR of its age since the last check, clamped.
+NEWSCRAWL_REVISIT_FACTOR = 0.25
+NEWSCRAWL_REVISIT_MIN_HOURS = 1.0
+NEWSCRAWL_REVISIT_MAX_DAYS = 30.0
 
 # --- Section pagination: "auto" (API when the page exposes it, else browser), "api", "browser"
 NEWSCRAWL_SECTION_PAGINATION = "auto"

@@ -9,16 +9,19 @@ from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.test import get_crawler
 
 from newscrawl.spiders import ScmpSpider
+from newscrawl.store import close_archive
 
 URL = "https://www.scmp.com/news/china/article/3300001/some-story"
 
 
 @pytest.fixture()
-def spider():
-    crawler = get_crawler(ScmpSpider, {"NEWSCRAWL_BASE_URL": "https://www.scmp.com"})
+def spider(tmp_path):
+    crawler = get_crawler(ScmpSpider, {"NEWSCRAWL_BASE_URL": "https://www.scmp.com",
+                                       "NEWSCRAWL_DATA_DIR": str(tmp_path)})
     crawler.spider = crawler._create_spider()
     crawler.stats.open_spider()
-    return crawler.spider
+    yield crawler.spider
+    close_archive(crawler)
 
 
 @pytest.mark.parametrize("body, reason", [

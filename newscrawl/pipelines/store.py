@@ -65,7 +65,8 @@ class StorePipeline:
                 coverage = {name: round(self.filled[name] / total, 4) if total else 0.0
                             for name in REPORTED_FIELDS}
                 archive.end_run(self.run_id, reason=reason, stats=self.stats.get_stats(),
-                                field_coverage=coverage, counts=self.outcomes)
+                                field_coverage=coverage, counts=self.outcomes,
+                                high_water=getattr(spider, "high_water", None))
         except StoreError as exc:
             log.error("%s", exc)
         finally:

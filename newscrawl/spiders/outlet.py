@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.exceptions import CloseSpider
 
 from newscrawl.config import CrawlConfig
-from newscrawl.extraction.errors import PageRejected
+from newscrawl.discovery import DiscoveryError, parse_feed, parse_sitemap
+from newscrawl.extraction.errors import NotAnArticle, PageRejected
 from newscrawl.outlets import Card, Listing, Outlet, get_outlet
+from newscrawl.store import open_archive
 from newscrawl.urls import strip_tracking
 
 if TYPE_CHECKING:
@@ -30,6 +32,19 @@ log = logging.getLogger(__name__)
 
 def utc_iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
+#: Listing pages, feeds and sitemaps go before article pages; articles go freshest day first.
+DISCOVERY_PRIORITY = 1_000_000
+#: Listings are walked this far past the newest story the last finished run saw.
+WINDOW_OVERLAP = timedelta(hours=2)
 
 
 class OutletSpider(scrapy.Spider):
@@ -65,6 +80,8 @@ class OutletSpider(scrapy.Spider):
 
     outlet: Outlet
     config: CrawlConfig
+    window_start: str | None = None  # set by start(): None walks every listing in full
+    high_water: str | None = None  # the newest publication or change time any listing showed
 
     @property
     def stats(self) -> Any:
@@ -82,16 +99,105 @@ class OutletSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_article, dont_filter=True,
                                  cb_kwargs={"discovered_via": "urls"},
                                  meta={"newscrawl_page": "article"})
-        for section in self.config.sections:
-            yield self._section_request(section)
+        # The window of this run: since the newest story the last finished run saw listed (less
+        # an overlap for late listings). Listings are walked until they reach stories that run
+        # saw and nothing says have changed since; sitemaps unchanged since are not fetched.
+        high_water = open_archive(self.crawler).last_high_water(self.outlet.name)
+        if high_water and not self.config.full:
+            self.window_start = utc_iso(_parse_iso(high_water) - WINDOW_OVERLAP)
+        self.logger.info("%s", "full walk of every listing" if self.window_start is None else
+                         f"incremental: what is new or changed since {self.window_start}")
+        if "sitemaps" in self.config.discovery:
+            for path in self.outlet.sitemaps:
+                yield scrapy.Request(self.config.base_url + path, callback=self.parse_sitemap,
+                                     priority=DISCOVERY_PRIORITY)
+        if "feeds" in self.config.discovery:
+            for path in self.outlet.feeds:
+                yield scrapy.Request(self.config.base_url + path, callback=self.parse_feed,
+                                     priority=DISCOVERY_PRIORITY)
+        if "sections" in self.config.discovery:
+            for section in self.config.sections:
+                yield self._section_request(section)
+        for request in self._due_revisits():
+            yield request
+
+    def _due_revisits(self) -> Iterator[scrapy.Request]:
+        """Archived stories due for a check by age, listed or not (conditional requests)."""
+        config = self.config
+        due = open_archive(self.crawler).due_for_revisit(
+            self.outlet.name, utc_iso(datetime.now(UTC)), config.revisit_factor,
+            config.revisit_min_hours / 24, config.revisit_max_days)
+        for article_id, url in due:
+            if article_id in self.scheduled_ids or self._limit_reached():
+                continue
+            self.scheduled_ids.add(article_id)
+            self.stats.inc_value("newscrawl/revisits/due")
+            yield self._article_request(url, "revisit", article_id, None, revisit=True)
 
     def _section_request(self, section: str) -> scrapy.Request:
         url = f"{self.config.base_url}/{section}"
         if self.config.pagination == "browser":
             return scrapy.Request(url, callback=self.parse_section_in_browser,
                                   errback=self._close_page, cb_kwargs={"section": section},
-                                  meta={"playwright": True, "playwright_include_page": True})
-        return scrapy.Request(url, callback=self.parse_section, cb_kwargs={"section": section})
+                                  meta={"playwright": True, "playwright_include_page": True},
+                                  priority=DISCOVERY_PRIORITY)
+        return scrapy.Request(url, callback=self.parse_section, cb_kwargs={"section": section},
+                              priority=DISCOVERY_PRIORITY)
+
+    # -- feeds and sitemaps ---------------------------------------------------------
+    def _in_chosen_sections(self, url: str) -> bool:
+        """With --sections, a feed or sitemap link counts only under one of their paths."""
+        if not self.config.sections_chosen:
+            return True
+        path = urlsplit(url).path
+        if any(path.startswith(f"/{section}/") for section in self.config.sections):
+            return True
+        self.stats.inc_value("newscrawl/skipped/other_section")
+        return False
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        self.stats.inc_value("newscrawl/pages/feed")
+        try:
+            entries = parse_feed(response.body, response.url)
+        except DiscoveryError as exc:
+            self.stats.inc_value("newscrawl/errors/bad_feed")
+            self.logger.error("%s", exc)
+            return
+        for entry in entries:
+            if not self._in_chosen_sections(entry.link):
+                continue
+            request = self._consider(entry.link, response.url, entry.published_at,
+                                     entry.updated_at)
+            if request is not None:
+                yield request
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        self.stats.inc_value("newscrawl/pages/sitemap")
+        try:
+            sitemap = parse_sitemap(response.body, response.url)
+        except DiscoveryError as exc:
+            self.stats.inc_value("newscrawl/errors/bad_sitemap")
+            self.logger.error("%s", exc)
+            return
+        if sitemap.is_index:
+            # Only the files that changed in this run's window (all of them on a full walk),
+            # and none that stopped changing before the horizon.
+            since = [t for t in (self.window_start,
+                                 utc_iso(self.config.since) if self.config.since else None) if t]
+            children = sitemap.sitemaps_changed_since(max(since) if since else None)
+            self.stats.inc_value("newscrawl/skipped/sitemap_unchanged",
+                                 len(sitemap.sitemaps) - len(children))
+            for child in children:
+                yield scrapy.Request(child.url, callback=self.parse_sitemap,
+                                     priority=DISCOVERY_PRIORITY)
+            return
+        for entry in sitemap.entries:
+            if not self._in_chosen_sections(entry.url):
+                continue
+            request = self._consider(entry.url, response.url, entry.publication_date,
+                                     entry.lastmod)
+            if request is not None:
+                yield request
 
     # -- section pages over HTTP, then the API ----------------------------------
     def parse_section(self, response: Response, section: str) -> Iterator[scrapy.Request]:
@@ -113,8 +219,9 @@ class OutletSpider(scrapy.Spider):
     def _follow_listing(self, listing: Listing, url: str, section: str,
                         via: str | None = None) -> Iterator[scrapy.Request]:
         section_url = f"{self.config.base_url}/{section}"
-        yield from self._article_requests(listing.cards, section_url)
-        if not self._wants_more(listing.cards):
+        requests = list(self._article_requests(listing.cards, section_url))
+        yield from requests
+        if not self._wants_more(listing.cards) or self._seen_before(listing.cards, requests):
             return
         mode = self.config.pagination
         if listing.next_page and mode in ("auto", "api"):
@@ -145,9 +252,11 @@ class OutletSpider(scrapy.Spider):
                 listing = self.outlet.read_listing(response.url, await page.content())
                 new_cards = listing.cards[seen:]
                 seen = len(listing.cards)
-                for request in self._article_requests(new_cards, section_url):
+                requests = list(self._article_requests(new_cards, section_url))
+                for request in requests:
                     yield request
-                if not new_cards or not self._wants_more(listing.cards) or not listing.has_more:
+                if not new_cards or not self._wants_more(listing.cards) or not listing.has_more \
+                        or self._seen_before(new_cards, requests):
                     break
                 button = page.locator(browser.load_more_selector).first
                 if not await button.is_visible():
@@ -183,33 +292,101 @@ class OutletSpider(scrapy.Spider):
         dated = [c.published_at for c in cards if c.published_at]
         return not dated or min(dated) >= utc_iso(self.config.since)
 
+    def _seen_before(self, cards: list[Card], requests: list[scrapy.Request]) -> bool:
+        """An incremental walk stops at a page the last finished run saw, unchanged since."""
+        if self.window_start is None or requests or not cards:
+            return False
+        dated = [c.published_at for c in cards if c.published_at]
+        if dated and min(dated) < self.window_start:
+            self.stats.inc_value("newscrawl/pagination/stopped_at_archived")
+            return True
+        return False
+
     def _limit_reached(self) -> bool:
         limit = self.config.max_articles
         return limit is not None and len(self.scheduled_ids) >= limit
 
     def _article_requests(self, cards: list[Card], discovered_via: str) -> Iterator[scrapy.Request]:
-        since = utc_iso(self.config.since) if self.config.since else None
         for card in cards:
-            url = strip_tracking(urljoin(self.config.base_url + "/", card.url),
-                                 self.outlet.tracking_params, self.outlet.tracking_prefixes)
-            if not card.is_article or not self.outlet.is_article_url(url):
+            if not card.is_article:
                 self.stats.inc_value("newscrawl/skipped/not_article_url")
                 continue
-            if since and card.published_at and card.published_at < since:
-                self.stats.inc_value("newscrawl/skipped/before_horizon")
-                continue
-            article_id = self.outlet.article_id_from_url(url)
-            if article_id in self.scheduled_ids:
-                self.stats.inc_value("newscrawl/skipped/already_scheduled")
-                continue
-            if self._limit_reached():
-                return
-            self.scheduled_ids.add(article_id or url)
-            yield scrapy.Request(url, callback=self.parse_article,
-                                 cb_kwargs={"discovered_via": discovered_via},
-                                 meta={"newscrawl_page": "article"})
+            request = self._consider(card.url, discovered_via, card.published_at, card.updated_at)
+            if request is not None:
+                yield request
+
+    def _consider(self, url: str, via: str, published_at: str | None,
+                  updated_at: str | None) -> scrapy.Request | None:
+        """A request for a listed article page, or None when it is not wanted in this run.
+
+        Wanted: a story the archive does not hold; a held one that a listing, feed or sitemap
+        says changed after the stored version; a held one that is due for a revisit by age.
+        Revisits are conditional (the archive's ETag and Last-Modified).
+        """
+        url = strip_tracking(urljoin(self.config.base_url + "/", url),
+                             self.outlet.tracking_params, self.outlet.tracking_prefixes)
+        if not self.outlet.is_article_url(url):
+            self.stats.inc_value("newscrawl/skipped/not_article_url")
+            return None
+        since = utc_iso(self.config.since) if self.config.since else None
+        newest = max((d for d in (published_at, updated_at) if d), default=None)
+        if newest and (self.high_water is None or newest > self.high_water):
+            self.high_water = newest
+        if since and ((published_at and published_at < since) or (newest and newest < since)):
+            self.stats.inc_value("newscrawl/skipped/before_horizon")
+            return None
+        article_id = self.outlet.article_id_from_url(url)
+        if (article_id or url) in self.scheduled_ids:
+            self.stats.inc_value("newscrawl/skipped/already_scheduled")
+            return None
+        if self._limit_reached():
+            return None
+        revisit = False
+        state = open_archive(self.crawler).article_state(self.outlet.name, article_id) \
+            if article_id else None
+        if state is None and open_archive(self.crawler).is_known_not_article(url, article_id):
+            self.stats.inc_value("newscrawl/skipped/known_not_article")
+            return None
+        if state is not None:
+            stored = state.updated_at or state.published_at
+            if newest and stored and newest > stored:
+                self.stats.inc_value("newscrawl/revisits/changed")
+            elif self._due(state):
+                self.stats.inc_value("newscrawl/revisits/due")
+            else:
+                self.stats.inc_value("newscrawl/skipped/unchanged")
+                return None
+            revisit = True
+        self.scheduled_ids.add(article_id or url)
+        return self._article_request(url, via, article_id, newest, revisit=revisit)
+
+    def _article_request(self, url: str, via: str, article_id: str | None, newest: str | None,
+                         *, revisit: bool) -> scrapy.Request:
+        # Freshest day first; within a day, Scrapy's queue order.
+        day = (_parse_iso(newest) or datetime(2000, 1, 1, tzinfo=UTC)).toordinal()
+        return scrapy.Request(url, callback=self.parse_article, priority=day - 730_000,
+                              cb_kwargs={"discovered_via": via},
+                              meta={"newscrawl_page": "article", "newscrawl_article_id": article_id,
+                                    "newscrawl_revisit": revisit,
+                                    "handle_httpstatus_list": [304]})
+
+    def _due(self, state: Any) -> bool:
+        """Young stories are checked often, old ones rarely: after a share of their age."""
+        now = datetime.now(UTC)
+        checked = _parse_iso(state.last_checked_at)
+        published = _parse_iso(state.published_at) or checked
+        if checked is None or published is None:
+            return True
+        config = self.config
+        interval = (now - published) * config.revisit_factor
+        interval = min(max(interval, timedelta(hours=config.revisit_min_hours)),
+                       timedelta(days=config.revisit_max_days))
+        return now - checked >= interval
 
     def parse_article(self, response: Response, discovered_via: str) -> Iterator[Any]:
+        if response.status == 304:  # a revisit: unchanged since the archived version
+            self.stats.inc_value("newscrawl/pages/not_modified")
+            return
         self.stats.inc_value("newscrawl/pages/article")
         fetched_at = datetime.now(UTC)
         parser = self.outlet.parser_for(fetched_at)
@@ -219,6 +396,9 @@ class OutletSpider(scrapy.Spider):
         except PageRejected as exc:
             self.stats.inc_value(f"newscrawl/dropped/{exc.reason}")
             self.logger.warning("dropped %s: %s (%s)", response.url, exc.reason, exc)
+            if isinstance(exc, NotAnArticle):  # for good: later runs need not fetch it again
+                open_archive(self.crawler).mark_not_article(
+                    response.url, response.meta.get("newscrawl_article_id"), exc.reason)
             return
         except AttributeError:  # a non-text response (an image, a PDF): scrapy.Response has no .text
             self.stats.inc_value("newscrawl/dropped/not_text")
@@ -229,6 +409,11 @@ class OutletSpider(scrapy.Spider):
             return
         if article.article_id:
             self.emitted_ids.add(article.article_id)
+        since = self.config.since
+        if since and discovered_via != "urls" and article.published_at \
+                and article.published_at < utc_iso(since):
+            self.stats.inc_value("newscrawl/skipped/before_horizon")
+            return
         article.outlet = self.outlet.name
         article.fetched_at = utc_iso(fetched_at)
         article.http_status = response.status

@@ -75,8 +75,11 @@ CREATE TABLE IF NOT EXISTS fetch_state (
     last_status     INTEGER,
     last_fetched_at TEXT,
     content_hash    TEXT,
-    fetch_count     INTEGER NOT NULL DEFAULT 0
+    fetch_count     INTEGER NOT NULL DEFAULT 0,
+    not_article     TEXT                   -- why the page is no article (video, gallery, ...)
 );
+
+CREATE INDEX IF NOT EXISTS fetch_state_article ON fetch_state (article_id);
 
 -- Where and when each URL was first and last seen.
 CREATE TABLE IF NOT EXISTS discovery (
@@ -101,7 +104,8 @@ CREATE TABLE IF NOT EXISTS runs (
     field_coverage TEXT,                   -- JSON object field -> share of articles filled
     new_articles   INTEGER NOT NULL DEFAULT 0,
     new_revisions  INTEGER NOT NULL DEFAULT 0,
-    unchanged      INTEGER NOT NULL DEFAULT 0
+    unchanged      INTEGER NOT NULL DEFAULT 0,
+    high_water     TEXT                    -- the newest publication or change time listed
 );
 
 -- Near-duplicate index: MinHash signatures and their LSH bands (newscrawl.fingerprints).

@@ -48,6 +48,13 @@ class StoreResult:
     revision: int
 
 
+@dataclass(frozen=True)
+class ArticleState:
+    published_at: str | None
+    updated_at: str | None
+    last_checked_at: str
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -226,9 +233,16 @@ class SqliteArchive:
 
     # -- fetch state and discovery ------------------------------------------------
     def record_fetch(self, url: str, *, status: int, fetched_at: str, etag: str | None = None,
-                     last_modified: str | None = None) -> None:
-        """What one fetch of ``url`` answered (any page; articles get their hash later)."""
+                     last_modified: str | None = None, article_id: str | None = None,
+                     outlet: str | None = None) -> None:
+        """What one fetch of ``url`` answered (any page; articles get their hash later).
+
+        A 304 answer to a revisit is a check: the story's ``last_checked_at`` moves on.
+        """
         self._begin()
+        if status == 304 and article_id:
+            self.db.execute("UPDATE articles SET last_checked_at=? WHERE article_id=? AND "
+                            "(? IS NULL OR outlet=?)", (fetched_at, article_id, outlet, outlet))
         self.db.execute(
             "INSERT INTO fetch_state (url, etag, last_modified, last_status, last_fetched_at,"
             " fetch_count) VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (url) DO UPDATE SET "
@@ -237,7 +251,61 @@ class SqliteArchive:
             "last_status=excluded.last_status, last_fetched_at=excluded.last_fetched_at, "
             "fetch_count=fetch_state.fetch_count + 1",
             (url, etag, last_modified, status, fetched_at))
+        if article_id:
+            self.db.execute("UPDATE fetch_state SET article_id=? WHERE url=?", (article_id, url))
         self.maybe_commit()
+
+    def validators(self, url: str, article_id: str | None = None) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified of the stored version, for a conditional request."""
+        row = self.db.execute(
+            "SELECT f.etag, f.last_modified FROM fetch_state f WHERE (f.url=? OR f.article_id=?)"
+            " AND f.last_status IN (200, 304) AND (f.etag IS NOT NULL OR f.last_modified IS NOT "
+            "NULL) ORDER BY f.url=? DESC, f.last_fetched_at DESC LIMIT 1",
+            (url, article_id, url)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def mark_not_article(self, url: str, article_id: str | None, reason: str) -> None:
+        """Remember a page that is no article (a video, a gallery), so it is not fetched again."""
+        self._begin()
+        self.db.execute(
+            "INSERT INTO fetch_state (url, article_id, not_article) VALUES (?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET not_article=excluded.not_article, "
+            "article_id=coalesce(excluded.article_id, fetch_state.article_id)",
+            (url, article_id, reason))
+        self.maybe_commit()
+
+    def is_known_not_article(self, url: str, article_id: str | None) -> bool:
+        row = self.db.execute("SELECT 1 FROM fetch_state WHERE (url=? OR article_id=?) AND "
+                              "not_article IS NOT NULL LIMIT 1", (url, article_id)).fetchone()
+        return row is not None
+
+    def article_state(self, outlet: str, article_id: str) -> ArticleState | None:
+        """What the archive knows of a story's freshness, or None when it has never stored it."""
+        row = self.db.execute(
+            "SELECT published_at, updated_at, last_checked_at FROM articles WHERE outlet=? AND "
+            "article_id=?", (outlet, article_id)).fetchone()
+        return ArticleState(*row) if row else None
+
+    def due_for_revisit(self, outlet: str, now: str, factor: float, min_days: float,
+                        max_days: float) -> Iterator[tuple[str, str]]:
+        """(article_id, url) of stories whose last check is older than ``factor`` x their age,
+        clamped to [min_days, max_days]: young stories are checked often, old ones rarely."""
+        return iter(self.db.execute(
+            "SELECT article_id, url FROM articles WHERE outlet=? AND "
+            "julianday(?) - julianday(last_checked_at) >= min(max((julianday(?) - "
+            "julianday(coalesce(published_at, first_fetched_at))) * ?, ?), ?) "
+            "ORDER BY published_at DESC", (outlet, now, now, factor, min_days, max_days)
+        ).fetchall())
+
+    def last_high_water(self, outlet: str) -> str | None:
+        """The newest time the listings showed in the last run that finished, or None.
+
+        Site time, not this machine's: a listing's dates compare with it whatever the clocks.
+        """
+        row = self.db.execute("SELECT coalesce(high_water, started_at) FROM runs WHERE outlet=? "
+                              "AND finish_reason='finished' ORDER BY id DESC LIMIT 1",
+                              (outlet,)).fetchone()
+        return row[0] if row else None
 
     def fetch_state(self, url: str) -> dict[str, Any] | None:
         cur = self.db.execute("SELECT * FROM fetch_state WHERE url=?", (url,))
@@ -341,14 +409,15 @@ class SqliteArchive:
         return int(cur.lastrowid or 0)
 
     def end_run(self, run_id: int, *, reason: str, stats: Mapping[str, Any],
-                field_coverage: Mapping[str, float], counts: Mapping[str, int]) -> None:
+                field_coverage: Mapping[str, float], counts: Mapping[str, int],
+                high_water: str | None = None) -> None:
         self.commit()
         self.db.execute(
             "UPDATE runs SET finished_at=?, finish_reason=?, stats=?, field_coverage=?, "
-            "new_articles=?, new_revisions=?, unchanged=? WHERE id=?",
+            "new_articles=?, new_revisions=?, unchanged=?, high_water=? WHERE id=?",
             (utc_now(), reason, json.dumps(dict(stats), default=str),
              json.dumps(dict(field_coverage)), counts.get("new", 0), counts.get("revised", 0),
-             counts.get("unchanged", 0), run_id))
+             counts.get("unchanged", 0), high_water, run_id))
         self.db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('merge', 2000)")
 
     # -- reading --------------------------------------------------------------------------

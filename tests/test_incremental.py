@@ -1,0 +1,163 @@
+"""Incremental crawls against the replica: only what is new or changed, never lose, never repeat.
+
+Counts come from the replica's own ``/__replica__/stats``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Client
+from test_archive import crawl, journal, rows
+
+from newscrawl.replica import ReplicaConfig
+from newscrawl.replica.faults import FaultProfile
+from newscrawl.replica.server import ReplicaServer
+
+CONTENT = ("article_id", "url", "headline", "summary", "authors", "published_at", "updated_at",
+           "section", "topics", "body", "images", "is_paywalled", "duplicate_of",
+           "content_hash", "revision_count")
+
+
+def replica_stats(client: Client, reset: bool = False) -> dict:
+    stats = client.json("/__replica__/stats")
+    if reset:
+        client.request("/__replica__/stats/reset", method="POST")
+    return stats
+
+
+def article_pages(stats: dict) -> tuple[int, int]:
+    """(article requests answered with a page, article requests answered 304)."""
+    return stats["requests"].get("article", 0) - stats["not_modified"], stats["not_modified"]
+
+
+def archive_content(data_dir: Path) -> dict[str, tuple]:
+    got = rows(data_dir, f"SELECT {', '.join(CONTENT)} FROM articles")
+    return {row[0]: row for row in got}
+
+
+def revision_hashes(data_dir: Path) -> list[tuple]:
+    return rows(data_dir, "SELECT article_id, revision, content_hash FROM revisions "
+                          "ORDER BY article_id, revision")
+
+
+def test_runs_fetch_only_what_is_new_or_changed(fresh_replica, tmp_path):
+    client = Client(fresh_replica.base_url)
+    crawl(fresh_replica, tmp_path)
+    listed = {a["article_id"] for a in client.json("/__replica__/articles.json")["articles"]}
+    first = dict(rows(tmp_path, "SELECT article_id, revision_count FROM articles"))
+    assert set(first) == listed and set(first.values()) == {1}
+
+    changes = json.loads(client.request("/__replica__/clock/advance?minutes=360",
+                                        method="POST")[2])
+    replica_stats(client, reset=True)
+    crawl(fresh_replica, tmp_path)
+    stats = replica_stats(client, reset=True)
+    after = dict(rows(tmp_path, "SELECT article_id, revision_count FROM articles"))
+    listed = {a["article_id"] for a in client.json("/__replica__/articles.json")["articles"]}
+    new = listed - set(first)
+    updated = {str(i) for i in changes["updated"]} & set(first)
+    assert new and updated
+    assert set(after) == listed  # every new article archived
+    for article_id in first:  # exactly one revision per updated article, none for the rest
+        assert after[article_id] == (2 if article_id in updated else 1), article_id
+    assert all(after[a] == 1 for a in new)
+    pages, _ = article_pages(stats)
+    # Non-articles (videos, galleries) published in the window are fetched once, to learn so.
+    published_items = {str(i) for i in changes["published"]}
+    assert pages <= 1.1 * (len(new) + len(updated)) + len(published_items - listed), stats
+    assert rows(tmp_path, "SELECT count(*) FROM revisions")[0][0] == len(listed) + len(updated)
+    assert len(journal(tmp_path)) == len(listed) + len(updated)
+
+    crawl(fresh_replica, tmp_path)  # a third run: nothing changed
+    stats = replica_stats(client)
+    pages, not_modified = article_pages(stats)
+    assert pages == 0, stats
+    assert rows(tmp_path, "SELECT count(*) FROM revisions")[0][0] == len(listed) + len(updated)
+    run = rows(tmp_path, "SELECT finish_reason, new_articles, new_revisions FROM runs "
+                         "ORDER BY id DESC LIMIT 1")[0]
+    assert run == ("finished", 0, 0)
+
+
+def test_revisits_are_conditional_and_a_304_is_a_check(fresh_replica, tmp_path):
+    client = Client(fresh_replica.base_url)
+    crawl(fresh_replica, tmp_path)
+    checked = dict(rows(tmp_path, "SELECT article_id, last_checked_at FROM articles"))
+    time.sleep(1.1)
+    replica_stats(client, reset=True)
+    # Every archived story is due at once: revisited with If-None-Match, answered 304.
+    crawl(fresh_replica, tmp_path, "-s", "NEWSCRAWL_REVISIT_MIN_HOURS=0.0001",
+          "-s", "NEWSCRAWL_REVISIT_FACTOR=0.0000001")
+    pages, not_modified = article_pages(replica_stats(client))
+    assert pages == 0 and not_modified == len(checked)
+    later = dict(rows(tmp_path, "SELECT article_id, last_checked_at FROM articles"))
+    assert all(later[a] > checked[a] for a in checked)
+    assert rows(tmp_path, "SELECT count(*) FROM revisions")[0][0] == len(checked)
+    assert rows(tmp_path, "SELECT count(*) FROM fetch_state WHERE last_status = 304")[0][0] \
+        == len(checked)
+
+
+def test_a_crawl_under_faults_archives_everything_and_counts_retries(tmp_path):
+    faults = FaultProfile.parse("rate=0.15,kinds=500+503+429+reset+truncate,seed=3")
+    config = ReplicaConfig(articles=150, seed=11, crawl_delay=0)
+    with ReplicaServer(config, faults=faults) as replica:
+        client = Client(replica.base_url)
+        crawl(replica, tmp_path, "-s", "NEWSCRAWL_MAX_RETRY_AFTER=0.2",
+              "-s", "NEWSCRAWL_RETRY_BACKOFF_BASE=0.05", "-s", "RETRY_TIMES=6")
+        listed = {a["article_id"] for a in client.json("/__replica__/articles.json")["articles"]}
+        injected = replica_stats(client)["faults"]
+    assert set(archive_content(tmp_path)) == listed
+    stats = json.loads(rows(tmp_path, "SELECT stats FROM runs")[0][0])
+    assert sum(injected.values()) > 20
+    assert stats["newscrawl/retries/total"] >= sum(
+        n for kind, n in injected.items() if kind in ("500", "503", "429", "truncate"))
+    assert stats.get("newscrawl/retries/gave_up", 0) == 0
+
+
+def test_killed_three_times_ends_like_an_undisturbed_crawl(replica, tmp_path):
+    undisturbed, killed = tmp_path / "undisturbed", tmp_path / "killed"
+    crawl(replica, undisturbed)
+    rng = random.Random(7)
+    command = [sys.executable, "-m", "newscrawl.cli", "crawl", "scmp", "--base-url",
+               replica.base_url, "--data-dir", str(killed), "--pagination", "api",
+               "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0", "-s", "NEWSCRAWL_COMMIT_ITEMS=20",
+               "-s", "CONCURRENT_REQUESTS=4"]
+    stored_before_kill = []
+    for _ in range(3):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        archive = killed / "scmp" / "archive.sqlite"
+        deadline = time.monotonic() + 60
+        while not archive.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.5, 3.0))  # somewhere in the middle of discovery or storing
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        with sqlite3.connect(archive) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            stored_before_kill.append(db.execute("SELECT count(*) FROM articles").fetchone()[0])
+    assert stored_before_kill == sorted(stored_before_kill)  # committed work is never lost
+    crawl(replica, killed)  # and once more, to the end
+    assert archive_content(killed) == archive_content(undisturbed)
+    assert revision_hashes(killed) == revision_hashes(undisturbed)
+    lines = journal(killed)
+    assert len(lines) == len(revision_hashes(killed))  # each revision once in the journal
+    assert len({line["article_id"] for line in lines}) == len(lines)
+
+
+@pytest.mark.parametrize("option", ["--full"])
+def test_full_walks_every_listing_again_without_refetching(fresh_replica, tmp_path, option):
+    client = Client(fresh_replica.base_url)
+    crawl(fresh_replica, tmp_path)
+    replica_stats(client, reset=True)
+    crawl(fresh_replica, tmp_path, option)
+    stats = replica_stats(client)
+    assert stats["requests"]["gateway"] > 0  # every section paged to its end again
+    assert article_pages(stats)[0] == 0  # but unchanged stories are not fetched again
