@@ -124,7 +124,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = sub.add_parser("stats", help="archive counts by day and section, field fill rates")
     archive_options(stats)
+
+    run = sub.add_parser("run", help="crawl an outlet every --every, in the foreground "
+                         "(for systemd or a container)")
+    run.add_argument("outlet", nargs="?", default="scmp",
+                     help="registered outlet name (default scmp)")
+    run.add_argument("--every", required=True, type=_interval, metavar="INTERVAL",
+                     help="time from one crawl's start to the next: 90s, 30m, 1h, 1h30m, 1d")
+    run.add_argument("--runs", type=_positive_int, help="stop after this many crawls")
+    first_crawl_option = len(run._actions)
+    crawl_options(run)
+    # Handed on to each `newscrawl crawl` the loop starts.
+    run.set_defaults(crawl_actions=run._actions[first_crawl_option:])
+
     return parser
+
+
+def _interval(text: str) -> float:
+    from newscrawl.schedule import parse_interval
+
+    try:
+        return parse_interval(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _iso_date(text: str) -> str:
@@ -158,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _parse(args, parser)
     if args.command in ("search", "export", "stats"):
         return _archive_command(args)
+    if args.command == "run":
+        return _run(args, parser)
     parser.error(f"unknown command {args.command!r}")
     return 2
 
@@ -184,12 +208,7 @@ def _replica(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from newscrawl.crawl import CrawlError, run_crawl
 
-    overrides: dict[str, str] = {}
-    for item in args.set:
-        name, eq, value = item.partition("=")
-        if not eq or not name:
-            parser.error(f"-s {item!r}: expected NAME=VALUE")
-        overrides[name] = value
+    overrides = _setting_overrides(args, parser)
     options = {"base_url": args.base_url, "sections": args.sections, "days": args.days,
                "since": args.since, "max_articles": args.max_articles, "data_dir": args.data_dir,
                "pagination": args.pagination, "urls": args.urls, "full": args.full,
@@ -197,7 +216,8 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         result = run_crawl(args.outlet, options, overrides)
     except CrawlError as exc:
-        sys.stderr.write(f"newscrawl crawl: {exc}\n")
+        # Exit code 0 (another crawl holds the lock) is news, not an error.
+        (sys.stdout if exc.exit_code == 0 else sys.stderr).write(f"newscrawl crawl: {exc}\n")
         return exc.exit_code
     print(f"{result.articles} articles written to {result.output}")
     return 0
@@ -295,6 +315,67 @@ def _archive_command(args: argparse.Namespace) -> int:
         sys.stderr.write(f"newscrawl {args.command}: cannot write {exc.filename}: {exc.strerror}\n")
         return 1
     return 0
+
+
+def _setting_overrides(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for item in args.set:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            parser.error(f"-s {item!r}: expected NAME=VALUE")
+        overrides[name] = value
+    return overrides
+
+
+def _crawl_argv(args: argparse.Namespace) -> list[str]:
+    """The crawl options given to ``newscrawl run``, as arguments for ``newscrawl crawl``."""
+    argv: list[str] = []
+    for action in args.crawl_actions:
+        value = getattr(args, action.dest, None)
+        if value in (None, False, []):
+            continue
+        flag = max(action.option_strings, key=len)  # the long form takes "=value" safely
+        if action.nargs == 0:
+            argv.append(flag)
+        else:
+            argv.extend(f"{flag}={item}" for item in (value if isinstance(value, list) else [value]))
+    return argv
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import logging
+
+    from newscrawl.config import ConfigError, CrawlConfig
+    from newscrawl.crawl import OPTION_SETTINGS, project_settings
+    from newscrawl.crawl_loop import CrawlLoop
+    from newscrawl.outlets import get_outlet
+    from newscrawl.schedule import RunLockHeld
+
+    try:
+        outlet = get_outlet(args.outlet)
+    except KeyError as exc:
+        parser.error(str(exc.args[0]))
+    # Nonsense is refused once, here, rather than by every crawl of the loop.
+    options = {name: getattr(args, name, None) for name in OPTION_SETTINGS}
+    try:
+        config = CrawlConfig.from_settings(
+            outlet, project_settings(options, _setting_overrides(args, parser)))
+    except ConfigError as exc:
+        sys.stderr.write(f"newscrawl run: {exc}\n")
+        return 2
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    loop = CrawlLoop(outlet.name, _crawl_argv(args), data_dir=config.data_dir,
+                     interval=args.every, max_runs=args.runs)
+    try:
+        result = loop.run()
+    except RunLockHeld as exc:
+        print(f"newscrawl run: {exc}")
+        return 0
+    except KeyboardInterrupt:  # asked twice to stop: the crawl was stopped at once
+        return 130
+    # With --runs (a container's one-off, a test) the last crawl's outcome is the answer.
+    return 1 if args.runs and result.last_failed else 0
 
 
 if __name__ == "__main__":

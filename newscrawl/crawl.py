@@ -1,5 +1,6 @@
 """Running crawls from the ``newscrawl`` command: options to settings, a reachability check,
-one Scrapy process, and a result to print. ``newscrawl demo`` adds a replica around it."""
+one Scrapy process under the outlet's crawl lock, and a result to print. ``newscrawl demo``
+adds a replica around it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newscrawl.config import ConfigError, CrawlConfig
+from newscrawl.schedule import LockHolder, RunLock
 
 OPTION_SETTINGS = {
     "base_url": "NEWSCRAWL_BASE_URL", "sections": "NEWSCRAWL_SECTIONS", "days": "NEWSCRAWL_DAYS",
@@ -26,6 +28,19 @@ class CrawlError(Exception):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class CrawlInProgress(CrawlError):
+    """Another crawl of the outlet holds its lock: not an error, the next run catches up."""
+
+    def __init__(self, holder: LockHolder) -> None:
+        super().__init__(holder.describe(), exit_code=0)
+        self.holder = holder
+
+
+def crawl_lock_path(data_dir: str | os.PathLike[str], outlet: str) -> Path:
+    """The lock every crawl of ``outlet`` into ``data_dir`` holds while it runs."""
+    return Path(data_dir) / outlet / "crawl.lock"
 
 
 @dataclass
@@ -90,16 +105,27 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
         config = CrawlConfig.from_settings(outlet, settings)
     except ConfigError as exc:
         raise CrawlError(str(exc), exit_code=2) from None
-    check_reachable(config.base_url)
+    # Two crawls of one archive would walk the same listings and race on the same rows; the
+    # second one has nothing to add, so it stops here (the kernel drops the lock if we die).
+    lock = RunLock(crawl_lock_path(config.data_dir, outlet.name))
+    if not lock.acquire():
+        from newscrawl.crawl_loop import lock_holder
 
-    from scrapy.crawler import CrawlerProcess
+        raise CrawlInProgress(lock_holder(lock))
+    try:
+        check_reachable(config.base_url)
+
+        from scrapy.crawler import CrawlerProcess
+
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(outlet.name)
+        process.crawl(crawler)
+        process.start()
+    finally:
+        lock.release()
 
     from newscrawl.extensions import CrawlReport
 
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(outlet.name)
-    process.crawl(crawler)
-    process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     report = next((ext for ext in crawler.extensions.middlewares
                    if isinstance(ext, CrawlReport)), None)
