@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     # Handed on to each `newscrawl crawl` the loop starts.
     run.set_defaults(crawl_actions=run._actions[first_crawl_option:])
 
+    reparse = sub.add_parser("reparse", help="rebuild the archive's fields from the WARC files "
+                             "of earlier crawls with the current parser, fetching nothing")
+    reparse.add_argument("--warc", nargs="+", metavar="PATH",
+                         help="WARC files or directories of them, read in the order given "
+                         "(default <data-dir>/<outlet>/warc/)")
+    archive_options(reparse)
     return parser
 
 
@@ -182,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _archive_command(args)
     if args.command == "run":
         return _run(args, parser)
+    if args.command == "reparse":
+        return _reparse(args, parser)
     parser.error(f"unknown command {args.command!r}")
     return 2
 
@@ -376,6 +384,55 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 130
     # With --runs (a container's one-off, a test) the last crawl's outcome is the answer.
     return 1 if args.runs and result.last_failed else 0
+
+
+def _reparse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pathlib import Path
+
+    from newscrawl.crawl import crawl_lock_path
+    from newscrawl.crawl_loop import lock_holder
+    from newscrawl.outlets import get_outlet
+    from newscrawl.reparse import reparse, warc_files
+    from newscrawl.schedule import RunLock
+    from newscrawl.store import SqliteArchive, StoreError, archive_paths
+
+    try:
+        outlet = get_outlet(args.outlet)
+    except KeyError as exc:
+        parser.error(str(exc.args[0]))
+    database, journal = archive_paths(args.data_dir, outlet.name)
+    default = database.parent / "warc"
+    sources = args.warc or [default]
+    try:
+        files = warc_files(sources) if args.warc or default.is_dir() else []
+    except FileNotFoundError as exc:
+        sys.stderr.write(f"newscrawl reparse: {exc}\n")
+        return 1
+    if not files:
+        sys.stderr.write(f"newscrawl reparse: no WARC files in {', '.join(map(str, sources))} "
+                         "(crawls keep them with --warc)\n")
+        return 1
+    target = Path(args.db) if args.db else database
+    lock = None
+    if target.resolve() == database.resolve():
+        # The outlet's own archive: no crawl may write it meanwhile, and its journal stays
+        # in step with it.
+        lock = RunLock(crawl_lock_path(args.data_dir, outlet.name))
+        if not lock.acquire():
+            sys.stderr.write(f"newscrawl reparse: {lock_holder(lock).describe()}; "
+                             "try again when it ends\n")
+            return 1
+    try:
+        with SqliteArchive(target, journal if lock else None) as archive:
+            report = reparse(outlet, files, archive)
+    except StoreError as exc:
+        sys.stderr.write(f"newscrawl reparse: {exc}\n")
+        return 1
+    finally:
+        if lock is not None:
+            lock.release()
+    print(f"reparsed into {target} with {outlet.parsers[0].version}\n{report.describe()}")
+    return 0
 
 
 if __name__ == "__main__":
