@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="walk every listing to the horizon again (default: incremental)")
         p.add_argument("--warc", action="store_true", default=None,
                        help="keep every fetched response in <data-dir>/<outlet>/warc/")
+        p.add_argument("--redis", metavar="URL", help="share the frontier with other workers "
+                       "through Redis, e.g. redis://host:6379/0")
+        p.add_argument("--store", metavar="PATH_OR_URL", help="the archive: an SQLite path "
+                       "(default <data-dir>/<outlet>/archive.sqlite) or postgresql://...")
         p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                        help="any Scrapy setting, as for scrapy crawl")
 
@@ -220,7 +224,7 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     options = {"base_url": args.base_url, "sections": args.sections, "days": args.days,
                "since": args.since, "max_articles": args.max_articles, "data_dir": args.data_dir,
                "pagination": args.pagination, "urls": args.urls, "full": args.full,
-               "warc": args.warc}
+               "warc": args.warc, "redis": args.redis, "store": args.store}
     try:
         result = run_crawl(args.outlet, options, overrides)
     except CrawlError as exc:

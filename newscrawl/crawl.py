@@ -19,6 +19,7 @@ OPTION_SETTINGS = {
     "since": "NEWSCRAWL_SINCE", "max_articles": "NEWSCRAWL_MAX_ARTICLES",
     "data_dir": "NEWSCRAWL_DATA_DIR", "pagination": "NEWSCRAWL_SECTION_PAGINATION",
     "urls": "NEWSCRAWL_URLS", "full": "NEWSCRAWL_FULL", "warc": "NEWSCRAWL_WARC",
+    "redis": "NEWSCRAWL_REDIS", "store": "NEWSCRAWL_STORE",
 }
 
 
@@ -101,14 +102,26 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
     except KeyError as exc:
         raise CrawlError(str(exc.args[0]), exit_code=2) from None
     settings = project_settings(options, overrides)
+    from newscrawl.retry import check_settings
+
     try:
         config = CrawlConfig.from_settings(outlet, settings)
+        check_settings(settings)
     except ConfigError as exc:
         raise CrawlError(str(exc), exit_code=2) from None
+    redis_url = settings.get("NEWSCRAWL_REDIS")
+    if redis_url:
+        from newscrawl.distributed import RedisUnavailable, check_redis
+
+        try:
+            check_redis(redis_url)
+        except RedisUnavailable as exc:
+            raise CrawlError(str(exc)) from None
     # Two crawls of one archive would walk the same listings and race on the same rows; the
     # second one has nothing to add, so it stops here (the kernel drops the lock if we die).
+    # Workers of a shared frontier (--redis) are meant to run together: Redis coordinates them.
     lock = RunLock(crawl_lock_path(config.data_dir, outlet.name))
-    if not lock.acquire():
+    if not redis_url and not lock.acquire():
         from newscrawl.crawl_loop import lock_holder
 
         raise CrawlInProgress(lock_holder(lock))

@@ -70,7 +70,13 @@ NEWSCRAWL_PROGRESS_INTERVAL = 30  # seconds between progress lines
 
 EXTENSIONS = {
     "newscrawl.extensions.CrawlReport": 500,
+    "newscrawl.distributed.Worker": 510,  # only with NEWSCRAWL_REDIS
 }
+
+# --- Many workers, one frontier (docs/distributed.md) -------------------------------------
+NEWSCRAWL_REDIS = ""  # redis://host:6379/0: scheduler and duplicate filter in Redis
+NEWSCRAWL_IDLE_TIMEOUT = 30.0  # a worker leaves after this many seconds without work
+NEWSCRAWL_WORKER_STALE = 15.0  # a worker silent for this long is taken for dead
 
 # --- The browser: scrapy-playwright, used only for requests that ask for it --------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.exceptions import CloseSpider
 
+from newscrawl import distributed
 from newscrawl.config import CrawlConfig
 from newscrawl.discovery import DiscoveryError, parse_feed, parse_sitemap
 from newscrawl.extraction.errors import NotAnArticle, PageRejected
@@ -55,6 +56,7 @@ class OutletSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
+        distributed.apply_settings(settings)
         outlet = get_outlet(cls.outlet_name)
         contact = settings.get("NEWSCRAWL_CONTACT")
         agent = settings.get("NEWSCRAWL_USER_AGENT")
@@ -93,12 +95,6 @@ class OutletSpider(scrapy.Spider):
                          "pagination %s", self.outlet.name, self.config.base_url,
                          ",".join(self.config.sections), self.config.since or "the beginning",
                          self.config.max_articles or "no limit", self.config.pagination)
-        for url in self.config.urls:
-            # Asked for by name: fetched as given, even if another URL of the story is too.
-            self.scheduled_ids.add(self.outlet.article_id_from_url(url) or url)
-            yield scrapy.Request(url, callback=self.parse_article, dont_filter=True,
-                                 cb_kwargs={"discovered_via": "urls"},
-                                 meta={"newscrawl_page": "article"})
         # The window of this run: since the newest story the last finished run saw listed (less
         # an overlap for late listings). Listings are walked until they reach stories that run
         # saw and nothing says have changed since; sitemaps unchanged since are not fetched.
@@ -107,6 +103,15 @@ class OutletSpider(scrapy.Spider):
             self.window_start = utc_iso(_parse_iso(high_water) - WINDOW_OVERLAP)
         self.logger.info("%s", "full walk of every listing" if self.window_start is None else
                          f"incremental: what is new or changed since {self.window_start}")
+        worker = getattr(self.crawler, "newscrawl_worker", None)
+        if worker is not None and not worker.claim_seed():
+            return  # another worker seeded this run: take work from the shared queue only
+        for url in self.config.urls:
+            # Asked for by name: fetched as given, even if another URL of the story is too.
+            self.scheduled_ids.add(self.outlet.article_id_from_url(url) or url)
+            yield scrapy.Request(url, callback=self.parse_article, dont_filter=True,
+                                 cb_kwargs={"discovered_via": "urls"},
+                                 meta={"newscrawl_page": "article"})
         if "sitemaps" in self.config.discovery:
             for path in self.outlet.sitemaps:
                 yield scrapy.Request(self.config.base_url + path, callback=self.parse_sitemap,

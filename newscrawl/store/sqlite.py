@@ -94,7 +94,9 @@ class SqliteArchive:
     # -- transactions -----------------------------------------------------------
     def _begin(self) -> None:
         if not self._in_tx:
-            self.db.execute("BEGIN")
+            # IMMEDIATE: take the write lock now, so two processes sharing the file wait for
+            # each other (busy_timeout) instead of failing to upgrade a read transaction.
+            self.db.execute("BEGIN IMMEDIATE")
             self._in_tx = True
 
     def maybe_commit(self) -> None:
@@ -298,13 +300,12 @@ class SqliteArchive:
         ).fetchall())
 
     def last_high_water(self, outlet: str) -> str | None:
-        """The newest time the listings showed in the last run that finished, or None.
+        """The newest time the listings showed in the runs that finished, or None.
 
         Site time, not this machine's: a listing's dates compare with it whatever the clocks.
         """
-        row = self.db.execute("SELECT coalesce(high_water, started_at) FROM runs WHERE outlet=? "
-                              "AND finish_reason='finished' ORDER BY id DESC LIMIT 1",
-                              (outlet,)).fetchone()
+        row = self.db.execute("SELECT max(high_water) FROM runs WHERE outlet=? "
+                              "AND finish_reason='finished'", (outlet,)).fetchone()
         return row[0] if row else None
 
     def fetch_state(self, url: str) -> dict[str, Any] | None:

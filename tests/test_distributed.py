@@ -1,0 +1,126 @@
+"""Several workers, one frontier (real redis-server), one archive; workers that die or lose Redis."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Client
+from fixtures_redis import RedisServer
+from test_crawl_scmp import run_cli
+
+from newscrawl.replica import ReplicaConfig
+from newscrawl.replica.server import ReplicaServer
+
+CONTENT = ("article_id", "url", "kind", "headline", "summary", "authors", "published_at",
+           "updated_at", "section", "topics", "body", "images", "is_paywalled", "duplicate_of",
+           "content_hash", "revision_count")
+
+
+@pytest.fixture()
+def redis_server(tmp_path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def big_replica() -> Iterator[ReplicaServer]:
+    with ReplicaServer(ReplicaConfig(articles=1000, seed=5, crawl_delay=0)) as server:
+        yield server
+
+
+def worker(replica: ReplicaServer, data_dir: Path, store: str, redis_url: str,
+           *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "newscrawl.cli", "crawl", "scmp", "--base-url", replica.base_url,
+         "--data-dir", str(data_dir), "--store", store, "--redis", redis_url,
+         "--pagination", "api", "-s", "NEWSCRAWL_IDLE_TIMEOUT=4", "-s", "NEWSCRAWL_WORKER_STALE=3",
+         "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def content(store: str) -> dict[str, tuple]:
+    with sqlite3.connect(store) as db:
+        return {row[0]: row for row in db.execute(f"SELECT {', '.join(CONTENT)} FROM articles")}
+
+
+def test_three_workers_share_one_frontier(big_replica, redis_server, tmp_path):
+    client = Client(big_replica.base_url)
+    single = tmp_path / "single"
+    done = run_cli("crawl", "scmp", "--base-url", big_replica.base_url, "--data-dir", str(single),
+                   "--pagination", "api", "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0")
+    assert done.returncode == 0, done.stderr[-2000:]
+    client.request("/__replica__/stats/reset", method="POST")
+
+    store = str(tmp_path / "shared.sqlite")
+    workers = [worker(big_replica, tmp_path / f"w{i}", store, redis_server.url) for i in range(3)]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0], [e[-1500:] for _, e in outputs]
+    seeded = sum("'newscrawl/worker/seeded': 1" in err for _, err in outputs)
+    assert seeded == 1  # the start requests were seeded once, not once per worker
+    fetches = client.json("/__replica__/stats")["article_fetches"]
+    assert fetches and set(fetches.values()) == {1}  # every article page fetched exactly once
+    listed = {a["article_id"] for a in client.json("/__replica__/articles.json")["articles"]}
+    assert content(store) == content(str(single / "scmp" / "archive.sqlite"))
+    assert set(content(store)) == listed
+
+
+def test_a_killed_worker_loses_nothing_after_a_follow_up_run(big_replica, redis_server, tmp_path):
+    client = Client(big_replica.base_url)
+    store = str(tmp_path / "shared.sqlite")
+    workers = [worker(big_replica, tmp_path / f"w{i}", store, redis_server.url) for i in range(3)]
+    time.sleep(6)  # the crawl is under way
+    workers[0].send_signal(signal.SIGKILL)
+    for w in workers[1:]:
+        _, err = w.communicate(timeout=300)
+        assert w.returncode == 0, err[-2000:]
+    workers[0].wait(timeout=30)
+    follow_up = worker(big_replica, tmp_path / "w9", store, redis_server.url)
+    _, err = follow_up.communicate(timeout=300)
+    assert follow_up.returncode == 0, err[-2000:]
+    listed = {a["article_id"] for a in client.json("/__replica__/articles.json")["articles"]}
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        ids = [r[0] for r in db.execute("SELECT article_id FROM articles")]
+        revisions = db.execute("SELECT count(*) FROM revisions").fetchone()[0]
+    assert set(ids) == listed and len(ids) == len(set(ids))  # nothing missing, nothing twice
+    assert revisions == len(ids)
+
+
+def test_redis_unreachable_at_start_is_one_line(replica, tmp_path):
+    result = run_cli("crawl", "scmp", "--base-url", replica.base_url, "--data-dir", str(tmp_path),
+                     "--redis", "redis://:secret@127.0.0.1:9/0", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "cannot reach Redis at redis://:***@127.0.0.1:9/0" in result.stderr
+    assert "secret" not in result.stderr
+
+
+def test_losing_redis_mid_run_stops_the_worker_cleanly(big_replica, redis_server, tmp_path):
+    store = tmp_path / "shared.sqlite"
+    crawl = worker(big_replica, tmp_path / "w", str(store), redis_server.url,
+                   "-s", "CONCURRENT_REQUESTS=2", "-s", "NEWSCRAWL_COMMIT_ITEMS=10")
+    deadline = time.monotonic() + 60
+    stored = 0
+    while time.monotonic() < deadline and stored < 30:
+        time.sleep(0.3)
+        if store.exists():
+            with sqlite3.connect(store) as db:
+                stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert stored >= 30
+    redis_server.stop()
+    _, err = crawl.communicate(timeout=120)
+    assert crawl.returncode == 0, err[-2000:]
+    assert "lost Redis" in err and "Traceback" not in err
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] >= stored
+        reason = db.execute("SELECT finish_reason FROM runs").fetchone()[0]
+    assert reason == "redis_unavailable"
