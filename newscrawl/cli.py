@@ -435,7 +435,7 @@ def _reparse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     finally:
         if lock is not None:
             lock.release()
-    print(f"reparsed into {target} with {outlet.parsers[0].version}\n{report.describe()}")
+    print(f"reparsed into {target}\n{report.describe()}")
     return 0
 
 

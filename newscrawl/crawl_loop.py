@@ -126,6 +126,7 @@ class CrawlLoop:
         try:
             code = self._wait(child)
         except BaseException:  # a second signal (KeyboardInterrupt): the crawl must not linger
+            log.warning("stopping crawl %d (pid %d) at once", number, child.pid)
             _stop_now(child)
             raise
         finally:

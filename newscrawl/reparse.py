@@ -52,12 +52,15 @@ class ReparseReport:
     files: int = 0
     responses: int = 0  # response records read, of every kind
     article_pages: int = 0  # of which the outlet's article URLs
+    parsers: Counter[str] = field(default_factory=Counter)  # pages read, by parser version
     stored: Counter[str] = field(default_factory=Counter)  # new / revised / unchanged
     skipped: Counter[str] = field(default_factory=Counter)  # article pages not stored, by reason
 
     def describe(self) -> str:
         lines = [f"responses read:   {self.responses} in {self.files} WARC file(s), "
                  f"{self.article_pages} of them article pages",
+                 "parsed with:      " + (", ".join(f"{version} {count}" for version, count in
+                                                  sorted(self.parsers.items())) or "nothing"),
                  f"articles stored:  {self.stored['new']} new, {self.stored['revised']} revised, "
                  f"{self.stored['unchanged']} unchanged"]
         skipped = ", ".join(f"{reason} {count}" for reason, count in
@@ -96,7 +99,7 @@ def reparse(outlet: Outlet, paths: Iterable[str | os.PathLike[str]], archive: Sq
         if not outlet.is_article_url(response.url):
             continue
         report.article_pages += 1
-        outcome = _store_page(outlet, response, archive, min_body_chars)
+        outcome = _store_page(outlet, response, archive, min_body_chars, report)
         if outcome in ("new", "revised", "unchanged"):
             report.stored[outcome] += 1
         else:
@@ -112,7 +115,7 @@ def _responses(files: list[str | os.PathLike[str]], report: ReparseReport) -> It
 
 
 def _store_page(outlet: Outlet, response: WarcResponse, archive: SqliteArchive,
-                min_body_chars: int) -> str:
+                min_body_chars: int, report: ReparseReport) -> str:
     """Parse, clean, validate, link and store one article page: the outcome or a skip reason."""
     if response.status != 200:
         return f"status_{response.status}"  # redirects, errors, 304s: no page to read
@@ -121,8 +124,10 @@ def _store_page(outlet: Outlet, response: WarcResponse, archive: SqliteArchive,
         return "not_html"
     _, html = html_to_unicode(content_type, response.body)  # as Scrapy's response.text decodes
     fetched_at = response.fetched_at
+    parser = outlet.parser_for(fetched_at)  # the version for the page's date, as in the crawl
+    report.parsers[parser.version] += 1
     try:
-        article = outlet.parser_for(fetched_at).parse(response.url, html, fetched_at)
+        article = parser.parse(response.url, html, fetched_at)
     except PageRejected as exc:
         return exc.reason
     article.outlet = outlet.name

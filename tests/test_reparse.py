@@ -71,6 +71,7 @@ def test_reparse_rebuilds_the_crawled_archive_and_adds_nothing_to_it(replica, tm
     stored = len(articles(archive))
     assert f"{stored} new, 0 revised, 0 unchanged" in done.stdout
     assert "gallery" in done.stdout and "status_301" in done.stdout  # skips, by reason
+    assert "parsed with:      scmp.V1 " in done.stdout
     assert_same_content(archive, rebuilt)
     assert not (tmp_path / "B" / "articles.jsonl").exists()  # --db: no journal of its own
 
