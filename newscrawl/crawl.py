@@ -64,6 +64,9 @@ class CrawlResult:
                       if k.startswith("newscrawl/stored/")}
             lines.append(f"archive (SQLite):      {archive.resolve()}  ({stored.get('new', 0)} new, "
                          f"{stored.get('revised', 0)} revised, {stored.get('unchanged', 0)} unchanged)")
+            data_dir = self.output.parent.parent
+            lines.append(f"explore it: newscrawl stats --data-dir {data_dir}; "
+                         f"newscrawl search 'hong kong' --data-dir {data_dir}")
         return "\n".join(lines)
 
 
