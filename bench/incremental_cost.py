@@ -1,0 +1,263 @@
+"""Benchmark: how many requests does an hourly crawl spend per new or changed article?
+
+A benchmark, not a test. It simulates a day of hourly crawls against a replica on 127.0.0.1:
+
+1. a first, full crawl fills a fresh archive (not counted);
+2. then ``--runs`` times (24): the replica clock moves on an hour
+   (``POST /__replica__/clock/advance?minutes=60``: what is due is published, some stories
+   are edited), the replica's counters are reset, and ``newscrawl crawl`` runs again in the
+   same data directory, incremental as by default, with the normal discovery (sections through
+   the gateway API, feeds, sitemaps), no delays;
+3. after each run: the replica's requests by kind (``GET /__replica__/stats``) and the run's
+   ``new_articles`` + ``new_revisions`` from the archive's ``runs`` table.
+
+Requests per new-or-changed article = all requests of the day / all new articles and new
+revisions of the day, discovery included; the same ratio per kind of request (robots,
+sitemap, feed, section, gateway, article, ...) shows where the cost goes. At the end the
+archive is compared with the replica (``/__replica__/articles.json``): a story missing, or
+held in an older version, counts as missed, so a crawl cannot look cheap by skipping work.
+
+The crawler's clock. newscrawl decides which archived stories are due for a revisit from
+their age (``NEWSCRAWL_REVISIT_*``), by the machine's clock. The replica's stories are dated
+from its own clock (2026-06-01 on), so on the machine's clock they all look months old and
+none is due within a simulated day. The ``site`` series therefore runs each crawl with
+newscrawl's ``datetime.now`` moved to the replica's clock (a patch applied in the crawl
+process by this script, nothing in newscrawl changes), as a crawl of the real site would
+see it; the ``wall`` series runs the crawls as they are. Both series run side by side
+(fresh replica, same seed); the target is checked on the ``site`` series.
+
+Target: at most 1.2 requests per new or changed article, discovery included, and nothing
+missed. Exits 1 when missed, 2 when it could not run.
+
+    .venv/bin/python bench/incremental_cost.py               # --articles 2000 --runs 24
+    .venv/bin/python bench/incremental_cost.py --minutes-per-item 8   # a busier site (180 a day)
+
+All traffic goes to 127.0.0.1; every crawl process is killed on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness import ROOT, get_json, machine_line, run_worker
+
+TARGET = 1.2
+KINDS = ("robots", "sitemap", "feed", "section", "gateway", "article", "redirect", "amp", "other")
+
+
+# -- worker: one crawl, with newscrawl's clock optionally moved to the replica's ----------------
+def move_clock(site_now: datetime) -> None:
+    """Make ``datetime.now`` in every newscrawl module read the replica's clock."""
+    import datetime as dt
+    import importlib
+    import pkgutil
+
+    import newscrawl
+
+    offset = site_now - dt.datetime.now(UTC)
+
+    class SiteDatetime(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            return dt.datetime.now(tz) + offset
+
+    for info in pkgutil.walk_packages(newscrawl.__path__, "newscrawl."):
+        if ".replica" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        if getattr(module, "datetime", None) is dt.datetime:
+            module.datetime = SiteDatetime  # type: ignore[attr-defined]
+
+
+def crawl_worker(base: str, data_dir: str, clock: str, site_now: str, concurrency: int,
+                 time_limit: float) -> int:
+    if clock == "site":
+        move_clock(datetime.fromisoformat(site_now.replace("Z", "+00:00")))
+    from newscrawl.crawl import run_crawl
+
+    overrides = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
+                 "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+                 "LOG_LEVEL": "WARNING", "NEWSCRAWL_PROGRESS_INTERVAL": 0,
+                 "CLOSESPIDER_TIMEOUT": time_limit}
+    result = run_crawl("scmp", {"base_url": base, "data_dir": data_dir, "pagination": "api"},
+                       overrides)
+    stats = result.stats
+    print(json.dumps({k: v for k, v in stats.items()
+                      if k.startswith(("newscrawl/", "finish_reason", "downloader/request_count",
+                                       "elapsed_time_seconds"))}, default=str))
+    return 0
+
+
+# -- the driver --------------------------------------------------------------------------------
+def last_run(db: Path) -> dict[str, Any]:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT new_articles, new_revisions, unchanged, finish_reason FROM runs "
+                           "ORDER BY id DESC LIMIT 1").fetchone()
+    return {"new": row[0] or 0, "revised": row[1] or 0, "unchanged": row[2] or 0,
+            "reason": row[3]}
+
+
+def missed(base: str, db: Path) -> dict[str, int]:
+    """Stories the replica lists that the archive lacks, or holds in an older version."""
+    listed = get_json(base, "/__replica__/articles.json")["articles"]
+    with sqlite3.connect(db) as conn:
+        held = dict(conn.execute("SELECT article_id, updated_at FROM articles"))
+    out = {"listed": len(listed), "missing": 0, "stale": 0}
+    for article in listed:
+        if article["article_id"] not in held:
+            out["missing"] += 1
+        elif (held[article["article_id"]] or "") < article["updated_at"]:
+            out["stale"] += 1
+    return out
+
+
+def series(clock: str, args: argparse.Namespace) -> dict[str, Any]:
+    from newscrawl.replica import ReplicaConfig
+    from newscrawl.replica.server import ReplicaServer
+
+    config = ReplicaConfig(articles=args.articles, seed=args.seed, crawl_delay=0,
+                           minutes_per_item=args.minutes_per_item)
+    script = Path(__file__).resolve()
+    runs = []
+    with ReplicaServer(config) as replica, tempfile.TemporaryDirectory(prefix="incr_") as tmp:
+        base = replica.base_url
+        data_dir = str(Path(tmp) / "data")
+        db = Path(data_dir) / "scmp" / "archive.sqlite"
+
+        def crawl(what: str) -> dict[str, Any]:
+            now = get_json(base, "/__replica__/clock")["now"]
+            return run_worker(script, "--_crawl-worker",
+                              [base, data_dir, clock, now, str(args.concurrency),
+                               str(args.time_limit)],
+                              time_limit=args.time_limit + 60, what=what)
+
+        t0 = time.monotonic()
+        crawl(f"{clock} clock: first crawl")
+        first = last_run(db)
+        print(f"  {clock} clock: first crawl stored {first['new']} articles "
+              f"({time.monotonic() - t0:.0f} s)", flush=True)
+        for hour in range(1, args.runs + 1):  # bound: --runs
+            changes = get_json(base, "/__replica__/clock/advance?minutes=60", post=True)
+            world = replica.world
+            published = [int(i) for i in changes["published"]]
+            new_articles = sum(1 for i in published
+                               if (idx := world.index_of(i)) is not None
+                               and world.spec(idx).is_article)
+            get_json(base, "/__replica__/stats/reset", post=True)
+            t = time.monotonic()
+            stats = crawl(f"{clock} clock: run {hour}")
+            served = get_json(base, "/__replica__/stats")
+            run = last_run(db)
+            runs.append({"hour": hour, "requests": served["requests"],
+                         "not_modified": served["not_modified"], "total": served["total"],
+                         "new": run["new"], "revised": run["revised"], "reason": run["reason"],
+                         "replica_published": len(published), "replica_new_articles": new_articles,
+                         "replica_updated": len(changes["updated"]), "wall_s": time.monotonic() - t,
+                         "revisits_due": stats.get("newscrawl/revisits/due", 0),
+                         "revisits_changed": stats.get("newscrawl/revisits/changed", 0)})
+            if hour == 1 or hour % 6 == 0:
+                print(f"  {clock} clock: hour {hour}: {served['total']} requests, {run['new']} new, "
+                      f"{run['revised']} revised", flush=True)
+        return {"clock": clock, "first": first, "runs": runs, "missed": missed(base, db)}
+
+
+def summarize(result: dict[str, Any]) -> dict[str, Any]:
+    runs = result["runs"]
+    by_kind: Counter[str] = Counter()
+    for run in runs:
+        by_kind.update(run["requests"])
+    changed = sum(r["new"] + r["revised"] for r in runs)
+    total = sum(by_kind.values())
+    return {"by_kind": by_kind, "total": total, "changed": changed,
+            "new": sum(r["new"] for r in runs), "revised": sum(r["revised"] for r in runs),
+            "not_modified": sum(r["not_modified"] for r in runs),
+            "truth_changed": sum(r["replica_new_articles"] + r["replica_updated"] for r in runs),
+            "ratio": total / changed if changed else float("inf"),
+            "revisits_due": sum(r["revisits_due"] for r in runs),
+            "revisits_changed": sum(r["revisits_changed"] for r in runs),
+            "wall_s": sum(r["wall_s"] for r in runs)}
+
+
+def report(args: argparse.Namespace, results: list[dict[str, Any]]) -> bool:
+    sums = {r["clock"]: summarize(r) for r in results}
+    clocks = list(sums)
+    print()
+    print(f"  {args.runs} hourly runs; requests per new-or-changed article, by kind of request")
+    print(f"  {'':<34}" + "".join(f"{c + ' clock':>22}" for c in clocks))
+
+    def row(label: str, cell: Any) -> None:
+        print(f"  {label:<34}" + "".join(f"{cell(sums[c], c):>22}" for c in clocks))
+
+    row("new articles + new revisions", lambda s, c: f"{s['new']} + {s['revised']} = {s['changed']}")
+    row("replica: published arts + edits", lambda s, c: f"{s['truth_changed']}")
+    row("requests in all", lambda s, c: f"{s['total']}")
+    for kind in KINDS:
+        if any(s["by_kind"].get(kind) for s in sums.values()):
+            row(f"  {kind}", lambda s, c, k=kind: f"{s['by_kind'].get(k, 0)} "
+                f"({s['by_kind'].get(k, 0) / max(s['changed'], 1):.2f})")
+    row("  of which article 304s", lambda s, c: f"{s['not_modified']}")
+    row("revisits: due by age / changed", lambda s, c: f"{s['revisits_due']} / {s['revisits_changed']}")
+    row("REQUESTS PER NEW-OR-CHANGED", lambda s, c: f"{s['ratio']:.2f}")
+    row("missed at the end (missing/stale)", lambda s, c: "{missing}/{stale} of {listed}".format(
+        **next(r["missed"] for r in results if r["clock"] == c)))
+    row("crawl wall time, s (all runs)", lambda s, c: f"{s['wall_s']:.0f}")
+    main = sums["site"] if "site" in sums else sums[clocks[0]]
+    main_missed = next(r["missed"] for r in results if r["clock"] == ("site" if "site" in sums
+                                                                        else clocks[0]))
+    ok = main["ratio"] <= args.target and not main_missed["missing"] and not main_missed["stale"]
+    discovery = main["total"] - main["by_kind"].get("article", 0)
+    kinds = ", ".join(f"{k} {main['by_kind'][k] / max(main['changed'], 1):.2f}" for k in KINDS
+                      if main["by_kind"].get(k))
+    others = "".join(f"; {c} clock x{sums[c]['ratio']:.2f}" for c in clocks if sums[c] is not main)
+    print()
+    print(f"incremental: {main['ratio']:.2f} requests per new-or-changed article (target "
+          f"{args.target}) over {args.runs} hourly runs, {main['changed']} new or changed, "
+          f"{main['total']} requests ({discovery} discovery); per kind: {kinds}{others}; replica "
+          f"{args.articles} items, 1 per {args.minutes_per_item:g} min; {machine_line()}, "
+          f"{datetime.now(UTC):%Y-%m-%d}: {'PASS' if ok else 'TARGET MISSED'}")
+    return ok
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--articles", type=int, default=2000, help="replica size at the start (2000)")
+    p.add_argument("--runs", type=int, default=24, help="hourly runs (24)")
+    p.add_argument("--minutes-per-item", type=float, default=30.0,
+                   help="the replica's mean spacing of publications (30, the replica default)")
+    p.add_argument("--clock", choices=("both", "site", "wall"), default="both",
+                   help="which series to run (both)")
+    p.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_REQUESTS (16)")
+    p.add_argument("--target", type=float, default=TARGET, help="ratio to stay under (1.2)")
+    p.add_argument("--seed", type=int, default=1, help="the replica's seed")
+    p.add_argument("--time-limit", type=float, default=300.0,
+                   help="seconds one crawl may take at most (300)")
+    p.add_argument("--json", type=Path, default=None, help="also write per-run figures here")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    print(f"incremental: {machine_line()}; {args.runs} hourly runs, replica {args.articles} "
+          f"items, 1 per {args.minutes_per_item:g} min", flush=True)
+    clocks = ("site", "wall") if args.clock == "both" else (args.clock,)
+    results = [series(clock, args) for clock in clocks]
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0 if report(args, results) else 1
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    if len(sys.argv) > 1 and sys.argv[1] == "--_crawl-worker":
+        a = sys.argv[2:]
+        raise SystemExit(crawl_worker(a[0], a[1], a[2], a[3], int(a[4]), float(a[5])))
+    raise SystemExit(main())
