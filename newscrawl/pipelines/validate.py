@@ -8,58 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
 from newscrawl.items import to_record
+from newscrawl.validation import problems
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 log = logging.getLogger(__name__)
-
-REQUIRED = ("url", "article_id", "headline", "body", "published_at")
-EARLIEST = "1990-01-01T00:00:00Z"  # before any outlet published online
-CLOCK_SKEW = timedelta(days=1)  # a page's time zone slip, not a date in the future
-
-
-def _parse(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except (ValueError, AttributeError):
-        return None
-
-
-def problems(record: dict[str, Any], min_body_chars: int) -> list[str]:
-    """Why this record is not a usable article (empty when it is)."""
-    found = [f"missing_{name}" for name in REQUIRED
-             if name != "body" and not record.get(name)]
-    fetched = _parse(record.get("fetched_at") or "") or datetime.now(UTC)
-    for name in ("published_at", "updated_at"):
-        value = record.get(name)
-        if not value:
-            continue
-        when = _parse(value)
-        if when is None:
-            found.append(f"bad_{name}")
-        elif value < EARLIEST:
-            found.append(f"{name}_too_old")
-        elif when > fetched + CLOCK_SKEW:
-            found.append(f"{name}_in_future")
-    published, updated = record.get("published_at"), record.get("updated_at")
-    if published and updated and updated < published and "bad_updated_at" not in found:
-        found.append("updated_before_published")
-    body = record.get("body") or ""
-    short_ok = record.get("is_paywalled") or record.get("is_truncated")
-    if not body:
-        found.append("missing_body")
-    elif len(body) < min_body_chars and not short_ok:
-        found.append("body_too_short")
-    return found
-
 
 class ValidatePipeline:
     def __init__(self, crawler: Crawler, rejects: Path, min_body_chars: int) -> None:

@@ -1,0 +1,46 @@
+"""Is a record a usable article? Pure functions, no Scrapy (used by the validate pipeline and
+by ``newscrawl reparse``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+REQUIRED = ("url", "article_id", "headline", "body", "published_at")
+EARLIEST = "1990-01-01T00:00:00Z"  # before any outlet published online
+CLOCK_SKEW = timedelta(days=1)  # a page's time zone slip, not a date in the future
+
+
+def _parse(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, AttributeError):
+        return None
+
+
+def problems(record: dict[str, Any], min_body_chars: int) -> list[str]:
+    """Why this record is not a usable article (empty when it is)."""
+    found = [f"missing_{name}" for name in REQUIRED
+             if name != "body" and not record.get(name)]
+    fetched = _parse(record.get("fetched_at") or "") or datetime.now(UTC)
+    for name in ("published_at", "updated_at"):
+        value = record.get(name)
+        if not value:
+            continue
+        when = _parse(value)
+        if when is None:
+            found.append(f"bad_{name}")
+        elif value < EARLIEST:
+            found.append(f"{name}_too_old")
+        elif when > fetched + CLOCK_SKEW:
+            found.append(f"{name}_in_future")
+    published, updated = record.get("published_at"), record.get("updated_at")
+    if published and updated and updated < published and "bad_updated_at" not in found:
+        found.append("updated_before_published")
+    body = record.get("body") or ""
+    short_ok = record.get("is_paywalled") or record.get("is_truncated")
+    if not body:
+        found.append("missing_body")
+    elif len(body) < min_body_chars and not short_ok:
+        found.append("body_too_short")
+    return found
