@@ -31,6 +31,7 @@ missed. Exits 1 when missed, 2 when it could not run.
 
     .venv/bin/python bench/incremental_cost.py               # --articles 2000 --runs 24
     .venv/bin/python bench/incremental_cost.py --minutes-per-item 8   # a busier site (180 a day)
+    .venv/bin/python bench/incremental_cost.py --clock site -s NEWSCRAWL_DISCOVERY=sitemaps
 
 All traffic goes to 127.0.0.1; every crawl process is killed on exit.
 """
@@ -79,7 +80,7 @@ def move_clock(site_now: datetime) -> None:
 
 
 def crawl_worker(base: str, data_dir: str, clock: str, site_now: str, concurrency: int,
-                 time_limit: float) -> int:
+                 time_limit: float, extra: str) -> int:
     if clock == "site":
         move_clock(datetime.fromisoformat(site_now.replace("Z", "+00:00")))
     from newscrawl.crawl import run_crawl
@@ -87,7 +88,7 @@ def crawl_worker(base: str, data_dir: str, clock: str, site_now: str, concurrenc
     overrides = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
                  "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
                  "LOG_LEVEL": "WARNING", "NEWSCRAWL_PROGRESS_INTERVAL": 0,
-                 "CLOSESPIDER_TIMEOUT": time_limit}
+                 "CLOSESPIDER_TIMEOUT": time_limit, **json.loads(extra)}
     result = run_crawl("scmp", {"base_url": base, "data_dir": data_dir, "pagination": "api"},
                        overrides)
     stats = result.stats
@@ -137,7 +138,7 @@ def series(clock: str, args: argparse.Namespace) -> dict[str, Any]:
             now = get_json(base, "/__replica__/clock")["now"]
             return run_worker(script, "--_crawl-worker",
                               [base, data_dir, clock, now, str(args.concurrency),
-                               str(args.time_limit)],
+                               str(args.time_limit), json.dumps(dict(args.set))],
                               time_limit=args.time_limit + 60, what=what)
 
         t0 = time.monotonic()
@@ -222,7 +223,9 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]]) -> bool:
     print(f"incremental: {main['ratio']:.2f} requests per new-or-changed article (target "
           f"{args.target}) over {args.runs} hourly runs, {main['changed']} new or changed, "
           f"{main['total']} requests ({discovery} discovery); per kind: {kinds}{others}; replica "
-          f"{args.articles} items, 1 per {args.minutes_per_item:g} min; {machine_line()}, "
+          f"{args.articles} items, 1 per {args.minutes_per_item:g} min"
+          f"{'; settings ' + ' '.join('='.join(kv) for kv in args.set) if args.set else ''}; "
+          f"{machine_line()}, "
           f"{datetime.now(UTC):%Y-%m-%d}: {'PASS' if ok else 'TARGET MISSED'}")
     return ok
 
@@ -241,13 +244,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--time-limit", type=float, default=300.0,
                    help="seconds one crawl may take at most (300)")
     p.add_argument("--json", type=Path, default=None, help="also write per-run figures here")
+    p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                   type=lambda text: tuple(text.split("=", 1)),
+                   help="a setting for every crawl (all of them, the first included), to try "
+                        "a policy: -s NEWSCRAWL_DISCOVERY=sitemaps")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     print(f"incremental: {machine_line()}; {args.runs} hourly runs, replica {args.articles} "
-          f"items, 1 per {args.minutes_per_item:g} min", flush=True)
+          f"items, 1 per {args.minutes_per_item:g} min"
+          f"{'; settings ' + ' '.join('='.join(kv) for kv in args.set) if args.set else ''}",
+          flush=True)
     clocks = ("site", "wall") if args.clock == "both" else (args.clock,)
     results = [series(clock, args) for clock in clocks]
     if args.json:
@@ -259,5 +268,5 @@ if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     if len(sys.argv) > 1 and sys.argv[1] == "--_crawl-worker":
         a = sys.argv[2:]
-        raise SystemExit(crawl_worker(a[0], a[1], a[2], a[3], int(a[4]), float(a[5])))
+        raise SystemExit(crawl_worker(a[0], a[1], a[2], a[3], int(a[4]), float(a[5]), a[6]))
     raise SystemExit(main())
