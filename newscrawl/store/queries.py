@@ -1,20 +1,29 @@
 """Reading the archive for people: full-text search, research extracts, coverage statistics.
 
 Plain SQL over the documented schema (docs/archive.md), so what these commands print can be
-reproduced with sqlite3, datasette or pandas.
+reproduced with sqlite3, datasette, psql or pandas. Every function takes the connection
+``connect`` returns, to a SQLite file or a PostgreSQL database, and answers the same way on
+both; search uses FTS5 on SQLite and the ``search_vector`` column on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from newscrawl.store.postgres import ARTICLE_COLUMNS, is_postgres_url, mask_password, one_line
 from newscrawl.store.sqlite import JSON_FIELDS, StoreError, decode_row
+
+if TYPE_CHECKING:
+    import psycopg
+
+    Connection = sqlite3.Connection | psycopg.Connection
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 #: Columns of an extract, in order (the Article fields plus what the archive knows).
@@ -31,8 +40,11 @@ COVERAGE_FIELDS = ("url", "article_id", "kind", "headline", "social_headline", "
                    "body", "images", "language", "duplicate_of")
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open an existing archive read-only; a missing or broken file is a one-line StoreError."""
+def connect(path: str | Path) -> Connection:
+    """Open an existing archive read-only: a SQLite file, or a ``postgresql://`` URL (given as
+    a string); a missing or broken archive is a one-line StoreError."""
+    if is_postgres_url(path):
+        return _connect_postgres(str(path))
     path = Path(path)
     if not path.exists():
         raise StoreError(f"no archive at {path} (crawl first, or give --data-dir)")
@@ -44,6 +56,26 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return db
 
 
+def _connect_postgres(url: str) -> psycopg.Connection:
+    import psycopg
+
+    from newscrawl.store.postgres import connect as connect_postgres
+
+    try:
+        db = connect_postgres(url, read_only=True)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot read the archive {mask_password(url)}: {one_line(exc)}") from None
+    if _first(db, "SELECT to_regclass('articles')")[0] is None:
+        db.close()
+        raise StoreError(f"no archive in {mask_password(url)} (crawl into it first)")
+    return db
+
+
+def _first(db: Connection, query: str) -> Any:
+    """The first row of a query that always returns one (an aggregate)."""
+    return db.execute(query).fetchone()
+
+
 @dataclass(frozen=True)
 class Hit:
     article_id: str
@@ -53,12 +85,15 @@ class Hit:
     snippet: str
 
 
-def search(db: sqlite3.Connection, query: str, limit: int = 20) -> list[Hit]:
+def search(db: Connection, query: str, limit: int = 20) -> list[Hit]:
     """Best matches first (BM25, headline weighted above summary above body).
 
     The query is FTS5 syntax ("hong kong" AND housing, "exact phrase", pref*); text that is
-    not valid syntax is searched as plain words.
+    not valid syntax is searched as plain words. On PostgreSQL the same syntax is translated
+    to a tsquery (English stemming), ranked by ``ts_rank`` with the same weights.
     """
+    if not isinstance(db, sqlite3.Connection):
+        return _search_postgres(db, query, limit)
     sql = ("SELECT a.article_id, a.published_at, a.headline, a.url, "
            "snippet(articles_fts, 2, '[', ']', '…', 12) FROM articles_fts "
            "JOIN articles a ON a.id = articles_fts.rowid WHERE articles_fts MATCH ? "
@@ -73,9 +108,67 @@ def search(db: sqlite3.Connection, query: str, limit: int = 20) -> list[Hit]:
     return [Hit(*row) for row in rows]
 
 
-def select_articles(db: sqlite3.Connection, *, since: str | None = None,
+# An FTS5 query's parts: "phrases", parentheses, and words (operators and prefix* included).
+_FTS5_TOKEN = re.compile(r'"[^"]*"?|[()]|[^\s()"]+')
+# ts_rank's weights for D, C, B, A: body 1, summary 4, headline 10, as bm25() is given.
+_RANK = "ts_rank('{0.1, 0.1, 0.4, 1.0}', a.search_vector, q.query, 1)"
+_SNIPPET = ("'StartSel=[, StopSel=], MaxWords=12, MinWords=4, MaxFragments=1, "
+            "FragmentDelimiter=…'")
+
+
+def tsquery_from_fts5(query: str) -> str:
+    """An FTS5 query (AND, OR, NOT, "phrases", prefix*, parentheses) in to_tsquery syntax.
+
+    Each word or phrase becomes a quoted lexeme that PostgreSQL's parser normalises (a phrase
+    or a hyphenated word becomes a <-> sequence); words side by side are ANDed, as in FTS5.
+    """
+    out: list[str] = []
+    for token in _FTS5_TOKEN.findall(query):
+        operator = {"AND": "&", "OR": "|", "NOT": "& !"}.get(token)
+        if operator:
+            out.append(operator)
+            continue
+        if token in "()":
+            term = token
+        else:
+            prefix = not token.startswith('"') and token.endswith("*")
+            text = token.strip('"').rstrip("*") if prefix else token.strip('"')
+            if not text.strip():
+                continue
+            term = "'" + text.replace("\\", "\\\\").replace("'", "''") + "'" + (":*" if prefix else "")
+        if out and out[-1] not in ("&", "|", "& !", "(") and term != ")":
+            out.append("&")  # words side by side
+        out.append(term)
+    return " ".join(out)
+
+
+def _search_postgres(db: psycopg.Connection, query: str, limit: int) -> list[Hit]:
+    import psycopg
+
+    sql = ("WITH q AS (SELECT PARSE('english', %s) AS query), "
+           f"hits AS (SELECT a.id, {_RANK} AS rank FROM articles a, q "
+           "WHERE a.search_vector @@ q.query ORDER BY rank DESC, a.id LIMIT %s) "
+           "SELECT a.article_id, a.published_at, a.headline, a.url, "
+           # The snippet is cut from the start of the body: a megabyte is slow to mark up.
+           f"ts_headline('english', left(a.body, 100000), q.query, {_SNIPPET}) "
+           "FROM hits JOIN articles a USING (id), q ORDER BY hits.rank DESC, a.id")
+    try:
+        rows = db.execute(sql.replace("PARSE", "to_tsquery"), (tsquery_from_fts5(query), limit))
+    except psycopg.errors.SyntaxError:
+        # Not FTS5 syntax: plain words (websearch_to_tsquery accepts any text).
+        words = " ".join('"' + w.replace('"', " ") + '"' for w in query.split())
+        if not words:
+            return []
+        rows = db.execute(sql.replace("PARSE", "websearch_to_tsquery"), (words, limit))
+    return [Hit(*row) for row in rows.fetchall()]
+
+
+def select_articles(db: Connection, *, since: str | None = None,
                     until: str | None = None, section: str | None = None) -> Iterator[dict[str, Any]]:
     """Articles published in [since, until) whose section path starts with ``section``."""
+    if not isinstance(db, sqlite3.Connection):
+        yield from _select_postgres(db, since=since, until=until, section=section)
+        return
     where, params = ["1"], []
     if since:
         where.append("published_at >= ?")
@@ -94,6 +187,31 @@ def select_articles(db: sqlite3.Connection, *, since: str | None = None,
     names = [c[0] for c in cur.description]
     for row in cur:
         yield decode_row(dict(zip(names, row, strict=True)))
+
+
+def _select_postgres(db: psycopg.Connection, *, since: str | None, until: str | None,
+                     section: str | None) -> Iterator[dict[str, Any]]:
+    # The same filters as for SQLite; jsonb and boolean columns arrive as Python values.
+    from psycopg.rows import dict_row
+
+    where, params = ["TRUE"], []
+    if since:
+        where.append("published_at >= %s")
+        params.append(since)
+    if until:
+        where.append("published_at < %s")
+        params.append(until)
+    if section:
+        names = [part.strip() for part in section.replace(">", "/").split("/") if part.strip()]
+        where.append("(lower(section_path) = %s OR lower(section_path) LIKE %s ESCAPE '\\')")
+        path = " > ".join(names).lower()
+        params += [path, path.replace("%", "\\%").replace("_", "\\_") + " > %"]
+    # A server-side cursor in a read-only transaction: an extract of any size streams.
+    with db.transaction(), db.cursor(name="newscrawl_export", row_factory=dict_row) as cur:
+        cur.itersize = 500
+        yield from cur.execute(
+            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE {' AND '.join(where)} "  # noqa: S608
+            "ORDER BY published_at NULLS FIRST, article_id", params)
 
 
 def export(rows: Iterator[dict[str, Any]], fmt: str, out: Path) -> int:
@@ -146,16 +264,18 @@ def _write_parquet(records: Iterator[dict[str, Any]], out: Path, batch: int = 20
     return count
 
 
-def coverage_report(db: sqlite3.Connection) -> str:
+def coverage_report(db: Connection) -> str:
     """Counts by day and by section, and the fill rate of every field, as a text table."""
-    total = db.execute("SELECT count(*) FROM articles").fetchone()[0]
-    revisions = db.execute("SELECT count(*) FROM revisions").fetchone()[0]
-    copies = db.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[0]
-    runs = db.execute("SELECT count(*), max(finished_at) FROM runs").fetchone()
+    # The same SQL on both: SQLite sorts NULL first, PostgreSQL is told to.
+    nulls_first = "" if isinstance(db, sqlite3.Connection) else " NULLS FIRST"
+    total = _first(db, "SELECT count(*) FROM articles")[0]
+    revisions = _first(db, "SELECT count(*) FROM revisions")[0]
+    copies = _first(db, "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL")[0]
+    runs = _first(db, "SELECT count(*), max(finished_at) FROM runs")
     lines = [f"{total} articles, {revisions} revisions, {copies} linked near-duplicates, "
              f"{runs[0]} runs (last finished {runs[1] or 'never'})", "", "articles by day:"]
     for day, n in db.execute("SELECT substr(published_at, 1, 10) AS day, count(*) FROM articles "
-                             "GROUP BY day ORDER BY day"):
+                             f"GROUP BY day ORDER BY day{nulls_first}"):
         lines.append(f"  {day or '(no date)':<34} {n:>7}")
     lines += ["", "articles by section:"]
     for section, n in db.execute("SELECT section_path, count(*) FROM articles GROUP BY "
@@ -164,7 +284,7 @@ def coverage_report(db: sqlite3.Connection) -> str:
     lines += ["", "field fill rate:"]
     for name in COVERAGE_FIELDS:
         empty = "'[]'" if name in JSON_FIELDS else "''"
-        filled = db.execute(f"SELECT count(*) FROM articles WHERE {name} IS NOT NULL "  # noqa: S608
-                            f"AND {name} <> {empty}").fetchone()[0]
+        filled = _first(db, f"SELECT count(*) FROM articles WHERE {name} IS NOT NULL "  # noqa: S608
+                            f"AND {name} <> {empty}")[0]
         lines.append(f"  {name:<34} {filled / total if total else 0:>7.1%}")
     return "\n".join(lines)
