@@ -194,7 +194,7 @@ def report(args: argparse.Namespace, rounds: list[dict[str, dict[str, Any]]]) ->
          lambda r: 1000 * r["replica_cpu_s"] / max(r["phase"]["counts"].get("responses", 1), 1),
          "{:.2f}"),
         ("crawl process peak RSS, MB", lambda r: r["peak_rss"] / 1e6, "{:.0f}"),
-        ("other processes, % of one core", lambda r: 100 * r["other_load"], "{:.0f}"),
+        ("other CPU (processes, kernel), % core", lambda r: 100 * r["other_load"], "{:.0f}"),
     ]
     for label, key, fmt in rows:
         print(f"  {label:<34}" + "".join(f"{fmt.format(med(v, key)):>28}" for v in VARIANTS))

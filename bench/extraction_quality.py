@@ -36,6 +36,7 @@ import re
 import statistics
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -88,7 +89,11 @@ def trafilatura_extractor() -> Callable[[str, str], str]:
 
 
 def newspaper_extractor() -> Callable[[str, str], str]:
-    import newspaper
+    import warnings
+
+    with warnings.catch_warnings():  # "nltk is not installed": its NLP features are not used
+        warnings.simplefilter("ignore", UserWarning)
+        import newspaper
 
     config = newspaper.Config()
     config.fetch_images = False
@@ -111,7 +116,9 @@ def check_libraries() -> None:
     missing = []
     for module, package in (("trafilatura", "trafilatura"), ("newspaper", "newspaper4k")):
         try:
-            __import__(module)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                __import__(module)
         except ImportError:
             missing.append(package)
     if missing:
