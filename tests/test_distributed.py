@@ -12,14 +12,17 @@ from pathlib import Path
 
 import pytest
 from conftest import Client
+from fixtures_pg import postgres  # noqa: F401 - a fixture
 from fixtures_redis import RedisServer
 from test_crawl_scmp import run_cli
 
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.server import ReplicaServer
+from newscrawl.store import queries
 
-CONTENT = ("article_id", "url", "kind", "headline", "summary", "authors", "published_at",
-           "updated_at", "section", "topics", "body", "images", "is_paywalled", "duplicate_of",
+CONTENT = ("article_id", "url", "kind", "headline", "social_headline", "subheadline", "summary",
+           "authors", "published_at", "updated_at", "section", "topics", "body", "images",
+           "is_paywalled", "is_truncated", "is_sponsored", "word_count", "duplicate_of",
            "content_hash", "revision_count")
 
 
@@ -46,12 +49,24 @@ def worker(replica: ReplicaServer, data_dir: Path, store: str, redis_url: str,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def content(store: str) -> dict[str, tuple]:
-    with sqlite3.connect(store) as db:
-        return {row[0]: row for row in db.execute(f"SELECT {', '.join(CONTENT)} FROM articles")}
+def content(store: str) -> dict[str, dict]:
+    """Every story's content fields, read the same way from SQLite or PostgreSQL."""
+    db = queries.connect(store)
+    try:
+        return {r["article_id"]: {k: r[k] for k in CONTENT} for r in queries.select_articles(db)}
+    finally:
+        db.close()
 
 
-def test_three_workers_share_one_frontier(big_replica, redis_server, tmp_path):
+def scalar(store: str, sql: str):
+    db = queries.connect(store)
+    try:
+        return db.execute(sql).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_three_workers_share_one_frontier(big_replica, redis_server, postgres, tmp_path):  # noqa: F811
     client = Client(big_replica.base_url)
     single = tmp_path / "single"
     done = run_cli("crawl", "scmp", "--base-url", big_replica.base_url, "--data-dir", str(single),
@@ -59,7 +74,7 @@ def test_three_workers_share_one_frontier(big_replica, redis_server, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     client.request("/__replica__/stats/reset", method="POST")
 
-    store = str(tmp_path / "shared.sqlite")
+    store = postgres.database()  # the shared archive
     workers = [worker(big_replica, tmp_path / f"w{i}", store, redis_server.url) for i in range(3)]
     outputs = [w.communicate(timeout=300) for w in workers]
     assert [w.returncode for w in workers] == [0, 0, 0], [e[-1500:] for _, e in outputs]
@@ -68,13 +83,17 @@ def test_three_workers_share_one_frontier(big_replica, redis_server, tmp_path):
     fetches = client.json("/__replica__/stats")["article_fetches"]
     assert fetches and set(fetches.values()) == {1}  # every article page fetched exactly once
     listed = {a["article_id"] for a in client.json("/__replica__/articles.json")["articles"]}
-    assert content(store) == content(str(single / "scmp" / "archive.sqlite"))
-    assert set(content(store)) == listed
+    shared, alone = content(store), content(str(single / "scmp" / "archive.sqlite"))
+    assert set(shared) == set(alone) == listed
+    differing = {aid: {k: (shared[aid][k], alone[aid][k]) for k in CONTENT
+                       if shared[aid][k] != alone[aid][k]} for aid in alone}
+    assert not {aid: diff for aid, diff in differing.items() if diff}
 
 
-def test_a_killed_worker_loses_nothing_after_a_follow_up_run(big_replica, redis_server, tmp_path):
+def test_a_killed_worker_loses_nothing_after_a_follow_up_run(big_replica, redis_server, postgres,  # noqa: F811
+                                                              tmp_path):
     client = Client(big_replica.base_url)
-    store = str(tmp_path / "shared.sqlite")
+    store = postgres.database()
     workers = [worker(big_replica, tmp_path / f"w{i}", store, redis_server.url) for i in range(3)]
     time.sleep(6)  # the crawl is under way
     workers[0].send_signal(signal.SIGKILL)
@@ -86,12 +105,10 @@ def test_a_killed_worker_loses_nothing_after_a_follow_up_run(big_replica, redis_
     _, err = follow_up.communicate(timeout=300)
     assert follow_up.returncode == 0, err[-2000:]
     listed = {a["article_id"] for a in client.json("/__replica__/articles.json")["articles"]}
-    with sqlite3.connect(store) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        ids = [r[0] for r in db.execute("SELECT article_id FROM articles")]
-        revisions = db.execute("SELECT count(*) FROM revisions").fetchone()[0]
+    ids = list(content(store))
     assert set(ids) == listed and len(ids) == len(set(ids))  # nothing missing, nothing twice
-    assert revisions == len(ids)
+    assert scalar(store, "SELECT count(*) FROM revisions") == len(ids)
+    assert scalar(store, "SELECT count(DISTINCT (article_id, revision)) FROM revisions") == len(ids)
 
 
 def test_redis_unreachable_at_start_is_one_line(replica, tmp_path):

@@ -26,10 +26,24 @@ class DedupePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.seen: set[tuple[str, str]] = set()
+        self.unlinked: list[tuple[str, str]] = []  # stored without an original, so far
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
         return cls(crawler)
+
+    def close_spider(self) -> None:
+        """After the last commit, look again for originals other processes stored meanwhile."""
+        if not self.unlinked:
+            return
+        archive = open_archive(self.crawler)
+        archive.commit()
+        linked = sum(archive.relink(outlet, article_id) is not None
+                     for outlet, article_id in self.unlinked)
+        archive.commit()
+        if linked:
+            self.stats.inc_value("newscrawl/duplicates/linked", linked)
+            self.stats.inc_value("newscrawl/duplicates/linked_late", linked)
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -40,6 +54,8 @@ class DedupePipeline:
             raise DropItem(f"{adapter.get('url')} is story {key[1]} again", log_level="DEBUG")
         self.seen.add(key)
         original = open_archive(self.crawler).link_duplicates(adapter)
+        if original is None:
+            self.unlinked.append(key)
         if "duplicate_of" in adapter:
             adapter["duplicate_of"] = original
         if original:

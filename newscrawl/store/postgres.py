@@ -530,6 +530,28 @@ class PostgresArchive:
             self.add_fingerprint(outlet, article_id, record.get("published_at"), signature)
         return original
 
+    def relink(self, outlet: str, article_id: str) -> str | None:
+        """Look for the original of a stored story again, against everything committed now
+        (see ``SqliteArchive.relink``)."""
+        row = self.db.execute(
+            "SELECT a.published_at, a.body_hash, f.signature FROM articles a LEFT JOIN "
+            "fingerprints f ON f.outlet=a.outlet AND f.article_id=a.article_id WHERE "
+            "a.outlet=%s AND a.article_id=%s AND a.duplicate_of IS NULL",
+            (outlet, article_id)).fetchone()
+        if row is None:
+            return None
+        signature = Signature.from_bytes(bytes(row[2])) if row[2] else None
+        original = self.find_original(outlet, article_id, row[0], row[1], signature)
+        if original:
+            try:
+                self._begin()
+                self._lock([_story_key(outlet, article_id)])
+                self.db.execute("UPDATE articles SET duplicate_of=%s WHERE outlet=%s AND "
+                                "article_id=%s", (original, outlet, article_id))
+            except psycopg.Error as exc:
+                raise self._write_failed(exc) from None
+        return original
+
     def add_fingerprint(self, outlet: str, article_id: str, published_at: str | None,
                         signature: Signature) -> None:
         key = (outlet, article_id)

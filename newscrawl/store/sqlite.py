@@ -388,6 +388,28 @@ class SqliteArchive:
             self.add_fingerprint(outlet, article_id, record.get("published_at"), signature)
         return original
 
+    def relink(self, outlet: str, article_id: str) -> str | None:
+        """Look for the original of a stored story again, against everything committed now.
+
+        Workers storing a copy and its original at the same moment cannot see each other's
+        uncommitted rows; each worker relinks its unlinked stories after its last commit, so
+        the later of the two always finds the pair.
+        """
+        row = self.db.execute(
+            "SELECT a.published_at, a.body_hash, f.signature FROM articles a LEFT JOIN "
+            "fingerprints f ON f.outlet=a.outlet AND f.article_id=a.article_id WHERE "
+            "a.outlet=? AND a.article_id=? AND a.duplicate_of IS NULL",
+            (outlet, article_id)).fetchone()
+        if row is None:
+            return None
+        signature = Signature.from_bytes(row[2]) if row[2] else None
+        original = self.find_original(outlet, article_id, row[0], row[1], signature)
+        if original:
+            self._begin()
+            self.db.execute("UPDATE articles SET duplicate_of=? WHERE outlet=? AND article_id=?",
+                            (original, outlet, article_id))
+        return original
+
     def add_fingerprint(self, outlet: str, article_id: str, published_at: str | None,
                         signature: Signature) -> None:
         self._begin()
