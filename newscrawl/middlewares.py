@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.utils.httpobj import urlparse_cached
 
+from newscrawl.store import StoreError, archive_lost, open_archive
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -77,10 +79,12 @@ class FetchStateMiddleware:
         """Make a revisit conditional on the validators of the version the archive holds."""
         if not request.meta.get("newscrawl_revisit"):
             return None
-        from newscrawl.store import open_archive
-
-        etag, last_modified = open_archive(self.crawler).validators(
-            request.url, request.meta.get("newscrawl_article_id"))
+        try:
+            etag, last_modified = open_archive(self.crawler).validators(
+                request.url, request.meta.get("newscrawl_article_id"))
+        except StoreError as exc:
+            archive_lost(self.crawler, exc)
+            return None
         if etag and b"If-None-Match" not in request.headers:
             request.headers["If-None-Match"] = etag
         if last_modified and b"If-Modified-Since" not in request.headers:
@@ -91,16 +95,17 @@ class FetchStateMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("newscrawl_page") == "article":
-            from newscrawl.store import open_archive
-
             def header(name: str) -> str | None:
                 value = response.headers.get(name)
                 return value.decode("latin-1") if value else None
 
             fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            open_archive(self.crawler).record_fetch(
-                response.url, status=response.status, fetched_at=fetched_at,
-                etag=header("ETag"), last_modified=header("Last-Modified"),
-                article_id=request.meta.get("newscrawl_article_id"),
-                outlet=getattr(self.crawler.spidercls, "outlet_name", None))
+            try:
+                open_archive(self.crawler).record_fetch(
+                    response.url, status=response.status, fetched_at=fetched_at,
+                    etag=header("ETag"), last_modified=header("Last-Modified"),
+                    article_id=request.meta.get("newscrawl_article_id"),
+                    outlet=getattr(self.crawler.spidercls, "outlet_name", None))
+            except StoreError as exc:
+                archive_lost(self.crawler, exc)
         return response

@@ -10,6 +10,7 @@ Import it into a test module with ``from fixtures_pg import postgres  # noqa: F4
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -48,6 +49,15 @@ class PostgresServer:
     host: str
     port: int
     user: str = "postgres"
+    data_dir: Path | None = None
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash or a lost machine would stop it."""
+        import signal
+
+        assert self.data_dir is not None
+        pid = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
 
     def __post_init__(self) -> None:
         self._names = count(1)
@@ -67,6 +77,13 @@ class PostgresServer:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
+    with start_postgres() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def start_postgres() -> Iterator[PostgresServer]:
+    """A throwaway cluster on a free loopback port, stopped (immediately) on exit."""
     bindir = postgres_bindir()
     if bindir is None:
         pytest.fail(f"PostgreSQL is not installed: {INSTALL_HINT}")
@@ -96,7 +113,10 @@ def postgres() -> Iterator[PostgresServer]:
     run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "server.log"),
         "-w", "-t", "60", "start")
     try:
-        yield PostgresServer("127.0.0.1", port)
+        yield PostgresServer("127.0.0.1", port, data_dir=data)
     finally:
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        stop = [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+        # A test may have killed the server already: then there is nothing to stop.
+        subprocess.run(["runuser", "-u", "postgres", "--", *stop] if as_root else stop,
+                       capture_output=True, timeout=120, cwd=base)
         shutil.rmtree(base, ignore_errors=True)

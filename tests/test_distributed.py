@@ -18,7 +18,7 @@ from test_crawl_scmp import run_cli
 
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.server import ReplicaServer
-from newscrawl.store import queries
+from newscrawl.store import StoreError, queries
 
 CONTENT = ("article_id", "url", "kind", "headline", "social_headline", "subheadline", "summary",
            "authors", "published_at", "updated_at", "section", "topics", "body", "images",
@@ -141,3 +141,30 @@ def test_losing_redis_mid_run_stops_the_worker_cleanly(big_replica, redis_server
         assert db.execute("SELECT count(*) FROM articles").fetchone()[0] >= stored
         reason = db.execute("SELECT finish_reason FROM runs").fetchone()[0]
     assert reason == "redis_unavailable"
+
+
+def test_losing_postgresql_mid_run_stops_the_worker_cleanly(big_replica, tmp_path):
+    from fixtures_pg import start_postgres
+
+    with start_postgres() as server:
+        store = server.database()
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "newscrawl.cli", "crawl", "scmp", "--base-url",
+             big_replica.base_url, "--data-dir", str(tmp_path), "--store", store,
+             "--pagination", "api", "-s", "CONCURRENT_REQUESTS=2", "-s", "NEWSCRAWL_COMMIT_ITEMS=10",
+             "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline, stored = time.monotonic() + 60, 0
+        while time.monotonic() < deadline and stored < 30:
+            time.sleep(0.3)
+            try:
+                stored = scalar(store, "SELECT count(*) FROM articles")
+            except StoreError:  # the crawl has not created its tables yet
+                continue
+        assert stored >= 30
+        server.kill()
+        _, err = crawl.communicate(timeout=120)
+    assert crawl.returncode == 0, err[-2000:]
+    assert "stopping the crawl (committed work is kept)" in err
+    assert "'finish_reason': 'store_unavailable'" in err
+    assert err.count("Traceback") == 0, err[-3000:]

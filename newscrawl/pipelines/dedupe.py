@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from newscrawl.store import open_archive
+from newscrawl.store import StoreError, archive_lost, open_archive
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -36,11 +36,15 @@ class DedupePipeline:
         """After the last commit, look again for originals other processes stored meanwhile."""
         if not self.unlinked:
             return
-        archive = open_archive(self.crawler)
-        archive.commit()
-        linked = sum(archive.relink(outlet, article_id) is not None
-                     for outlet, article_id in self.unlinked)
-        archive.commit()
+        try:
+            archive = open_archive(self.crawler)
+            archive.commit()
+            linked = sum(archive.relink(outlet, article_id) is not None
+                         for outlet, article_id in self.unlinked)
+            archive.commit()
+        except StoreError as exc:
+            archive_lost(self.crawler, exc)
+            return
         if linked:
             self.stats.inc_value("newscrawl/duplicates/linked", linked)
             self.stats.inc_value("newscrawl/duplicates/linked_late", linked)
@@ -53,7 +57,12 @@ class DedupePipeline:
             self.stats.inc_value("newscrawl/dropped/duplicate_in_run")
             raise DropItem(f"{adapter.get('url')} is story {key[1]} again", log_level="DEBUG")
         self.seen.add(key)
-        original = open_archive(self.crawler).link_duplicates(adapter)
+        try:
+            original = open_archive(self.crawler).link_duplicates(adapter)
+        except StoreError as exc:
+            archive_lost(self.crawler, exc)
+            self.stats.inc_value("newscrawl/dropped/store_unavailable")
+            raise DropItem(f"not stored: {exc}", log_level="DEBUG") from None
         if original is None:
             self.unlinked.append(key)
         if "duplicate_of" in adapter:

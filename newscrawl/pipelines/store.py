@@ -11,10 +11,11 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.exceptions import DropItem
 
 from newscrawl.extensions import REPORTED_FIELDS
 from newscrawl.items import to_record
-from newscrawl.store import StoreError, close_archive, open_archive
+from newscrawl.store import StoreError, archive_lost, close_archive, open_archive
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -40,15 +41,23 @@ class StorePipeline:
         config = getattr(spider, "config", None)
         arguments = dict(vars(config)) if config is not None and hasattr(config, "__dict__") else {}
         outlet = getattr(spider, "outlet_name", "") or getattr(spider, "name", "")
-        self.run_id = open_archive(self.crawler).begin_run(outlet, arguments)
+        try:
+            self.run_id = open_archive(self.crawler).begin_run(outlet, arguments)
+        except StoreError as exc:
+            archive_lost(self.crawler, exc)
 
     def process_item(self, item: Any) -> Any:
         record = to_record(item)
-        archive = open_archive(self.crawler)
-        result = archive.store_article(record)
-        if record.get("url"):
-            archive.record_discovery(record["url"], record.get("discovered_via"),
-                                     record.get("fetched_at") or "", record.get("article_id"))
+        try:
+            archive = open_archive(self.crawler)
+            result = archive.store_article(record)
+            if record.get("url"):
+                archive.record_discovery(record["url"], record.get("discovered_via"),
+                                         record.get("fetched_at") or "", record.get("article_id"))
+        except StoreError as exc:
+            archive_lost(self.crawler, exc)
+            self.stats.inc_value("newscrawl/dropped/store_unavailable")
+            raise DropItem(f"not stored: {exc}", log_level="DEBUG") from None
         self.outcomes[result.status] += 1
         self.stats.inc_value(f"newscrawl/stored/{result.status}")
         for name in REPORTED_FIELDS:

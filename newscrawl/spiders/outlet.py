@@ -21,7 +21,7 @@ from newscrawl.config import CrawlConfig
 from newscrawl.discovery import DiscoveryError, parse_feed, parse_sitemap
 from newscrawl.extraction.errors import NotAnArticle, PageRejected
 from newscrawl.outlets import Card, Listing, Outlet, get_outlet
-from newscrawl.store import open_archive
+from newscrawl.store import StoreError, archive_lost, open_archive
 from newscrawl.urls import strip_tracking
 
 if TYPE_CHECKING:
@@ -98,7 +98,11 @@ class OutletSpider(scrapy.Spider):
         # The window of this run: since the newest story the last finished run saw listed (less
         # an overlap for late listings). Listings are walked until they reach stories that run
         # saw and nothing says have changed since; sitemaps unchanged since are not fetched.
-        high_water = open_archive(self.crawler).last_high_water(self.outlet.name)
+        try:
+            high_water = open_archive(self.crawler).last_high_water(self.outlet.name)
+        except StoreError as exc:
+            archive_lost(self.crawler, exc)
+            return
         if high_water and not self.config.full:
             self.window_start = utc_iso(_parse_iso(high_water) - WINDOW_OVERLAP)
         self.logger.info("%s", "full walk of every listing" if self.window_start is None else
@@ -123,8 +127,11 @@ class OutletSpider(scrapy.Spider):
         if "sections" in self.config.discovery:
             for section in self.config.sections:
                 yield self._section_request(section)
-        for request in self._due_revisits():
-            yield request
+        try:
+            for request in self._due_revisits():
+                yield request
+        except StoreError as exc:
+            archive_lost(self.crawler, exc)
 
     def _due_revisits(self) -> Iterator[scrapy.Request]:
         """Archived stories due for a check by age, listed or not (conditional requests)."""
@@ -347,9 +354,14 @@ class OutletSpider(scrapy.Spider):
         if self._limit_reached():
             return None
         revisit = False
-        state = open_archive(self.crawler).article_state(self.outlet.name, article_id) \
-            if article_id else None
-        if state is None and open_archive(self.crawler).is_known_not_article(url, article_id):
+        try:
+            archive = open_archive(self.crawler)
+            state = archive.article_state(self.outlet.name, article_id) if article_id else None
+            known_not_article = state is None and archive.is_known_not_article(url, article_id)
+        except StoreError as exc:
+            archive_lost(self.crawler, exc)
+            return None
+        if known_not_article:
             self.stats.inc_value("newscrawl/skipped/known_not_article")
             return None
         if state is not None:
@@ -402,8 +414,11 @@ class OutletSpider(scrapy.Spider):
             self.stats.inc_value(f"newscrawl/dropped/{exc.reason}")
             self.logger.warning("dropped %s: %s (%s)", response.url, exc.reason, exc)
             if isinstance(exc, NotAnArticle):  # for good: later runs need not fetch it again
-                open_archive(self.crawler).mark_not_article(
-                    response.url, response.meta.get("newscrawl_article_id"), exc.reason)
+                try:
+                    open_archive(self.crawler).mark_not_article(
+                        response.url, response.meta.get("newscrawl_article_id"), exc.reason)
+                except StoreError as store_exc:
+                    archive_lost(self.crawler, store_exc)
             return
         except AttributeError:  # a non-text response (an image, a PDF): scrapy.Response has no .text
             self.stats.inc_value("newscrawl/dropped/not_text")

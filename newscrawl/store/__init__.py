@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 __all__ = ["Archive", "PostgresArchive", "SqliteArchive", "StoreError", "StoreResult",
-           "archive_paths", "is_postgres_url", "mask_password", "open_archive", "open_store"]
+           "archive_lost", "archive_paths", "is_postgres_url", "mask_password", "open_archive",
+           "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +85,26 @@ def _commit_when_idle(crawler: Crawler, archive: PostgresArchive) -> None:
         try:
             archive.maybe_commit()
         except StoreError as exc:
-            log.error("%s", exc)
+            archive_lost(crawler, exc)
 
     loop = task.LoopingCall(commit)
     loop.start(max(archive.commit_seconds, 0.1), now=False)
     crawler._newscrawl_idle_commits = loop  # type: ignore[attr-defined]  # noqa: SLF001
+
+
+def archive_lost(crawler: Crawler, exc: StoreError) -> None:
+    """The archive failed (a lost database server, a full disk): stop the crawl cleanly.
+
+    Logged once, counted (``newscrawl/errors/store_lost``); the crawl closes with finish
+    reason ``store_unavailable``. What was committed stays; the next run fetches the rest.
+    """
+    crawler.stats.inc_value("newscrawl/errors/store_lost")
+    if getattr(crawler, "_newscrawl_archive_lost", False):
+        return
+    crawler._newscrawl_archive_lost = True  # type: ignore[attr-defined]  # noqa: SLF001
+    log.error("%s; stopping the crawl (committed work is kept)", exc)
+    if crawler.engine is not None and crawler.spider is not None:
+        crawler.engine.close_spider(crawler.spider, "store_unavailable")
 
 
 def close_archive(crawler: Crawler) -> None:
@@ -98,5 +114,8 @@ def close_archive(crawler: Crawler) -> None:
         crawler._newscrawl_idle_commits = None  # type: ignore[attr-defined]  # noqa: SLF001
     archive = getattr(crawler, "_newscrawl_archive", None)
     if archive is not None:
-        archive.close()
         crawler._newscrawl_archive = None  # type: ignore[attr-defined]  # noqa: SLF001
+        try:
+            archive.close()
+        except StoreError as exc:
+            log.error("%s", exc)

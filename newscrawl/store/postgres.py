@@ -135,6 +135,19 @@ def _url_key(url: str) -> int:
     return _lock_key("url", url)
 
 
+def _reading(method: Any) -> Any:
+    """A read of the archive: a lost server is a StoreError, as a failed write is."""
+    import functools
+
+    @functools.wraps(method)
+    def read(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot use the archive {self.location}: {one_line(exc)}") from None
+    return read
+
+
 def without_nul(value: Any) -> Any:
     """``value`` with U+0000 removed from every string in it (PostgreSQL text cannot hold it)."""
     if isinstance(value, str):
@@ -210,11 +223,13 @@ class PostgresArchive:
             self.db.execute("BEGIN")
             self._in_tx = True
 
+    @_reading
     def maybe_commit(self) -> None:
         if self._pending >= self.commit_items or (
                 self._in_tx and time.monotonic() - self._last_commit >= self.commit_seconds):
             self.commit()
 
+    @_reading
     def commit(self) -> None:
         if not self._in_tx:
             return
@@ -278,6 +293,7 @@ class PostgresArchive:
         self.close()
 
     # -- articles ---------------------------------------------------------------
+    @_reading
     def store_article(self, record: Mapping[str, Any], *, checked_at: str | None = None) -> StoreResult:
         """Insert or update one story from an Article record (a dict of its fields).
 
@@ -360,6 +376,7 @@ class PostgresArchive:
              digest))
 
     # -- fetch state and discovery ------------------------------------------------
+    @_reading
     def record_fetch(self, url: str, *, status: int, fetched_at: str, etag: str | None = None,
                      last_modified: str | None = None, article_id: str | None = None,
                      outlet: str | None = None) -> None:
@@ -392,6 +409,7 @@ class PostgresArchive:
             raise self._write_failed(exc) from None
         self.maybe_commit()
 
+    @_reading
     def validators(self, url: str, article_id: str | None = None) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified of the stored version, for a conditional request."""
         row = self.db.execute(
@@ -401,6 +419,7 @@ class PostgresArchive:
             (url, article_id, url)).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
+    @_reading
     def mark_not_article(self, url: str, article_id: str | None, reason: str) -> None:
         """Remember a page that is no article (a video, a gallery), so it is not fetched again."""
         try:
@@ -414,11 +433,13 @@ class PostgresArchive:
             raise self._write_failed(exc) from None
         self.maybe_commit()
 
+    @_reading
     def is_known_not_article(self, url: str, article_id: str | None) -> bool:
         row = self.db.execute("SELECT 1 FROM fetch_state WHERE (url=%s OR article_id=%s) AND "
                               "not_article IS NOT NULL LIMIT 1", (url, article_id)).fetchone()
         return row is not None
 
+    @_reading
     def article_state(self, outlet: str, article_id: str) -> ArticleState | None:
         """What the archive knows of a story's freshness, or None when it has never stored it."""
         row = self.db.execute(
@@ -426,6 +447,7 @@ class PostgresArchive:
             "article_id=%s", (outlet, article_id)).fetchone()
         return ArticleState(*row) if row else None
 
+    @_reading
     def due_for_revisit(self, outlet: str, now: str, factor: float, min_days: float,
                         max_days: float) -> Iterator[tuple[str, str]]:
         """(article_id, url) of stories whose last check is older than ``factor`` x their age,
@@ -442,6 +464,7 @@ class PostgresArchive:
             "ORDER BY published_at DESC NULLS LAST",
             (now, now, outlet, factor, min_days, max_days)).fetchall())
 
+    @_reading
     def last_high_water(self, outlet: str) -> str | None:
         """The newest time the listings showed in the runs that finished, or None.
 
@@ -450,10 +473,12 @@ class PostgresArchive:
         return self._row("SELECT max(high_water) FROM runs WHERE outlet=%s "
                          "AND finish_reason='finished'", (outlet,))[0]
 
+    @_reading
     def fetch_state(self, url: str) -> dict[str, Any] | None:
         with self.db.cursor(row_factory=dict_row) as cur:
             return cur.execute("SELECT * FROM fetch_state WHERE url=%s", (url,)).fetchone()
 
+    @_reading
     def record_discovery(self, url: str, via: str | None, seen_at: str,
                          article_id: str | None = None) -> None:
         try:
@@ -470,6 +495,7 @@ class PostgresArchive:
         self.maybe_commit()
 
     # -- near-duplicates ------------------------------------------------------------
+    @_reading
     def find_original(self, outlet: str, article_id: str, published_at: str | None,
                       body_digest: str | None, signature: Signature | None) -> str | None:
         """The id of the story this one copies (exactly or nearly), or None.
@@ -519,6 +545,7 @@ class PostgresArchive:
             return None
         return oldest
 
+    @_reading
     def link_duplicates(self, record: Mapping[str, Any]) -> str | None:
         """Index this story's body and return the id of the story it copies, if any."""
         outlet, article_id = record.get("outlet") or "", record.get("article_id") or ""
@@ -530,6 +557,7 @@ class PostgresArchive:
             self.add_fingerprint(outlet, article_id, record.get("published_at"), signature)
         return original
 
+    @_reading
     def relink(self, outlet: str, article_id: str) -> str | None:
         """Look for the original of a stored story again, against everything committed now
         (see ``SqliteArchive.relink``)."""
@@ -552,6 +580,7 @@ class PostgresArchive:
                 raise self._write_failed(exc) from None
         return original
 
+    @_reading
     def add_fingerprint(self, outlet: str, article_id: str, published_at: str | None,
                         signature: Signature) -> None:
         key = (outlet, article_id)
@@ -574,6 +603,7 @@ class PostgresArchive:
             raise self._write_failed(exc) from None
 
     # -- runs ---------------------------------------------------------------------------
+    @_reading
     def begin_run(self, outlet: str, arguments: Mapping[str, Any]) -> int:
         self.commit()
         try:  # outside any batch: the run is on record at once
@@ -585,6 +615,7 @@ class PostgresArchive:
             raise StoreError(f"cannot write the archive {self.location}: {one_line(exc)}") from None
         return int(row[0])
 
+    @_reading
     def end_run(self, run_id: int, *, reason: str, stats: Mapping[str, Any],
                 field_coverage: Mapping[str, float], counts: Mapping[str, int],
                 high_water: str | None = None) -> None:
@@ -601,10 +632,12 @@ class PostgresArchive:
             raise StoreError(f"cannot write the archive {self.location}: {one_line(exc)}") from None
 
     # -- reading --------------------------------------------------------------------------
+    @_reading
     def article(self, outlet: str, article_id: str) -> dict[str, Any] | None:
         rows = list(self.iter_articles("outlet=? AND article_id=?", (outlet, article_id)))
         return rows[0] if rows else None
 
+    @_reading
     def iter_articles(self, where: str = "TRUE", params: tuple[Any, ...] = (),
                       order: str = "published_at NULLS FIRST, article_id"
                       ) -> Iterator[dict[str, Any]]:
@@ -620,12 +653,14 @@ class PostgresArchive:
             cur.itersize = 200
             yield from cur.execute(query, params)
 
+    @_reading
     def revisions(self, outlet: str, article_id: str) -> list[dict[str, Any]]:
         with self.db.cursor(row_factory=dict_row) as cur:
             return cur.execute("SELECT revision, content_hash, updated_at, fetched_at, record "
                                "FROM revisions WHERE outlet=%s AND article_id=%s ORDER BY revision",
                                (outlet, article_id)).fetchall()
 
+    @_reading
     def count(self, table: str) -> int:
         query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
         return int(self._row(query)[0])
