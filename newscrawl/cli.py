@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     def archive_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--outlet", default="scmp", help="whose archive (default scmp)")
         p.add_argument("--data-dir", default="data", help="where crawls wrote it (default data/)")
-        p.add_argument("--db", help="the archive file (default <data-dir>/<outlet>/archive.sqlite)")
+        p.add_argument("--db", help="the archive: a SQLite file (default "
+                       "<data-dir>/<outlet>/archive.sqlite) or a postgresql:// URL")
 
     search = sub.add_parser("search", help="full-text search over the archive")
     search.add_argument("query", help='words, "a phrase", AND/OR/NOT, prefix*')
@@ -300,7 +301,8 @@ def _archive_command(args: argparse.Namespace) -> int:
 
     from newscrawl.store import StoreError, archive_paths, queries
 
-    path = Path(args.db) if args.db else archive_paths(args.data_dir, args.outlet)[0]
+    # A postgresql:// URL is passed on as it is (a Path would fold its "//").
+    path = args.db if args.db else archive_paths(args.data_dir, args.outlet)[0]
     try:
         db = queries.connect(path)
         if args.command == "search":

@@ -88,6 +88,8 @@ def test_three_workers_share_one_frontier(big_replica, redis_server, postgres, t
     differing = {aid: {k: (shared[aid][k], alone[aid][k]) for k in CONTENT
                        if shared[aid][k] != alone[aid][k]} for aid in alone}
     assert not {aid: diff for aid, diff in differing.items() if diff}
+    report = run_cli("stats", "--db", store)  # the archive commands read PostgreSQL too
+    assert report.returncode == 0 and f"{len(listed)} articles" in report.stdout, report.stderr
 
 
 def test_a_killed_worker_loses_nothing_after_a_follow_up_run(big_replica, redis_server, postgres,  # noqa: F811
