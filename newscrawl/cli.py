@@ -232,7 +232,8 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         # Exit code 0 (another crawl holds the lock) is news, not an error.
         (sys.stdout if exc.exit_code == 0 else sys.stderr).write(f"newscrawl crawl: {exc}\n")
         return exc.exit_code
-    print(f"{result.articles} articles written to {result.output}")
+    print(f"{result.articles} articles stored in {result.store}" if result.store
+          else f"{result.articles} articles written to {result.output}")
     return 0
 
 

@@ -52,6 +52,7 @@ class CrawlResult:
     summary: str = ""
     base_url: str = ""
     expected: int | None = None
+    store: str = ""  # a PostgreSQL archive (password masked), which keeps no journal
 
     def describe(self) -> str:
         lines = [self.summary, "",
@@ -95,6 +96,16 @@ def check_reachable(base_url: str, timeout: float = 10.0) -> None:
         raise CrawlError(f"cannot reach {base_url}: {reason}") from None
 
 
+def check_store(store: str | None, outlet: str, data_dir: str) -> None:
+    """Open and close the archive once, so a bad one is a one-line error before crawling."""
+    from newscrawl.store import StoreError, open_store
+
+    try:
+        open_store(store, outlet, data_dir, journal=False).close()
+    except StoreError as exc:
+        raise CrawlError(str(exc)) from None
+
+
 def run_crawl(outlet_name: str, options: dict[str, Any],
               overrides: dict[str, Any] | None = None) -> CrawlResult:
     """Crawl one outlet in this process (Scrapy's reactor runs once per process)."""
@@ -130,6 +141,8 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
         raise CrawlInProgress(lock_holder(lock))
     try:
         check_reachable(config.base_url)
+        store = settings.get("NEWSCRAWL_STORE") or None
+        check_store(store, outlet.name, config.data_dir)
 
         from scrapy.crawler import CrawlerProcess
 
@@ -146,7 +159,14 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
     report = next((ext for ext in crawler.extensions.middlewares
                    if isinstance(ext, CrawlReport)), None)
     output = Path(config.data_dir) / outlet.name / "articles.jsonl"
-    return CrawlResult(articles=int(stats.get("item_scraped_count", 0)), output=output,
+    store = settings.get("NEWSCRAWL_STORE") or ""
+    if store.startswith(("postgresql://", "postgres://")):
+        from newscrawl.store import mask_password
+
+        store = mask_password(store)  # no journal there: the archive is the output
+    else:
+        store = ""
+    return CrawlResult(store=store, articles=int(stats.get("item_scraped_count", 0)), output=output,
                        stats=stats, summary=report.summary(stats.get("finish_reason", "?"))
                        if report else "", base_url=config.base_url)
 

@@ -170,3 +170,12 @@ def test_losing_postgresql_mid_run_stops_the_worker_cleanly(big_replica, tmp_pat
     assert "stopping the crawl (committed work is kept)" in err
     assert "'finish_reason': 'store_unavailable'" in err
     assert err.count("Traceback") == 0, err[-3000:]
+
+
+def test_postgresql_unreachable_at_start_is_one_line(replica, tmp_path):
+    result = run_cli("crawl", "scmp", "--base-url", replica.base_url, "--data-dir", str(tmp_path),
+                     "--store", "postgresql://crawler:secret@127.0.0.1:9/news", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "cannot open the archive postgresql://crawler:***@127.0.0.1:9/news" in result.stderr
+    assert "secret" not in result.stderr
