@@ -24,6 +24,7 @@ reach the last milestone, 2 when it could not run.
     .venv/bin/python bench/scale_memory.py                        # 106,000 items, ~100k articles
     .venv/bin/python bench/scale_memory.py --items 12000 --milestones 2000,5000,10000   # a quick look
     .venv/bin/python bench/scale_memory.py --profile /tmp/prof    # plus a py-spy profile of the crawl
+    .venv/bin/python bench/scale_memory.py -s 'JOBDIR={data_dir}/job'   # try a setting
 
 All traffic goes to 127.0.0.1; the replica and the crawl are killed on exit.
 """
@@ -73,6 +74,8 @@ class Crawl:
                "-s", f"CLOSESPIDER_TIMEOUT={int(args.time_limit)}"]  # bound inside the crawl too
         if args.max_articles:
             cmd += ["--max-articles", str(args.max_articles)]
+        for setting in args.set:
+            cmd += ["-s", setting.replace("{data_dir}", str(data_dir))]
         self.log = tempfile.NamedTemporaryFile(prefix="scale_crawl_", suffix=".log", delete=False)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -231,7 +234,8 @@ def report(args: argparse.Namespace, out: dict[str, Any]) -> bool:
     print(f"scale: {out['final_articles']} articles in {out['elapsed_s'] / 60:.1f} min; RSS {at}; "
           f"peak {peak['hwm'] / 1e6:.0f} MB (limit {RSS_LIMIT / 1e6:.0f}); growth first->last "
           f"milestone {100 * growth:+.0f}% (limit +{100 * GROWTH_LIMIT:.0f}%); concurrency "
-          f"{args.concurrency}; {machine_line()}, {datetime.now(UTC):%Y-%m-%d}: {verdict}")
+          f"{args.concurrency}{'; ' + ' '.join(args.set) if args.set else ''}; {machine_line()}, "
+          f"{datetime.now(UTC):%Y-%m-%d}: {verdict}")
     if not reached:
         print(f"scale: the archive reached {out['final_articles']} articles, not "
               f"{args.milestones[-1]}; crawl log tail:\n{out['crawl_log_tail']}", file=sys.stderr)
@@ -254,6 +258,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--profile", type=Path, default=None, metavar="DIR",
                    help="record a py-spy profile of the crawl process into DIR")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a setting for the crawl, to try a fix ({data_dir} is replaced by the "
+                        "crawl's data directory): -s JOBDIR={data_dir}/job")
     return p.parse_args(argv)
 
 
