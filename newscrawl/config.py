@@ -33,8 +33,8 @@ class CrawlConfig:
     urls: tuple[str, ...] = ()  # article pages to fetch as given, besides the sections
     full: bool = False  # walk every listing to the horizon again, not only what is new
     discovery: tuple[str, ...] = DISCOVERY_SOURCES  # where article URLs come from
-    revisit_factor: float = 0.25  # revisit an unchanged story after this share of its age ...
-    revisit_min_hours: float = 1.0  # ... but not more often than this
+    revisit_factor: float = 1.0  # revisit an unchanged story after this share of its age ...
+    revisit_min_hours: float = 24.0  # ... but not more often than this
     revisit_max_days: float = 30.0  # ... and at least this often
     sections_chosen: bool = False  # --sections given: feeds and sitemaps keep only their URLs
 
@@ -115,8 +115,8 @@ class CrawlConfig:
                               f"{', '.join(DISCOVERY_SOURCES)}, not {','.join(discovery)!r}")
         full = str(pick("full", "NEWSCRAWL_FULL") or "").lower() in ("1", "true", "yes", "on")
         revisit = []
-        for name, default in (("NEWSCRAWL_REVISIT_FACTOR", 0.25),
-                              ("NEWSCRAWL_REVISIT_MIN_HOURS", 1.0),
+        for name, default in (("NEWSCRAWL_REVISIT_FACTOR", 1.0),
+                              ("NEWSCRAWL_REVISIT_MIN_HOURS", 24.0),
                               ("NEWSCRAWL_REVISIT_MAX_DAYS", 30.0)):
             raw = settings.get(name, default)
             try:

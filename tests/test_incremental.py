@@ -70,6 +70,9 @@ def test_runs_fetch_only_what_is_new_or_changed(fresh_replica, tmp_path):
     for article_id in first:  # exactly one revision per updated article, none for the rest
         assert after[article_id] == (2 if article_id in updated else 1), article_id
     assert all(after[a] == 1 for a in new)
+    # Discovery stays lean: robots.txt kept from the first run (24 h), and no feed asked,
+    # since the news sitemap reaches back past the first run.
+    assert stats["requests"].get("robots", 0) == 0 and stats["requests"].get("feed", 0) == 0
     pages, _ = article_pages(stats)
     # Non-articles (videos, galleries) published in the window are fetched once, to learn so.
     published_items = {str(i) for i in changes["published"]}

@@ -85,6 +85,7 @@ class Outlet:
     tracking_params: tuple[str, ...] = ()  # query parameters that never change the page
     tracking_prefixes: tuple[str, ...] = ()  # ... and prefixes of such names ("utm_")
     furniture: Furniture = Furniture()  # page furniture the clean pipeline removes if it slips
+    news_sitemaps: tuple[str, ...] = ()  # those of ``sitemaps`` that list the last days' stories
 
     def parser_for(self, fetched_at: datetime) -> ArticleParser:
         for parser in self.parsers:

@@ -84,6 +84,7 @@ class OutletSpider(scrapy.Spider):
     config: CrawlConfig
     window_start: str | None = None  # set by start(): None walks every listing in full
     high_water: str | None = None  # the newest publication or change time any listing showed
+    feeds_deferred = False  # feeds wait for the news sitemap to say whether they are needed
 
     @property
     def stats(self) -> Any:
@@ -119,11 +120,16 @@ class OutletSpider(scrapy.Spider):
         if "sitemaps" in self.config.discovery:
             for path in self.outlet.sitemaps:
                 yield scrapy.Request(self.config.base_url + path, callback=self.parse_sitemap,
-                                     priority=DISCOVERY_PRIORITY)
+                                     errback=self._sitemap_failed, priority=DISCOVERY_PRIORITY)
         if "feeds" in self.config.discovery:
-            for path in self.outlet.feeds:
-                yield scrapy.Request(self.config.base_url + path, callback=self.parse_feed,
-                                     priority=DISCOVERY_PRIORITY)
+            # An incremental run asks the feeds only when the news sitemap cannot vouch for the
+            # whole window (parse_sitemap): they list the same new stories, ten requests more.
+            self.feeds_deferred = (self.window_start is not None and
+                                   "sitemaps" in self.config.discovery and
+                                   bool(self.outlet.news_sitemaps))
+            if not self.feeds_deferred:
+                for request in self._feed_requests():
+                    yield request
         if "sections" in self.config.discovery:
             for section in self.config.sections:
                 yield self._section_request(section)
@@ -183,6 +189,18 @@ class OutletSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
+    def _feed_requests(self) -> Iterator[scrapy.Request]:
+        self.feeds_deferred = False
+        for path in self.outlet.feeds:
+            yield scrapy.Request(self.config.base_url + path, callback=self.parse_feed,
+                                 priority=DISCOVERY_PRIORITY)
+
+    def _sitemap_failed(self, failure: Any) -> Iterator[scrapy.Request]:
+        self.stats.inc_value("newscrawl/errors/sitemap_failed")
+        self.logger.error("sitemap %s failed: %s", failure.request.url, failure.value)
+        if self.feeds_deferred:
+            yield from self._feed_requests()
+
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         self.stats.inc_value("newscrawl/pages/sitemap")
         try:
@@ -190,7 +208,17 @@ class OutletSpider(scrapy.Spider):
         except DiscoveryError as exc:
             self.stats.inc_value("newscrawl/errors/bad_sitemap")
             self.logger.error("%s", exc)
+            if self.feeds_deferred:
+                yield from self._feed_requests()
             return
+        if sitemap.is_news and self.feeds_deferred:
+            dated = [e.publication_date for e in sitemap.entries if e.publication_date]
+            if not dated or self.window_start is None or min(dated) > self.window_start:
+                # A gap between the news sitemap and the last run: the feeds may close it.
+                self.stats.inc_value("newscrawl/discovery/feeds_needed")
+                yield from self._feed_requests()
+            else:
+                self.stats.inc_value("newscrawl/discovery/feeds_skipped")
         if sitemap.is_index:
             # Only the files that changed in this run's window (all of them on a full walk),
             # and none that stopped changing before the horizon.

@@ -64,4 +64,5 @@ SCMP = register(Outlet(
     tracking_params=("module", "pgtype"),
     tracking_prefixes=("utm_",),
     furniture=Furniture(exact=FURNITURE_EXACT, prefixes=FURNITURE_PREFIXES),
+    news_sitemaps=("/sitemap_news.xml",),
 ))
