@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 
 #: Fields that belong to the fetch, not to the article: they never make a new revision.
 FETCH_FIELDS = frozenset({"url", "fetched_at", "http_status", "discovered_via", "field_sources",
@@ -37,6 +36,30 @@ NEAR_DUPLICATE_JACCARD = 0.3
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SEED = 1  # fixed: signatures are stored and compared across runs and processes
+
+# MinHash as datasketch 2 computes it (scheme "affine32", seed 1: the same values), in numpy:
+# each shingle's SHA-1 (first 4 bytes, little-endian), pre-mixed by MurmurHash3's finalizer,
+# through NUM_PERM affine maps h -> a*h + b mod 2^32 (odd a), minimum per map. The maps are
+# drawn once here, not per body, and the shingle hashes go to numpy in one buffer.
+_GEN = np.random.RandomState(_SEED)
+_A = _GEN.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+_B = _GEN.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
+
+
+def minhash(grams: set[bytes]) -> np.ndarray:
+    """The MinHash signature (NUM_PERM uint32 values) of a set of shingles."""
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(gram).digest()[:4] for gram in grams])
+    hv = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32)).reshape(-1, 1)
+    return (hv * _A + _B).min(axis=0)
 
 
 def content_hash(record: Mapping[str, Any]) -> str:
@@ -72,9 +95,7 @@ class Signature:
         grams = shingles(body)
         if len(grams) < MIN_SHINGLES:
             return None
-        minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
-        minhash.update_batch(list(grams))
-        return cls(tuple(int(v) for v in minhash.hashvalues))
+        return cls(tuple(minhash(grams).tolist()))
 
     def bands(self) -> list[int]:
         """One integer per LSH band (band number folded in), to look up in an index."""

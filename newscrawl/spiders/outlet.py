@@ -57,6 +57,11 @@ class OutletSpider(scrapy.Spider):
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
         distributed.apply_settings(settings)
+        if str(settings.get("NEWSCRAWL_SECTION_PAGINATION") or "").lower() == "api" and \
+                settings.getpriority("DOWNLOAD_HANDLERS") <= 20:
+            # No page will ask for a browser: keep Scrapy's own handlers, and spare the two
+            # Playwright drivers (one per scheme) scrapy-playwright would start.
+            settings.set("DOWNLOAD_HANDLERS", {}, priority="spider")
         outlet = get_outlet(cls.outlet_name)
         contact = settings.get("NEWSCRAWL_CONTACT")
         agent = settings.get("NEWSCRAWL_USER_AGENT")
