@@ -97,6 +97,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
              "--disable-component-update", "--disable-sync", "--no-first-run"],
 }
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_ABORT_REQUEST = "newscrawl.browser.skip_heavy_resources"  # no images, media, fonts
 
 # --- The archive: one concern per pipeline, in this order -------------------------------
 ITEM_PIPELINES = {
