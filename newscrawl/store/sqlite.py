@@ -73,6 +73,9 @@ class SqliteArchive:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # 16 KB pages hold a whole article row and its revision; set before WAL, on a new
+            # file only (bench/store_speed.py: ~8% faster stores than 4 KB pages).
+            self.db.execute("PRAGMA page_size=16384")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=30000")
