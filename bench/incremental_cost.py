@@ -112,12 +112,17 @@ def missed(base: str, db: Path) -> dict[str, int]:
     listed = get_json(base, "/__replica__/articles.json")["articles"]
     with sqlite3.connect(db) as conn:
         held = dict(conn.execute("SELECT article_id, updated_at FROM articles"))
-    out = {"listed": len(listed), "missing": 0, "stale": 0}
+    out: dict[str, Any] = {"listed": len(listed), "missing": 0, "stale": 0, "examples": []}
     for article in listed:
         if article["article_id"] not in held:
             out["missing"] += 1
+            out["examples"].append(f"{article['url']} missing")
         elif (held[article["article_id"]] or "") < article["updated_at"]:
             out["stale"] += 1
+            out["examples"].append(f"{article['url']} held as of {held[article['article_id']]}, "
+                                   f"updated {article['updated_at']} (published "
+                                   f"{article['published_at']})")
+    del out["examples"][5:]
     return out
 
 
@@ -210,6 +215,9 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]]) -> bool:
     row("REQUESTS PER NEW-OR-CHANGED", lambda s, c: f"{s['ratio']:.2f}")
     row("missed at the end (missing/stale)", lambda s, c: "{missing}/{stale} of {listed}".format(
         **next(r["missed"] for r in results if r["clock"] == c)))
+    for result in results:
+        for example in result["missed"]["examples"]:
+            print(f"    {result['clock']} clock, missed: {example}")
     row("crawl wall time, s (all runs)", lambda s, c: f"{s['wall_s']:.0f}")
     main = sums["site"] if "site" in sums else sums[clocks[0]]
     main_missed = next(r["missed"] for r in results if r["clock"] == ("site" if "site" in sums
