@@ -55,8 +55,11 @@ def stored(store: str) -> int:
     if store.startswith("postgres"):
         import psycopg
 
-        with psycopg.connect(store) as db:
-            return db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        try:
+            with psycopg.connect(store) as db:
+                return db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        except psycopg.Error:  # the first worker has not created the tables yet
+            return 0
     if not Path(store).exists():
         return 0
     try:
@@ -88,8 +91,8 @@ def one_setting(n: int, articles: int, store_url: str | None, limit: float) -> d
 
             with psycopg.connect(store, autocommit=True) as db:  # start from an empty archive
                 for table in ("articles", "revisions", "fetch_state", "discovery", "runs",
-                              "fingerprints", "fingerprint_bands"):
-                    db.execute(f"TRUNCATE {table}")  # noqa: S608
+                              "fingerprints", "fingerprint_bands", "meta"):
+                    db.execute(f"DROP TABLE IF EXISTS {table} CASCADE")  # noqa: S608
         start = time.monotonic()
         workers = [subprocess.Popen(
             [sys.executable, "-m", "newscrawl.cli", "crawl", "scmp", "--base-url", base,

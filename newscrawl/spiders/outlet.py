@@ -44,6 +44,19 @@ def _parse_iso(value: str | None) -> datetime | None:
 
 #: Listing pages, feeds and sitemaps go before article pages; articles go freshest day first.
 DISCOVERY_PRIORITY = 1_000_000
+#: Article requests go freshest first, in a few levels: Scrapy keeps one queue per priority
+#: and sums their lengths often, so one level per day (thousands) costs CPU (bench/README.md).
+FRESHNESS_LEVELS = ((timedelta(days=1), 3), (timedelta(days=7), 2), (timedelta(days=31), 1))
+
+
+def _freshness(newest: str | None) -> int:
+    when = _parse_iso(newest)
+    if when is None:
+        return 0
+    age = datetime.now(UTC) - when
+    return next((level for limit, level in FRESHNESS_LEVELS if age <= limit), 0)
+
+
 #: Listings are walked this far past the newest story the last finished run saw.
 WINDOW_OVERLAP = timedelta(hours=2)
 
@@ -412,9 +425,7 @@ class OutletSpider(scrapy.Spider):
 
     def _article_request(self, url: str, via: str, article_id: str | None, newest: str | None,
                          *, revisit: bool) -> scrapy.Request:
-        # Freshest day first; within a day, Scrapy's queue order.
-        day = (_parse_iso(newest) or datetime(2000, 1, 1, tzinfo=UTC)).toordinal()
-        return scrapy.Request(url, callback=self.parse_article, priority=day - 730_000,
+        return scrapy.Request(url, callback=self.parse_article, priority=_freshness(newest),
                               cb_kwargs={"discovered_via": via},
                               meta={"newscrawl_page": "article", "newscrawl_article_id": article_id,
                                     "newscrawl_revisit": revisit,

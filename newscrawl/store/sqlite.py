@@ -79,7 +79,8 @@ class SqliteArchive:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=30000")
-            self.db.execute("PRAGMA cache_size=-65536")  # 64 MB: index pages stay in memory
+            # 16 MB: as fast as 64 MB up to 100,000 articles, 80 MB less RSS (bench/README.md).
+            self.db.execute("PRAGMA cache_size=-16384")
             self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.executescript(_schema())
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
@@ -375,8 +376,11 @@ class SqliteArchive:
             # This story is the original: its earlier-stored copies now point at it.
             self._begin()
             for root in roots:
-                self.db.execute("UPDATE articles SET duplicate_of=? WHERE outlet=? AND "
-                                "(article_id=? OR duplicate_of=?)", (article_id, outlet, root, root))
+                # Two index searches (the key and the duplicate_of index), not a scan of the
+                # outlet's rows (bench/scale_memory.py: 13 ms at 100,000 articles, 0.01 ms so).
+                self.db.execute("UPDATE articles SET duplicate_of=? WHERE (outlet=? AND "
+                                "article_id=?) OR (outlet=? AND duplicate_of=?)",
+                                (article_id, outlet, root, outlet, root))
             return None
         return oldest
 
