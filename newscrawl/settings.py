@@ -58,6 +58,7 @@ NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000  # rotate to a new file past this size
 
 # --- Incremental crawls: what the archive already holds decides what is fetched -----------
 NEWSCRAWL_FULL = False  # --full: walk every listing to the horizon again
+NEWSCRAWL_DISK_FRONTIER = True  # pending requests in per-run disk queues (memory stays flat)
 NEWSCRAWL_DISCOVERY = "sections,feeds,sitemaps"  # where article URLs come from
 # An archived story is fetched again (conditionally) when a listing, feed or sitemap says it
 # changed, or when it is due: after REVISIT_FACTOR of its age since the last check, clamped.

@@ -8,12 +8,16 @@ in a browser and how an article is read all come from the outlet's registry entr
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
 from newscrawl import distributed
@@ -29,6 +33,26 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 log = logging.getLogger(__name__)
+
+
+def frontier_on_disk(settings: Any, outlet: str) -> None:
+    """Keep this run's pending requests in Scrapy's disk queues, not in memory.
+
+    A first crawl of a large site lists ~100,000 article pages before fetching most of them;
+    in memory that is ~3 KB each (bench/scale_memory.py). The queue lives in a directory of
+    its own per run (``<data-dir>/<outlet>/frontier-<pid>``), removed when the crawl closes,
+    so a run never resumes another's queue or duplicate filter: resuming is the archive's job.
+    Off with ``NEWSCRAWL_DISK_FRONTIER = False``, or when JOBDIR or a shared scheduler is set.
+    """
+    if not settings.getbool("NEWSCRAWL_DISK_FRONTIER", True) or settings.get("JOBDIR") \
+            or settings.get("NEWSCRAWL_REDIS"):
+        return
+    base = Path(settings.get("NEWSCRAWL_DATA_DIR") or "data") / outlet
+    for stale in base.glob("frontier-*"):  # left by a killed run
+        pid = stale.name.removeprefix("frontier-")
+        if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(stale, ignore_errors=True)
+    settings.set("JOBDIR", str(base / f"frontier-{os.getpid()}"), priority="spider")
 
 
 def utc_iso(when: datetime) -> str:
@@ -70,6 +94,7 @@ class OutletSpider(scrapy.Spider):
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
         distributed.apply_settings(settings)
+        frontier_on_disk(settings, get_outlet(cls.outlet_name).name)
         if str(settings.get("NEWSCRAWL_SECTION_PAGINATION") or "").lower() == "api" and \
                 settings.getpriority("DOWNLOAD_HANDLERS") <= 20:
             # No page will ask for a browser: keep Scrapy's own handlers, and spare the two
@@ -96,6 +121,7 @@ class OutletSpider(scrapy.Spider):
         spider.config = CrawlConfig.from_settings(spider.outlet, crawler.settings, kwargs)
         spider.scheduled_ids: set[str] = set()
         spider.emitted_ids: set[str] = set()
+        crawler.signals.connect(spider._drop_frontier, signal=signals.engine_stopped)
         return spider
 
     outlet: Outlet
@@ -109,6 +135,12 @@ class OutletSpider(scrapy.Spider):
         return self.crawler.stats
 
     # -- start ----------------------------------------------------------------
+    def _drop_frontier(self) -> None:
+        # After the engine stopped: Scrapy's SpiderState writes into the directory on close.
+        jobdir = self.crawler.settings.get("JOBDIR") or ""
+        if Path(jobdir).name == f"frontier-{os.getpid()}":
+            shutil.rmtree(jobdir, ignore_errors=True)  # this run's queue, done with
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.logger.info("crawling %s at %s: sections %s, since %s, max %s articles, "
                          "pagination %s", self.outlet.name, self.config.base_url,
