@@ -25,6 +25,7 @@ benchmark could not run.
 
     .venv/bin/python bench/crawl_speed.py                  # --pages 2000 --rounds 2
     .venv/bin/python bench/crawl_speed.py --profile /tmp/prof   # py-spy on the crawls of round 1
+    .venv/bin/python bench/crawl_speed.py -s NEWSCRAWL_DISK_FRONTIER=False   # try a setting
 
 All traffic goes to 127.0.0.1; the replica and every worker are killed on exit.
 """
@@ -110,14 +111,15 @@ def bare_worker(urls_file: str, phase_file: str, data_dir: str, time_limit: floa
 
 # -- worker: the newscrawl crawl ----------------------------------------------------------------
 def newscrawl_worker(urls_file: str, phase_file: str, data_dir: str, time_limit: float,
-                     concurrency: int, base: str) -> int:
+                     concurrency: int, base: str, extra: str = "{}") -> int:
     from newscrawl.crawl import run_crawl
 
     urls: list[str] = json.loads(Path(urls_file).read_text())
     overrides = {**_common_settings(concurrency, phase_file, time_limit),
                  "EXTENSIONS": {"newscrawl.extensions.CrawlReport": 500,
                                 "harness.ArticlePhaseClock": 0},
-                 "NEWSCRAWL_DISCOVERY": "sections", "NEWSCRAWL_PROGRESS_INTERVAL": 0}
+                 "NEWSCRAWL_DISCOVERY": "sections", "NEWSCRAWL_PROGRESS_INTERVAL": 0,
+                 **json.loads(extra)}
     result = run_crawl("scmp", {"base_url": base, "data_dir": data_dir, "urls": urls,
                                 "sections": SECTION, "max_articles": len(urls),
                                 "pagination": "api"}, overrides)
@@ -137,7 +139,7 @@ def run_variant(variant: str, replica: ReplicaProcess, urls_file: str, args: arg
         phase_file = str(Path(tmp) / "phase.json")
         data_dir = str(Path(tmp) / "data")
         if variant == "newscrawl":
-            mode, extra = "--_newscrawl-worker", [replica.base]
+            mode, extra = "--_newscrawl-worker", [replica.base, json.dumps(dict(args.set))]
         else:
             mode, extra = "--_bare-worker", ["1" if variant == "bare_project" else "0"]
         cpu0, busy0, t0 = replica.cpu(), system_busy_seconds(), time.perf_counter()
@@ -222,7 +224,8 @@ def report(args: argparse.Namespace, rounds: list[dict[str, dict[str, Any]]]) ->
     print(f"crawl_speed: newscrawl {nc_pps:.0f} pages/s = x{ratio:.2f} of bare Scrapy's "
           f"{bare_pps:.0f} pages/s (target x{args.target:.1f}); framework settings alone "
           f"x{statistics.median(framework):.2f}; crawler CPU {nc_ms:.2f} vs {bare_ms:.2f} ms/page; "
-          f"{args.pages} pages x {len(rounds)} rounds, concurrency {args.concurrency}; "
+          f"{args.pages} pages x {len(rounds)} rounds, concurrency {args.concurrency}"
+          f"{'; newscrawl with ' + ' '.join('='.join(kv) for kv in args.set) if args.set else ''}; "
           f"{machine_line()}, {datetime.now(UTC):%Y-%m-%d}: {verdict}")
     return ok
 
@@ -240,6 +243,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7, help="which pages are picked")
     p.add_argument("--profile", type=Path, default=None, metavar="DIR",
                    help="record py-spy profiles of round 1's crawls into DIR")
+    p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                   type=lambda text: tuple(text.split("=", 1)),
+                   help="a setting for the newscrawl crawl only, to try a change")
     return p.parse_args(argv)
 
 
@@ -285,5 +291,5 @@ if __name__ == "__main__":
         raise SystemExit(bare_worker(a[0], a[1], a[2], float(a[3]), int(a[4]), a[5] == "1"))
     if len(sys.argv) > 1 and sys.argv[1] == "--_newscrawl-worker":
         a = sys.argv[2:]
-        raise SystemExit(newscrawl_worker(a[0], a[1], a[2], float(a[3]), int(a[4]), a[5]))
+        raise SystemExit(newscrawl_worker(a[0], a[1], a[2], float(a[3]), int(a[4]), a[5], a[6]))
     raise SystemExit(main())
