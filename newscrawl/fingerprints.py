@@ -17,6 +17,7 @@ import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -99,12 +100,17 @@ class Signature:
 
     def bands(self) -> list[int]:
         """One integer per LSH band (band number folded in), to look up in an index."""
+        return list(self._bands)
+
+    @cached_property
+    def _bands(self) -> tuple[int, ...]:
+        # Looked up and then indexed for the same body: hash the bands once.
         out = []
         for band in range(BANDS):
             chunk = self.values[band * ROWS:(band + 1) * ROWS]
             digest = hashlib.blake2b(struct.pack(f">{ROWS}I", *chunk), digest_size=7).digest()
             out.append(int.from_bytes(digest, "big"))
-        return out
+        return tuple(out)
 
     def jaccard(self, other: Signature) -> float:
         """The estimated Jaccard similarity of the two bodies' shingle sets."""
