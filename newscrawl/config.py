@@ -37,6 +37,11 @@ class CrawlConfig:
     revisit_min_hours: float = 24.0  # ... but not more often than this
     revisit_max_days: float = 30.0  # ... and at least this often
     sections_chosen: bool = False  # --sections given: feeds and sitemaps keep only their URLs
+    # Incremental runs with a news sitemap: the section walk and the sitemap index (with the
+    # monthly files it says changed) wait until this much site time passed since they were
+    # last fetched, unless the news sitemap leaves a gap (0: every run).
+    sections_every_hours: float = 24.0
+    sitemap_index_every_hours: float = 4.0
 
     @classmethod
     def from_settings(cls, outlet: Outlet, settings: Any, args: dict[str, Any] | None = None,
@@ -114,20 +119,29 @@ class CrawlConfig:
             raise ConfigError(f"NEWSCRAWL_DISCOVERY must name some of "
                               f"{', '.join(DISCOVERY_SOURCES)}, not {','.join(discovery)!r}")
         full = str(pick("full", "NEWSCRAWL_FULL") or "").lower() in ("1", "true", "yes", "on")
-        revisit = []
-        for name, default in (("NEWSCRAWL_REVISIT_FACTOR", 1.0),
-                              ("NEWSCRAWL_REVISIT_MIN_HOURS", 24.0),
-                              ("NEWSCRAWL_REVISIT_MAX_DAYS", 30.0)):
-            raw = settings.get(name, default)
-            try:
-                value = float(raw if raw not in (None, "") else default)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{name} {raw!r} is not a number") from None
-            if value <= 0:
-                raise ConfigError(f"{name} must be positive, not {raw}")
-            revisit.append(value)
+        revisit = [_number(settings, name, default, zero_ok=False)
+                   for name, default in (("NEWSCRAWL_REVISIT_FACTOR", 1.0),
+                                         ("NEWSCRAWL_REVISIT_MIN_HOURS", 24.0),
+                                         ("NEWSCRAWL_REVISIT_MAX_DAYS", 30.0))]
+        every = [_number(settings, name, default, zero_ok=True)
+                 for name, default in (("NEWSCRAWL_SECTIONS_EVERY_HOURS", 24.0),
+                                       ("NEWSCRAWL_SITEMAP_INDEX_EVERY_HOURS", 4.0))]
         return cls(base_url, sections, since, limit, data_dir, pagination, tuple(urls), full,
-                   discovery, *revisit, sections_chosen=bool(raw_sections))
+                   discovery, *revisit, sections_chosen=bool(raw_sections),
+                   sections_every_hours=every[0], sitemap_index_every_hours=every[1])
+
+
+def _number(settings: Any, name: str, default: float, *, zero_ok: bool) -> float:
+    """A numeric setting: positive, or also 0 with ``zero_ok``; else a one-line ConfigError."""
+    raw = settings.get(name, default)
+    try:
+        value = float(raw if raw not in (None, "") else default)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} {raw!r} is not a number") from None
+    if value < 0 or (value == 0 and not zero_ok):
+        raise ConfigError(f"{name} must be {'0 (every run) or more' if zero_ok else 'positive'}, "
+                          f"not {raw}")
+    return value
 
 
 def parse_since(text: str) -> datetime:

@@ -60,6 +60,12 @@ NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000  # rotate to a new file past this size
 NEWSCRAWL_FULL = False  # --full: walk every listing to the horizon again
 NEWSCRAWL_DISK_FRONTIER = True  # pending requests in per-run disk queues (memory stays flat)
 NEWSCRAWL_DISCOVERY = "sections,feeds,sitemaps"  # where article URLs come from
+# An incremental run asks the news sitemap first. While it reaches back to the last run, the
+# feeds are skipped, and the sitemap index (with the monthly files it says changed) and the
+# section walk wait until this much site time has passed since a finished run last read them
+# (docs/incremental.md; bench/incremental_cost.py). 0: every run.
+NEWSCRAWL_SITEMAP_INDEX_EVERY_HOURS = 4.0
+NEWSCRAWL_SECTIONS_EVERY_HOURS = 24.0
 # An archived story is fetched again (conditionally) when a listing, feed or sitemap says it
 # changed, or when it is due: after REVISIT_FACTOR of its age since the last check, clamped.
 # Listings and sitemaps date most changes; revisits by age are the safety net, so they are

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -90,6 +91,48 @@ def test_runs_fetch_only_what_is_new_or_changed(fresh_replica, tmp_path):
     assert run == ("finished", 0, 0)
 
 
+def stale_or_missing(client: Client, data_dir: Path) -> tuple[set[str], set[str]]:
+    """(stories the replica lists that the archive lacks, those it holds in an older version)."""
+    listed = client.json("/__replica__/articles.json")["articles"]
+    held = dict(rows(data_dir, "SELECT article_id, updated_at FROM articles"))
+    missing = {a["article_id"] for a in listed if a["article_id"] not in held}
+    stale = {a["article_id"] for a in listed
+             if a["article_id"] in held and (held[a["article_id"]] or "") < a["updated_at"]}
+    return missing, stale
+
+
+def test_hourly_runs_leave_the_index_and_sections_to_the_news_sitemap(fresh_replica, tmp_path):
+    client = Client(fresh_replica.base_url)
+    crawl(fresh_replica, tmp_path)
+
+    def advance_and_crawl(minutes: int) -> dict:
+        client.request(f"/__replica__/clock/advance?minutes={minutes}", method="POST")
+        replica_stats(client, reset=True)
+        crawl(fresh_replica, tmp_path)
+        return replica_stats(client, reset=True)["requests"]
+
+    # An hour later: the news sitemap reaches back to the last run; one discovery request.
+    requests = advance_and_crawl(60)
+    assert requests.get("sitemap") == 1 and not requests.get("section") \
+        and not requests.get("gateway") and not requests.get("feed"), requests
+    missing, _ = stale_or_missing(client, tmp_path)
+    assert not missing  # every new story archived within the hour
+    # Five hours of site time after the first run's index: the index and the monthly files it
+    # says changed, so every edit since is caught; the sections are not due yet.
+    requests = advance_and_crawl(240)
+    assert requests.get("sitemap", 0) >= 3 and not requests.get("section"), requests
+    assert stale_or_missing(client, tmp_path) == (set(), set())
+    # A day after the first walk, the sections are due again.
+    requests = advance_and_crawl(1200)
+    assert requests.get("section") == 11 and requests.get("sitemap", 0) >= 3, requests
+    assert stale_or_missing(client, tmp_path) == (set(), set())
+    # Three days without a run: the news sitemap (two days) leaves a gap, so every surface is
+    # asked, and nothing is lost.
+    requests = advance_and_crawl(3 * 24 * 60)
+    assert requests.get("feed") == 10 and requests.get("section") == 11, requests
+    assert stale_or_missing(client, tmp_path) == (set(), set())
+
+
 def test_revisits_are_conditional_and_a_304_is_a_check(fresh_replica, tmp_path):
     client = Client(fresh_replica.base_url)
     crawl(fresh_replica, tmp_path)
@@ -164,3 +207,22 @@ def test_full_walks_every_listing_again_without_refetching(fresh_replica, tmp_pa
     stats = replica_stats(client)
     assert stats["requests"]["gateway"] > 0  # every section paged to its end again
     assert article_pages(stats)[0] == 0  # but unchanged stories are not fetched again
+
+
+@pytest.mark.parametrize(("name", "value", "error"), [
+    ("NEWSCRAWL_SITEMAP_INDEX_EVERY_HOURS", "-1", "must be 0 (every run) or more"),
+    ("NEWSCRAWL_SECTIONS_EVERY_HOURS", "daily", "is not a number"),
+    ("NEWSCRAWL_REVISIT_MIN_HOURS", "0", "must be positive"),
+])
+def test_discovery_intervals_are_checked(name, value, error):
+    from scrapy.settings import Settings
+
+    from newscrawl.config import ConfigError, CrawlConfig
+    from newscrawl.outlets import get_outlet
+
+    outlet = get_outlet("scmp")
+    assert CrawlConfig.from_settings(outlet, Settings({name: "0.5"})) is not None
+    with pytest.raises(ConfigError, match=re.escape(error)):
+        CrawlConfig.from_settings(outlet, Settings({name: value}))
+    config = CrawlConfig.from_settings(outlet, Settings({"NEWSCRAWL_SECTIONS_EVERY_HOURS": "0"}))
+    assert config.sections_every_hours == 0 and config.sitemap_index_every_hours == 4

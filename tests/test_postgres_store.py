@@ -127,6 +127,10 @@ def exercise(archive) -> list:
                     field_coverage={"headline": 1.0}, counts=Counter(new=3),
                     high_water="2026-06-01T09:00:00Z")
     seen.append(archive.last_high_water("scmp"))
+    # Only the runs whose stats count a key (the last run that walked the sections, ...).
+    seen += [archive.last_high_water("scmp", having="item_scraped_count"),
+             archive.last_high_water("scmp", having="newscrawl/pages/section")]
+    assert seen[-2:] == ["2026-06-01T09:00:00Z", None]
     for url in (old["url"], old["canonical_url"], "https://www.scmp.com/video/x/3300009/y"):
         seen.append(archive.fetch_state(url))
     for rec in (copy, original, old):

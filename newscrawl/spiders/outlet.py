@@ -83,6 +83,10 @@ def _freshness(newest: str | None) -> int:
 
 #: Listings are walked this far past the newest story the last finished run saw.
 WINDOW_OVERLAP = timedelta(hours=2)
+#: What an incremental run may leave to the news sitemap (OutletSpider._deferred_discovery).
+DEFERRABLE = ("feeds", "index", "sections")
+#: The stat a run keeps when it read a sitemap index (the archive's runs remember it).
+INDEX_STAT = "newscrawl/pages/sitemap_index"
 
 
 class OutletSpider(scrapy.Spider):
@@ -128,7 +132,7 @@ class OutletSpider(scrapy.Spider):
     config: CrawlConfig
     window_start: str | None = None  # set by start(): None walks every listing in full
     high_water: str | None = None  # the newest publication or change time any listing showed
-    feeds_deferred = False  # feeds wait for the news sitemap to say whether they are needed
+    index_since: str | None = None  # the sitemap index: monthly files changed since this
 
     @property
     def stats(self) -> Any:
@@ -151,11 +155,12 @@ class OutletSpider(scrapy.Spider):
         # saw and nothing says have changed since; sitemaps unchanged since are not fetched.
         try:
             high_water = open_archive(self.crawler).last_high_water(self.outlet.name)
+            if high_water and not self.config.full:
+                self.window_start = utc_iso(_parse_iso(high_water) - WINDOW_OVERLAP)
+            deferred = self._deferred_discovery()
         except StoreError as exc:
             archive_lost(self.crawler, exc)
             return
-        if high_water and not self.config.full:
-            self.window_start = utc_iso(_parse_iso(high_water) - WINDOW_OVERLAP)
         self.logger.info("%s", "full walk of every listing" if self.window_start is None else
                          f"incremental: what is new or changed since {self.window_start}")
         worker = getattr(self.crawler, "newscrawl_worker", None)
@@ -167,27 +172,63 @@ class OutletSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_article, dont_filter=True,
                                  cb_kwargs={"discovered_via": "urls"},
                                  meta={"newscrawl_page": "article"})
-        if "sitemaps" in self.config.discovery:
-            for path in self.outlet.sitemaps:
-                yield scrapy.Request(self.config.base_url + path, callback=self.parse_sitemap,
-                                     errback=self._sitemap_failed, priority=DISCOVERY_PRIORITY)
-        if "feeds" in self.config.discovery:
-            # An incremental run asks the feeds only when the news sitemap cannot vouch for the
-            # whole window (parse_sitemap): they list the same new stories, ten requests more.
-            self.feeds_deferred = (self.window_start is not None and
-                                   "sitemaps" in self.config.discovery and
-                                   bool(self.outlet.news_sitemaps))
-            if not self.feeds_deferred:
-                for request in self._feed_requests():
-                    yield request
-        if "sections" in self.config.discovery:
-            for section in self.config.sections:
-                yield self._section_request(section)
+        if deferred:
+            # The news sitemap decides what else this run needs (parse_sitemap).
+            for path in self.outlet.news_sitemaps:
+                yield self._sitemap_request(path, deferred=deferred)
+        else:
+            for request in self._discovery_requests(("news",) + DEFERRABLE):
+                yield request
         try:
             for request in self._due_revisits():
                 yield request
         except StoreError as exc:
             archive_lost(self.crawler, exc)
+
+    def _deferred_discovery(self) -> tuple[str, ...]:
+        """What an incremental run leaves to the news sitemap's word: feeds, the sitemap index
+        (with the monthly files it lists) and the section walk.
+
+        The news sitemap lists every story of the last two days with its publication date, in
+        one request. When it reaches back to the last run, the feeds add nothing, and the index
+        and the sections (the only sources that date edits of older stories: lastmod and cards'
+        updatedDate) are fetched only once their interval of site time has passed since a
+        finished run last fetched them; revisits by age remain the safety net. A gap, a failed
+        or broken news sitemap, or a full walk fetches everything.
+        """
+        discovery = self.config.discovery
+        if self.window_start is None or "sitemaps" not in discovery \
+                or not self.outlet.news_sitemaps:
+            return ()
+        archive = open_archive(self.crawler)
+        last_index = archive.last_high_water(self.outlet.name, having=INDEX_STAT)
+        if last_index:
+            self.index_since = min(self.window_start,
+                                   utc_iso(_parse_iso(last_index) - WINDOW_OVERLAP))
+        return tuple(kind for kind in DEFERRABLE if kind in discovery or kind == "index")
+
+    def _discovery_requests(self, kinds: set[str] | tuple[str, ...]) -> Iterator[scrapy.Request]:
+        """Requests for the discovery surfaces named: ``news`` (the news sitemaps), ``index``
+        (every other sitemap), ``feeds``, ``sections``."""
+        discovery = self.config.discovery
+        if "sitemaps" in discovery:
+            for path in self.outlet.sitemaps:
+                if ("news" if path in self.outlet.news_sitemaps else "index") in kinds:
+                    yield self._sitemap_request(path)
+        if "feeds" in kinds and "feeds" in discovery:
+            for path in self.outlet.feeds:
+                yield scrapy.Request(self.config.base_url + path, callback=self.parse_feed,
+                                     priority=DISCOVERY_PRIORITY)
+        if "sections" in kinds and "sections" in discovery:
+            for section in self.config.sections:
+                yield self._section_request(section)
+
+    def _sitemap_request(self, path: str, deferred: tuple[str, ...] = ()) -> scrapy.Request:
+        # What waits on this sitemap travels with its request, so that any worker of a shared
+        # frontier (--redis) can release it.
+        return scrapy.Request(self.config.base_url + path, callback=self.parse_sitemap,
+                              errback=self._sitemap_failed, priority=DISCOVERY_PRIORITY,
+                              cb_kwargs={"deferred": list(deferred)} if deferred else {})
 
     def _due_revisits(self) -> Iterator[scrapy.Request]:
         """Archived stories due for a check by age, listed or not (conditional requests)."""
@@ -239,40 +280,58 @@ class OutletSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
-    def _feed_requests(self) -> Iterator[scrapy.Request]:
-        self.feeds_deferred = False
-        for path in self.outlet.feeds:
-            yield scrapy.Request(self.config.base_url + path, callback=self.parse_feed,
-                                 priority=DISCOVERY_PRIORITY)
-
     def _sitemap_failed(self, failure: Any) -> Iterator[scrapy.Request]:
         self.stats.inc_value("newscrawl/errors/sitemap_failed")
         self.logger.error("sitemap %s failed: %s", failure.request.url, failure.value)
-        if self.feeds_deferred:
-            yield from self._feed_requests()
+        deferred = failure.request.cb_kwargs.get("deferred") or ()
+        yield from self._discovery_requests(deferred)  # without the news sitemap's word
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+    def _after_news_sitemap(self, sitemap: Any, deferred: list[str]) -> Iterator[scrapy.Request]:
+        """Release what start() deferred: all of it on a gap, else what is due (site time)."""
+        dated = [e.publication_date for e in sitemap.entries if e.publication_date]
+        if not dated or self.window_start is None or min(dated) > self.window_start:
+            # A gap between the news sitemap and the last run: the others may close it.
+            self.stats.inc_value("newscrawl/discovery/feeds_needed")
+            self.stats.inc_value("newscrawl/discovery/gap")
+            yield from self._discovery_requests(deferred)
+            return
+        self.stats.inc_value("newscrawl/discovery/feeds_skipped")
+        site_now = _parse_iso(max(dated))
+        due = []
+        archive = open_archive(self.crawler)
+        for kind, every, stat in (("index", self.config.sitemap_index_every_hours, INDEX_STAT),
+                                  ("sections", self.config.sections_every_hours,
+                                   "newscrawl/pages/section")):
+            if kind not in deferred:
+                continue
+            last = _parse_iso(archive.last_high_water(self.outlet.name, having=stat))
+            if last is None or site_now is None or site_now - last >= timedelta(hours=every):
+                due.append(kind)
+                self.stats.inc_value(f"newscrawl/discovery/{kind}_due")
+            else:
+                self.stats.inc_value(f"newscrawl/discovery/{kind}_skipped")
+        yield from self._discovery_requests(due)
+
+    def parse_sitemap(self, response: Response, deferred: list[str] | None = None) -> Iterator[scrapy.Request]:
         self.stats.inc_value("newscrawl/pages/sitemap")
         try:
             sitemap = parse_sitemap(response.body, response.url)
         except DiscoveryError as exc:
             self.stats.inc_value("newscrawl/errors/bad_sitemap")
             self.logger.error("%s", exc)
-            if self.feeds_deferred:
-                yield from self._feed_requests()
+            yield from self._discovery_requests(deferred or ())
             return
-        if sitemap.is_news and self.feeds_deferred:
-            dated = [e.publication_date for e in sitemap.entries if e.publication_date]
-            if not dated or self.window_start is None or min(dated) > self.window_start:
-                # A gap between the news sitemap and the last run: the feeds may close it.
-                self.stats.inc_value("newscrawl/discovery/feeds_needed")
-                yield from self._feed_requests()
-            else:
-                self.stats.inc_value("newscrawl/discovery/feeds_skipped")
+        if deferred:
+            try:
+                yield from self._after_news_sitemap(sitemap, deferred)
+            except StoreError as exc:
+                archive_lost(self.crawler, exc)
+                return
         if sitemap.is_index:
-            # Only the files that changed in this run's window (all of them on a full walk),
-            # and none that stopped changing before the horizon.
-            since = [t for t in (self.window_start,
+            self.stats.inc_value(INDEX_STAT)
+            # Only the files that changed since the index was last read (all of them on a full
+            # walk), and none that stopped changing before the horizon.
+            since = [t for t in (self.index_since or self.window_start,
                                  utc_iso(self.config.since) if self.config.since else None) if t]
             children = sitemap.sitemaps_changed_since(max(since) if since else None)
             self.stats.inc_value("newscrawl/skipped/sitemap_unchanged",

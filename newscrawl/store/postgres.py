@@ -465,13 +465,19 @@ class PostgresArchive:
             (now, now, outlet, factor, min_days, max_days)).fetchall())
 
     @_reading
-    def last_high_water(self, outlet: str) -> str | None:
+    def last_high_water(self, outlet: str, having: str | None = None) -> str | None:
         """The newest time the listings showed in the runs that finished, or None.
 
         Site time, not this machine's: a listing's dates compare with it whatever the clocks.
+        With ``having``, only runs whose stats count that key (``newscrawl/pages/section``:
+        the last run that walked the sections).
         """
+        if having is None:
+            return self._row("SELECT max(high_water) FROM runs WHERE outlet=%s "
+                             "AND finish_reason='finished'", (outlet,))[0]
         return self._row("SELECT max(high_water) FROM runs WHERE outlet=%s "
-                         "AND finish_reason='finished'", (outlet,))[0]
+                         "AND finish_reason='finished' AND (stats->>%s)::numeric > 0",
+                         (outlet, having))[0]
 
     @_reading
     def fetch_state(self, url: str) -> dict[str, Any] | None:

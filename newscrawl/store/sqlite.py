@@ -303,13 +303,20 @@ class SqliteArchive:
             "ORDER BY published_at DESC", (outlet, now, now, factor, min_days, max_days)
         ).fetchall())
 
-    def last_high_water(self, outlet: str) -> str | None:
+    def last_high_water(self, outlet: str, having: str | None = None) -> str | None:
         """The newest time the listings showed in the runs that finished, or None.
 
         Site time, not this machine's: a listing's dates compare with it whatever the clocks.
+        With ``having``, only runs whose stats count that key (``newscrawl/pages/section``:
+        the last run that walked the sections).
         """
-        row = self.db.execute("SELECT max(high_water) FROM runs WHERE outlet=? "
-                              "AND finish_reason='finished'", (outlet,)).fetchone()
+        if having is None:
+            row = self.db.execute("SELECT max(high_water) FROM runs WHERE outlet=? "
+                                  "AND finish_reason='finished'", (outlet,)).fetchone()
+        else:
+            row = self.db.execute("SELECT max(high_water) FROM runs WHERE outlet=? "
+                                  "AND finish_reason='finished' AND json_extract(stats, ?) > 0",
+                                  (outlet, f'$."{having}"')).fetchone()
         return row[0] if row else None
 
     def fetch_state(self, url: str) -> dict[str, Any] | None:
