@@ -12,7 +12,8 @@ once over HTTP from a replica process, so every extractor reads the bytes a craw
 Pages: ``--pages`` article and opinion pages, at least ``--apollo`` of them of the Apollo
 generation and the rest Next.js (the replica also mixes in pages whose ``__NEXT_DATA__`` is
 broken or missing, metered and SCMP Plus pages). Each extractor parses every page once after
-one warm-up page; per page we take its CPU time (``time.process_time``) and wall time.
+one warm-up page; per page we take its CPU time (``time.process_time``) and wall time, and
+report the median CPU time of each generation's pages too.
 
 Body F1: token-level F1 (lower-cased ``\\w+`` tokens, counted as a multiset, as in SQuAD) of
 the extracted body against the truth body, ``"\\n\\n".join(truth["body"])`` from
@@ -161,6 +162,7 @@ def measure(name: str, extract: Callable[[str, str], str],
     extract(pages[0]["url"], pages[0]["html"])  # warm-up: lazy imports, caches, models
     cpu, wall, f1, precision, recall = [], [], [], [], []
     by_generation: dict[str, list[float]] = {}
+    cpu_by_generation: dict[str, list[float]] = {}
     for page in pages:
         c0, w0 = time.process_time(), time.perf_counter()
         body = extract(page["url"], page["html"])
@@ -171,12 +173,14 @@ def measure(name: str, extract: Callable[[str, str], str],
         recall.append(r)
         f1.append(f)
         by_generation.setdefault(page["generation"], []).append(f)
+        cpu_by_generation.setdefault(page["generation"], []).append(cpu[-1])
     return {"name": name, "cpu_median": statistics.median(cpu),
             "cpu_p90": statistics.quantiles(cpu, n=10)[-1], "wall_median": statistics.median(wall),
             "cpu_total": sum(cpu), "f1": statistics.mean(f1), "f1_median": statistics.median(f1),
             "f1_min": min(f1), "precision": statistics.mean(precision),
             "recall": statistics.mean(recall),
             "f1_by_generation": {g: statistics.mean(v) for g, v in by_generation.items()},
+            "cpu_by_generation": {g: statistics.median(v) for g, v in cpu_by_generation.items()},
             "perfect": sum(1 for f in f1 if f >= 0.999)}
 
 
@@ -191,6 +195,9 @@ def report(args: argparse.Namespace, pages: list[dict[str, Any]],
         ("median CPU ms/page", lambda r: f"{1000 * r['cpu_median']:.2f}"),
         ("p90 CPU ms/page", lambda r: f"{1000 * r['cpu_p90']:.2f}"),
         ("median wall ms/page", lambda r: f"{1000 * r['wall_median']:.2f}"),
+        *[(f"median CPU ms, {g} pages",
+           lambda r, g=g: f"{1000 * r['cpu_by_generation'].get(g, float('nan')):.2f}")
+          for g in sorted(generations)],
         ("speed vs newscrawl (median CPU)", lambda r: f"x{r['cpu_median'] / ours['cpu_median']:.1f}"),
         ("body F1, mean", lambda r: f"{r['f1']:.3f}"),
         ("body F1, median", lambda r: f"{r['f1_median']:.3f}"),
