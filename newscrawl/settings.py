@@ -59,6 +59,13 @@ NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000  # rotate to a new file past this size
 # --- Incremental crawls: what the archive already holds decides what is fetched -----------
 NEWSCRAWL_FULL = False  # --full: walk every listing to the horizon again
 NEWSCRAWL_DISK_FRONTIER = True  # pending requests in per-run disk queues (memory stays flat)
+# With the disk frontier on, up to NEWSCRAWL_FRONTIER_MEMORY requests wait in memory and only
+# the rest go to the disk queues, whose per-priority queues stay open when they empty: no disk
+# queue made and removed per request (newscrawl/frontier.py; bench/README.md, crawl_speed).
+# Without a JOBDIR the scheduler is Scrapy's; --redis sets its own SCHEDULER over this one.
+NEWSCRAWL_FRONTIER_MEMORY = 2000
+SCHEDULER = "newscrawl.frontier.FrontierScheduler"
+SCHEDULER_PRIORITY_QUEUE = "newscrawl.frontier.KeepOpenDownloaderAwarePriorityQueue"
 NEWSCRAWL_DISCOVERY = "sections,feeds,sitemaps"  # where article URLs come from
 # An incremental run asks the news sitemap first. While it reaches back to the last run, the
 # feeds are skipped, and the sitemap index (with the monthly files it says changed) and the
