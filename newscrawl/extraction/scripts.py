@@ -58,10 +58,7 @@ def _opening_tag(text: str, at: int) -> tuple[int, int] | None:
 
 
 def _content_after(text: str, tag_end: int) -> str | None:
-    close = text.find("</script>", tag_end)  # the usual spelling, at memchr speed
-    if close < 0:
-        match = _SCRIPT_CLOSE.search(text, tag_end)
-        close = match.start() if match else -1
+    close = script_end(text, tag_end)
     return text[tag_end:close] if close >= 0 else None
 
 
@@ -118,26 +115,51 @@ def scripts_by_type(text: str, script_type: str, start: int = 0,
                 pos = tag[1] + len(content)
 
 
-def assigned_json(text: str, name: str) -> Any:
-    """The JSON value of ``name = {...}`` in an inline script (``window.__APOLLO_STATE__``).
+def assigned_start(text: str, name: str) -> int:
+    """Where the value of the first ``name = {...}`` (or ``[...]``) starts; -1 if none.
 
-    Returns ``MISSING`` when there is no such assignment or its value is not valid JSON.
+    Only the start, like ``script_start_by_id``: a reader that seeks one entry of a large
+    state (``seek_json``) never decodes the rest.
     """
     pos = 0
     while True:
         at = text.find(name, pos)
         if at < 0:
-            return MISSING
+            return -1
         pos = at + len(name)
         cursor = _skip_ws(text, pos)
         if cursor < len(text) and text[cursor] == "=" and text[cursor + 1: cursor + 2] != "=":
             cursor = _skip_ws(text, cursor + 1)
             if text[cursor: cursor + 1] in ("{", "["):
-                try:
-                    value, _ = _DECODER.raw_decode(text, cursor)
-                except ValueError:
-                    return MISSING
-                return value
+                return cursor
+
+
+def assigned_json(text: str, name: str) -> Any:
+    """The JSON value of ``name = {...}`` in an inline script (``window.__APOLLO_STATE__``).
+
+    Returns ``MISSING`` when there is no such assignment or its value is not valid JSON.
+    """
+    start = assigned_start(text, name)
+    return MISSING if start < 0 else decode_at(text, start)
+
+
+def decode_at(text: str, start: int) -> Any:
+    """The JSON value that starts at ``start`` (whitespace skipped), decoded to its end and no
+    further; ``MISSING`` if it is not valid JSON."""
+    try:
+        value, _ = _DECODER.raw_decode(text, _skip_ws(text, start))
+    except ValueError:
+        return MISSING
+    return value
+
+
+def script_end(text: str, start: int) -> int:
+    """Where the script whose content starts at ``start`` is closed; -1 if it never is."""
+    close = text.find("</script>", start)  # the usual spelling, at memchr speed
+    if close < 0:
+        match = _SCRIPT_CLOSE.search(text, start)
+        close = match.start() if match else -1
+    return close
 
 
 def _skip_ws(text: str, pos: int) -> int:
@@ -147,9 +169,21 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
+def _key_needle(key: str) -> str:
+    """``key`` as a JSON string, the way a serializer writes it."""
+    if key.isprintable() and '"' not in key and "\\" not in key:
+        return f'"{key}"'
+    return json.dumps(key, ensure_ascii=False)
+
+
 def find_key(text: str, key: str, start: int, end: int) -> int:
-    """Position just after ``"key":`` at or after ``start`` (before ``end``), or -1."""
-    needle = f'"{key}"'
+    """Position just after ``"key":`` at or after ``start`` (before ``end``), or -1.
+
+    The key is searched as JSON spells it (``json.dumps``) when it holds a quote, a backslash
+    or a control character; a document that spells it another way (``\\u`` escapes) is not
+    found, and callers fall back to a full decode.
+    """
+    needle = _key_needle(key)
     pos = start
     while True:
         at = text.find(needle, pos, end)
@@ -159,6 +193,22 @@ def find_key(text: str, key: str, start: int, end: int) -> int:
         if after < end and text[after] == ":":
             return after + 1
         pos = at + len(needle)
+
+
+def object_opened_by(text: str, key: str, value_at: int, start: int = 0) -> int:
+    """Where the object opens whose *first* key is the ``"key":`` that ``find_key`` returned
+    ``value_at`` for; -1 when that key follows another one (or lies before ``start``).
+
+    In valid JSON a ``{`` followed by ``"key":`` can only open an object with that first key,
+    so this needs no parse: a cheap bound for the seeks that follow (its other entries).
+    """
+    at = text.rfind(_key_needle(key), start, value_at)
+    if at < 0:
+        return -1
+    at -= 1
+    while at >= start and text[at] in _WHITESPACE:
+        at -= 1
+    return at if at >= start and text[at] == "{" else -1
 
 
 def seek_json(text: str, keys: tuple[str, ...], start: int = 0, end: int | None = None) -> Any:

@@ -70,6 +70,10 @@ _NON_ARTICLE_LD_TYPES = ("VideoObject", "ImageGallery", "CollectionPage", "ItemL
                          "ProfilePage")
 _HEAD_END = re.compile(r"</head\s*>", re.I)
 _HEAD_SEARCH_LIMIT = 512 * 1024
+# Bounds of the Apollo seek (``_Apollo.seek``); past them the whole state is decoded.
+_APOLLO_MAX_CACHES = 8  # caches (ROOT_QUERY entries) tried
+_APOLLO_MAX_ENTRIES = 400  # entries sought (the node and what its refs reach)
+_APOLLO_MAX_WALK = 5000  # containers walked for refs in one entry
 _ARTICLE_ID = re.compile(r"/article/(\d{6,8})(?:/|$)")
 _ID_ONLY = re.compile(r"^\d{6,8}$")
 _ARTICLE_TYPES = ("NewsArticle", "OpinionNewsArticle", "Article", "ReportageNewsArticle",
@@ -278,7 +282,15 @@ class _Page:
     def apollo(self) -> _Apollo | None:
         if self.next_article is not None:
             return None  # a Next.js page: no Apollo state to look for
-        state = scripts.assigned_json(self.text, "__APOLLO_STATE__")
+        start = scripts.assigned_start(self.text, "__APOLLO_STATE__")
+        if start < 0:
+            return None
+        # Most of the state is other content (trending lists): seek the article's entries
+        # and decode only those, else the whole state.
+        sought = _Apollo.seek(self.text, start)
+        if sought is not None:
+            return sought
+        state = scripts.decode_at(self.text, start)
         return _Apollo.find(state) if isinstance(state, dict) else None
 
     # JSON-LD --------------------------------------------------------------------------------
@@ -402,11 +414,81 @@ class _Page:
 
 
 class _Apollo:
-    """The article node of an Apollo cache, with its refs resolved on demand."""
+    """The article node of an Apollo cache, with its refs resolved on demand.
+
+    ``find`` reads a fully decoded state; ``seek`` reads only the entries the article needs
+    from the state's text (its node and every node its refs reach, transitively) and gives
+    the same ``_Apollo``: ``state`` then holds just those entries, which is all ``resolve``
+    ever looks up.
+    """
 
     def __init__(self, state: dict[str, Any], node: dict[str, Any]) -> None:
         self.state = state
         self.node = node
+        self._resolved: dict[str, Any] = {}
+
+    @classmethod
+    def seek(cls, text: str, start: int) -> _Apollo | None:
+        """The article of the state at ``text[start]``, decoding only its entries; None when
+        the seek cannot vouch for its answer (the caller then decodes the whole state).
+
+        ``find``'s choice, taken the same way: the first cache whose ``ROOT_QUERY`` has a
+        ``content(...)`` entry, that entry's ref, and each ref met in the node (and in the
+        nodes it reaches) looked up as an entry of that cache, from the cache's opening
+        (``ROOT_QUERY`` must be its first key) on. Every entry must be found inside the
+        script, hold valid JSON and agree with its ref's ``typename``. Refs are resolved
+        eagerly, so a broken entry is known before any field is read.
+        """
+        if text[start] != "{":
+            return None
+        pos = start
+        for _ in range(_APOLLO_MAX_CACHES):  # bound: caches tried
+            pos = scripts.find_key(text, "ROOT_QUERY", pos, len(text))
+            if pos < 0:
+                return None
+            cache_start = scripts.object_opened_by(text, "ROOT_QUERY", pos, start)
+            root_query = scripts.decode_at(text, pos)
+            if cache_start < 0 or not isinstance(root_query, dict):
+                return None
+            for key, value in root_query.items():
+                if key.startswith("content") and isinstance(value, dict):
+                    return cls._sought(text, start, cache_start, pos, value)
+        return None
+
+    @classmethod
+    def _sought(cls, text: str, start: int, cache_start: int, root_at: int,
+                ref: dict[str, Any]) -> _Apollo | None:
+        entries: dict[str, Any] = {}
+        pending = [ref]
+        furthest = root_at
+        for value in pending:  # grows as refs are met; bound: _APOLLO_MAX_ENTRIES
+            target = _ref_target(value)
+            if target is None or target in entries:
+                continue
+            if len(entries) >= _APOLLO_MAX_ENTRIES:
+                return None
+            at = scripts.find_key(text, target, cache_start, len(text))
+            if at < 0:
+                return None  # a dangling ref, or a key spelt another way: the full decode
+            found = scripts.decode_at(text, at)
+            if found is scripts.MISSING:
+                return None  # a broken state: the full decode decides
+            typename = value.get("typename")
+            if (isinstance(found, dict) and isinstance(typename, str)
+                    and found.get("__typename", typename) != typename):
+                return None  # not the entry the ref means
+            entries[target] = found
+            refs = _refs_in(found)
+            if refs is None:
+                return None
+            pending.extend(refs)
+            furthest = max(furthest, at)
+        if text.find("</", start, furthest) >= 0:
+            return None  # a key found past the end of the script (or markup inside it)
+        node = entries.get(_ref_target(ref) or "")
+        if not isinstance(node, dict) or not node:
+            return None
+        return cls(entries, node)
 
     @classmethod
     def find(cls, state: dict[str, Any]) -> _Apollo | None:
@@ -434,7 +516,12 @@ class _Apollo:
         return self.node.get("__typename")
 
     def get(self, key: str) -> Any:
-        return self.resolve(self.node.get(key))
+        """The node's ``key`` with its refs resolved (once: fields ask for some keys often)."""
+        try:
+            return self._resolved[key]
+        except KeyError:
+            value = self._resolved[key] = self.resolve(self.node.get(key))
+            return value
 
     def body(self) -> Any:
         for key, value in self.node.items():
@@ -459,14 +546,51 @@ class _Apollo:
         return value
 
 
-def _resolve_ref(state: dict[str, Any], value: dict[str, Any]) -> Any:
-    """The node a ref points to (Apollo 2 ``{type: id, id}`` or Apollo 3 ``{__ref}``)."""
+def _ref_target(value: dict[str, Any]) -> str | None:
+    """The key a ref points to (Apollo 2 ``{type: id, id}`` or Apollo 3 ``{__ref}``)."""
     ref = value.get("__ref")
     if ref is None and value.get("type") == "id":
         ref = value.get("id")
-    if isinstance(ref, str) and isinstance(state.get(ref), dict):
-        return state[ref]
+    return ref if isinstance(ref, str) else None
+
+
+def _resolve_ref(state: dict[str, Any], value: dict[str, Any]) -> Any:
+    """The node a ref points to, or the value itself when it is no ref to a node."""
+    ref = _ref_target(value)
+    if ref is not None:
+        target = state.get(ref)
+        if isinstance(target, dict):
+            return target
     return value
+
+
+def _refs_in(value: Any) -> list[dict[str, Any]] | None:
+    """Every ref inside ``value`` that ``_Apollo.resolve`` could follow (its walk, without
+    the ``{type: "json"}`` trees it returns as they are: the body); None if there are more
+    containers than ``_APOLLO_MAX_WALK``."""
+    refs: list[dict[str, Any]] = []
+    stack = [value]
+    visited = 0
+    while stack:
+        visited += 1
+        if visited > _APOLLO_MAX_WALK:
+            return None
+        item = stack.pop()
+        if isinstance(item, dict):
+            kind = item.get("type")
+            if ("__ref" in item or kind == "id") and _ref_target(item) is not None:
+                refs.append(item)
+            elif kind == "json" and "json" in item:
+                continue
+            values: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            values = item
+        else:
+            continue
+        for sub in values:
+            if isinstance(sub, dict | list):
+                stack.append(sub)
+    return refs
 
 
 # -- assembling the record ------------------------------------------------------------------
