@@ -9,6 +9,8 @@ enclosing tag, so a mention of the same name inside other JavaScript does not fo
 it follows the keys in order and decodes only the value found. It cannot prove that the
 keys it met are the direct children it wanted (``"article"`` could first occur deeper in a
 sibling), so callers validate what it returns and fall back to a full decode otherwise.
+``assigned_start``, ``find_key``, ``object_opened_by`` and ``decode_at`` do the same for the
+entries of a ``window.X = {...}`` state (the SCMP parser's Apollo seek).
 """
 
 from __future__ import annotations

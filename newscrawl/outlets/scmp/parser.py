@@ -3,7 +3,8 @@
 A pure function of ``(url, html, fetched_at)``: no Scrapy, no network. Each source is read
 lazily, the cheapest way that is still exact: the scripts by a targeted search of the text
 (only the article object of ``__NEXT_DATA__`` is decoded, not its hundreds of kilobytes of
-configuration), the head metadata from a parse of ``<head>`` alone, and a full lxml tree,
+configuration; only the article's entries of the Apollo state, not its trending lists), the
+head metadata from a parse of ``<head>`` alone, and a full lxml tree,
 built once, only when a DOM source is actually consulted:
 
 ``next_data``
@@ -11,7 +12,9 @@ built once, only when a DOM source is actually consulted:
     2023 on): every field, the body as a node tree.
 ``apollo``
     ``window.__APOLLO_STATE__`` (2019 to Oct 2023): the same fields behind ``ROOT_QUERY`` and
-    refs; the body under a ``body(...)`` key. The HTML of these pages has no body.
+    refs; the body under a ``body(...)`` key. The HTML of these pages has no body. The node
+    and the entries its refs reach are sought in the text (``_Apollo.seek``); the whole
+    state is decoded only when the seek cannot vouch for what it found.
 ``dom``
     the ``data-qa`` hooks of the server-rendered HTML (and the Drupal classes of pre-2019
     pages, and the AMP copy's markup): used when the JSON sources are missing or broken.
