@@ -226,3 +226,24 @@ def test_discovery_intervals_are_checked(name, value, error):
         CrawlConfig.from_settings(outlet, Settings({name: value}))
     config = CrawlConfig.from_settings(outlet, Settings({"NEWSCRAWL_SECTIONS_EVERY_HOURS": "0"}))
     assert config.sections_every_hours == 0 and config.sitemap_index_every_hours == 4
+
+
+def test_a_changed_story_is_revisited_at_its_own_url_not_an_old_slug(fresh_replica, tmp_path):
+    """Monthly sitemaps keep the URL a story had at publication; the archive knows the page's
+    canonical one, so a revisit for a change goes there, without a redirect."""
+    world = fresh_replica.state.world
+    crawl(fresh_replica, tmp_path)
+    renamed_and_edited = [s for s in (world.spec(i) for i in range(world.count))
+                          if s.old_path and s.is_article and s.update_ms
+                          and s.update_ms[-1] > world.now_ms]
+    assert renamed_and_edited
+    client = Client(fresh_replica.base_url)
+    latest_edit = max(s.update_ms[-1] for s in renamed_and_edited)
+    minutes = (latest_edit - world.now_ms) // 60_000 + 1
+    client.request(f"/__replica__/clock/advance?minutes={minutes}", method="POST")
+    replica_stats(client, reset=True)
+    crawl(fresh_replica, tmp_path, "-s", "NEWSCRAWL_SITEMAP_INDEX_EVERY_HOURS=0")
+    requests = replica_stats(client)["requests"]
+    held = dict(rows(tmp_path, "SELECT article_id, revision_count FROM articles"))
+    assert all(held[str(s.article_id)] == 2 for s in renamed_and_edited)
+    assert requests.get("redirect", 0) == 0, requests

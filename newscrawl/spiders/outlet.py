@@ -511,6 +511,11 @@ class OutletSpider(scrapy.Spider):
                 self.stats.inc_value("newscrawl/skipped/unchanged")
                 return None
             revisit = True
+            if state.url and state.url != url and self.outlet.is_article_url(state.url) \
+                    and urlsplit(state.url)[:2] == urlsplit(url)[:2]:
+                # The page's own canonical URL, not an old slug a sitemap kept: no redirect.
+                self.stats.inc_value("newscrawl/revisits/canonical_url")
+                url = state.url
         self.scheduled_ids.add(article_id or url)
         return self._article_request(url, via, article_id, newest, revisit=revisit)
 

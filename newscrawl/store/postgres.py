@@ -443,7 +443,7 @@ class PostgresArchive:
     def article_state(self, outlet: str, article_id: str) -> ArticleState | None:
         """What the archive knows of a story's freshness, or None when it has never stored it."""
         row = self.db.execute(
-            "SELECT published_at, updated_at, last_checked_at FROM articles WHERE outlet=%s AND "
+            "SELECT published_at, updated_at, last_checked_at, url FROM articles WHERE outlet=%s AND "
             "article_id=%s", (outlet, article_id)).fetchone()
         return ArticleState(*row) if row else None
 

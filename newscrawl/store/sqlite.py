@@ -53,6 +53,7 @@ class ArticleState:
     published_at: str | None
     updated_at: str | None
     last_checked_at: str
+    url: str | None = None  # the canonical URL of the stored version
 
 
 def utc_now() -> str:
@@ -288,7 +289,7 @@ class SqliteArchive:
     def article_state(self, outlet: str, article_id: str) -> ArticleState | None:
         """What the archive knows of a story's freshness, or None when it has never stored it."""
         row = self.db.execute(
-            "SELECT published_at, updated_at, last_checked_at FROM articles WHERE outlet=? AND "
+            "SELECT published_at, updated_at, last_checked_at, url FROM articles WHERE outlet=? AND "
             "article_id=?", (outlet, article_id)).fetchone()
         return ArticleState(*row) if row else None
 
