@@ -98,11 +98,11 @@ NEWSCRAWL_REDIS = ""  # redis://host:6379/0: scheduler and duplicate filter in R
 NEWSCRAWL_IDLE_TIMEOUT = 30.0  # a worker leaves after this many seconds without work
 NEWSCRAWL_WORKER_STALE = 15.0  # a worker silent for this long is taken for dead
 
-# --- The browser: scrapy-playwright, used only for requests that ask for it --------------
+# --- The browser: scrapy-playwright, started by the first request that asks for it -----
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "newscrawl.browser.LazyPlaywrightDownloadHandler",
+    "https": "newscrawl.browser.LazyPlaywrightDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {

@@ -76,9 +76,20 @@ def test_full_crawl_over_the_gateway_api(replica, tmp_path):
 
 @pytest.mark.browser
 def test_full_crawl_paging_sections_in_chromium(replica, tmp_path):
-    records, _ = crawl(replica, tmp_path, "-s", "NEWSCRAWL_SECTION_PAGINATION=browser",
-                       "-s", "NEWSCRAWL_DISCOVERY=sections")
+    records, result = crawl(replica, tmp_path, "-s", "NEWSCRAWL_SECTION_PAGINATION=browser",
+                            "-s", "NEWSCRAWL_DISCOVERY=sections")
     check_against_truth(replica, records)
+    assert result.stderr.count("Starting download handler") == 1  # Playwright, started lazily
+
+
+def test_pagination_auto_starts_no_browser_until_a_page_needs_one(replica, tmp_path):
+    # The replica's sections expose the load-more API, so no request asks for a browser, and
+    # Playwright (a Node driver per scheme, then Chromium) is never started.
+    records, result = crawl(replica, tmp_path, "--sections", "news/china", "--max-articles", "10",
+                            "-s", "NEWSCRAWL_DISCOVERY=sections")
+    assert len(records) == 10
+    assert "pagination auto" in result.stderr
+    assert "Starting download handler" not in result.stderr
 
 
 def test_horizon_and_limit(replica, tmp_path):
