@@ -17,7 +17,8 @@ import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -70,18 +71,34 @@ def content_hash(record: Mapping[str, Any]) -> str:
     return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
 
 
+@lru_cache(maxsize=16)
+def _words(body: str) -> tuple[bytes, list[int]]:
+    """The body's words, lower-cased and joined by single spaces, in UTF-8; and the offset
+    where each word starts, plus one past the end.
+
+    Cached for the few bodies in flight: a stored story's body is hashed by the de-duplicator
+    and the store, and shingled, from one pass over its text.
+    """
+    words = _WORD.findall(body.lower())
+    joined = " ".join(words)
+    data = joined.encode("utf-8")
+    lengths = map(len, words) if len(data) == len(joined) else \
+        (len(word.encode("utf-8")) for word in words)
+    return data, [0, *accumulate(n + 1 for n in lengths)]
+
+
 def body_hash(body: str) -> str | None:
     """A hash of the body's words (case and spacing ignored); None for an empty body."""
-    words = _WORD.findall(body.lower())
-    if not words:
+    data, _ = _words(body)
+    if not data:
         return None
-    return hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=16).hexdigest()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def shingles(body: str, size: int = SHINGLE_WORDS) -> set[bytes]:
-    words = _WORD.findall(body.lower())
-    return {" ".join(words[i:i + size]).encode("utf-8")
-            for i in range(max(len(words) - size + 1, 0))}
+    """Every run of ``size`` consecutive words, as in ``body_hash`` (UTF-8, single spaces)."""
+    data, starts = _words(body)
+    return {data[starts[i]:starts[i + size] - 1] for i in range(max(len(starts) - size, 0))}
 
 
 @dataclass(frozen=True)
@@ -105,12 +122,10 @@ class Signature:
     @cached_property
     def _bands(self) -> tuple[int, ...]:
         # Looked up and then indexed for the same body: hash the bands once.
-        out = []
-        for band in range(BANDS):
-            chunk = self.values[band * ROWS:(band + 1) * ROWS]
-            digest = hashlib.blake2b(struct.pack(f">{ROWS}I", *chunk), digest_size=7).digest()
-            out.append(int.from_bytes(digest, "big"))
-        return tuple(out)
+        packed, width, blake2b = self.to_bytes(), 4 * ROWS, hashlib.blake2b
+        return tuple(int.from_bytes(blake2b(packed[band * width:(band + 1) * width],
+                                            digest_size=7).digest(), "big")
+                     for band in range(BANDS))
 
     def jaccard(self, other: Signature) -> float:
         """The estimated Jaccard similarity of the two bodies' shingle sets."""

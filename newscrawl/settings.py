@@ -132,3 +132,7 @@ NEWSCRAWL_MIN_BODY_CHARS = 200  # shorter bodies are rejected unless paywalled o
 FEED_EXPORT_ENCODING = "utf-8"
 
 LOG_LEVEL = "INFO"
+# Scrapy reads a callback's source (inspect + ast) to warn about generators that return a
+# value, and its cache is keyed by bound methods that die with each request: 2-3% of a crawl's
+# CPU (bench/README.md, crawl_speed). The spider's callbacks return no values.
+WARN_ON_GENERATOR_RETURN_VALUE = False
