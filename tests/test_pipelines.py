@@ -62,6 +62,16 @@ def test_clean_keeps_clean_text_exactly():
     assert clean_body(BODY) == (BODY, [])
 
 
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("It''s ‘‘in’’ quotes", "It”s “in” quotes"),
+    ("`Tis a 5′ wall, a 2″ gap, „low‚ and acute´", "‘Tis a 5’ wall, a 2” gap, “low‘ and acute’"),
+    ("soft\u00adhyphen and\u200b zero  width\n", "softhyphen and zero width"),
+    ("Caf\u0065\u0301 &amp; more", "Caf\u00e9 & more"),
+])
+def test_clean_unifies_stand_in_quotes_and_spacing(raw, clean):
+    assert clean_text(raw) == clean
+
+
 @pytest.mark.parametrize(("fields", "reason"), [
     ({"headline": None}, "missing_headline"),
     ({"article_id": None}, "missing_article_id"),
