@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the Crawl-delay robots.txt announces (default 10, as scmp.com)")
     rep.add_argument("--apollo-share", type=_share, default=0.15,
                      help="share of Apollo-generation article pages (default 0.15)")
+    rep.add_argument("--no-news-sitemap", action="store_true",
+                     help="serve no Google News sitemap (MARKUP.md: it may be gone)")
     rep.add_argument("--faults", default=None, metavar="SPEC",
                      help='fault profile, e.g. "rate=0.2,kinds=500+503+429+reset+truncate+slow"')
 
@@ -209,7 +211,7 @@ def _replica(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ValueError as exc:
         parser.error(f"--faults: {exc}")
     config = ReplicaConfig(articles=args.articles, seed=args.seed, crawl_delay=args.crawl_delay,
-                           apollo_share=args.apollo_share)
+                           apollo_share=args.apollo_share, news_sitemap=not args.no_news_sitemap)
     try:
         serve_forever(config, host=args.host, port=args.port, faults=faults)
     except OSError as exc:

@@ -247,3 +247,33 @@ def test_a_changed_story_is_revisited_at_its_own_url_not_an_old_slug(fresh_repli
     held = dict(rows(tmp_path, "SELECT article_id, revision_count FROM articles"))
     assert all(held[str(s.article_id)] == 2 for s in renamed_and_edited)
     assert requests.get("redirect", 0) == 0, requests
+
+
+def test_without_a_news_sitemap_the_main_feed_stands_in(tmp_path):
+    """MARKUP.md 6: the news sitemap may be gone. Then the "everything" feed vouches for the
+    window, and a 404 news sitemap is not asked again for a day."""
+    config = ReplicaConfig(articles=300, seed=7, crawl_delay=0, news_sitemap=False)
+    with ReplicaServer(config) as server:
+        client = Client(server.base_url)
+        assert "sitemap_news" not in client.request("/robots.txt")[2].decode()
+        crawl(server, tmp_path)
+        assert stale_or_missing(client, tmp_path) == (set(), set())
+
+        def advance_and_crawl(minutes: int) -> dict:
+            client.request(f"/__replica__/clock/advance?minutes={minutes}", method="POST")
+            replica_stats(client, reset=True)
+            crawl(server, tmp_path)
+            return replica_stats(client, reset=True)["requests"]
+
+        requests = advance_and_crawl(60)  # the news sitemap answers 404: the main feed instead
+        assert requests.get("sitemap") == 1 and requests.get("feed") == 1 \
+            and not requests.get("section"), requests
+        assert not stale_or_missing(client, tmp_path)[0]
+        requests = advance_and_crawl(60)  # not asked again: one discovery request
+        assert not requests.get("sitemap") and requests.get("feed") == 1 \
+            and not requests.get("section"), requests
+        assert not stale_or_missing(client, tmp_path)[0]
+        requests = advance_and_crawl(240)  # the index is due: every edit caught
+        assert requests.get("sitemap", 0) >= 2 and requests.get("feed") == 1 \
+            and not requests.get("section"), requests
+        assert stale_or_missing(client, tmp_path) == (set(), set())

@@ -86,6 +86,7 @@ class Outlet:
     tracking_prefixes: tuple[str, ...] = ()  # ... and prefixes of such names ("utm_")
     furniture: Furniture = Furniture()  # page furniture the clean pipeline removes if it slips
     news_sitemaps: tuple[str, ...] = ()  # those of ``sitemaps`` that list the last days' stories
+    main_feeds: tuple[str, ...] = ()  # those of ``feeds`` that list every section's new stories
 
     def parser_for(self, fetched_at: datetime) -> ArticleParser:
         for parser in self.parsers:

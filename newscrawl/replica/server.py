@@ -232,7 +232,8 @@ class ReplicaApp:
     # -- discovery surfaces ---------------------------------------------------
     async def robots(self, request: web.Request) -> web.StreamResponse:
         self.requests["robots"] += 1
-        text = sitemaps.render_robots(base=self.base, crawl_delay=self.config.crawl_delay)
+        text = sitemaps.render_robots(base=self.base, crawl_delay=self.config.crawl_delay,
+                                      news_sitemap=self.config.news_sitemap)
         return await self._send(request, text.encode(), content_type="text/plain; charset=utf-8")
 
     async def sitemap_index(self, request: web.Request) -> web.StreamResponse:
@@ -260,6 +261,8 @@ class ReplicaApp:
 
     async def sitemap_news(self, request: web.Request) -> web.StreamResponse:
         self.requests["sitemap"] += 1
+        if not self.config.news_sitemap:
+            raise web.HTTPNotFound(text="no such sitemap\n")
         fault = await self._fault(request, "sitemap")
         if isinstance(fault, web.StreamResponse):
             return fault

@@ -122,6 +122,9 @@ class ReplicaConfig:
     apollo_share: float = 0.15  # share of articles of the Apollo generation
     start: datetime = DEFAULT_START  # the clock at start-up
     minutes_per_item: float = 30.0  # mean spacing of publications
+    # The Google News sitemap "existed up to 2023; whether it still does is unknown"
+    # (MARKUP.md 6): False serves the site without it (404, no robots.txt line).
+    news_sitemap: bool = True
 
     def __post_init__(self) -> None:
         if self.articles < 1:

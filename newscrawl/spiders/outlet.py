@@ -83,10 +83,14 @@ def _freshness(newest: str | None) -> int:
 
 #: Listings are walked this far past the newest story the last finished run saw.
 WINDOW_OVERLAP = timedelta(hours=2)
-#: What an incremental run may leave to the news sitemap (OutletSpider._deferred_discovery).
-DEFERRABLE = ("feeds", "index", "sections")
-#: The stat a run keeps when it read a sitemap index (the archive's runs remember it).
+#: What an incremental run may leave to a list of the newest stories: the outlet's main feeds
+#: (which list every section), its other feeds, the sitemap index and the section walk.
+DEFERRABLE = ("main_feeds", "feeds", "index", "sections")
+#: Stats a run keeps, which the archive's runs remember: it read a sitemap index; the news
+#: sitemap was read, or answered 404 (then the main feeds stand in for a day).
 INDEX_STAT = "newscrawl/pages/sitemap_index"
+NEWS_READ_STAT = "newscrawl/discovery/news_sitemap_read"
+NEWS_GONE_STAT = "newscrawl/discovery/news_sitemap_gone"
 
 
 class OutletSpider(scrapy.Spider):
@@ -133,6 +137,7 @@ class OutletSpider(scrapy.Spider):
     window_start: str | None = None  # set by start(): None walks every listing in full
     high_water: str | None = None  # the newest publication or change time any listing showed
     index_since: str | None = None  # the sitemap index: monthly files changed since this
+    news_gone = False  # the news sitemap answered 404 lately: the main feeds stand in for it
 
     @property
     def stats(self) -> Any:
@@ -173,9 +178,10 @@ class OutletSpider(scrapy.Spider):
                                  cb_kwargs={"discovered_via": "urls"},
                                  meta={"newscrawl_page": "article"})
         if deferred:
-            # The news sitemap decides what else this run needs (parse_sitemap).
-            for path in self.outlet.news_sitemaps:
-                yield self._sitemap_request(path, deferred=deferred)
+            # The news sitemap (or, without one, the main feeds) decides what else this run
+            # needs: parse_sitemap, parse_feed.
+            for request in self._voucher_requests(deferred):
+                yield request
         else:
             for request in self._discovery_requests(("news",) + DEFERRABLE):
                 yield request
@@ -186,42 +192,80 @@ class OutletSpider(scrapy.Spider):
             archive_lost(self.crawler, exc)
 
     def _deferred_discovery(self) -> tuple[str, ...]:
-        """What an incremental run leaves to the news sitemap's word: feeds, the sitemap index
-        (with the monthly files it lists) and the section walk.
+        """What an incremental run leaves to a list of the newest stories: the news sitemap,
+        or, for an outlet without one (or when it fails), its main feed.
 
         The news sitemap lists every story of the last two days with its publication date, in
-        one request. When it reaches back to the last run, the feeds add nothing, and the index
-        and the sections (the only sources that date edits of older stories: lastmod and cards'
-        updatedDate) are fetched only once their interval of site time has passed since a
-        finished run last fetched them; revisits by age remain the safety net. A gap, a failed
-        or broken news sitemap, or a full walk fetches everything.
+        one request; the main feed ("everything") the latest few dozen. When that list reaches
+        back to the last run, the other feeds add nothing, and the index and the sections (the
+        only sources that date edits of older stories: lastmod and cards' updatedDate) are
+        fetched only once their interval of site time has passed since a finished run last
+        fetched them; revisits by age remain the safety net. A gap, a failed or broken list, or
+        a full walk fetches everything.
         """
-        discovery = self.config.discovery
-        if self.window_start is None or "sitemaps" not in discovery \
-                or not self.outlet.news_sitemaps:
+        if self.window_start is None:
             return ()
         archive = open_archive(self.crawler)
+        if self._uses("news"):
+            # A news sitemap that answered 404 is not asked again for a day (of site time).
+            gone = archive.last_high_water(self.outlet.name, having=NEWS_GONE_STAT)
+            read = archive.last_high_water(self.outlet.name, having=NEWS_READ_STAT)
+            if gone and (read is None or gone > read) and _parse_iso(self.window_start) \
+                    + WINDOW_OVERLAP - _parse_iso(gone) < timedelta(hours=24):
+                self.news_gone = True
+                self.stats.inc_value("newscrawl/discovery/news_sitemap_skipped")
+        if not (self._uses("news") or self._uses("main_feeds")):
+            return ()
         last_index = archive.last_high_water(self.outlet.name, having=INDEX_STAT)
         if last_index:
             self.index_since = min(self.window_start,
                                    utc_iso(_parse_iso(last_index) - WINDOW_OVERLAP))
-        return tuple(kind for kind in DEFERRABLE if kind in discovery or kind == "index")
+        return tuple(kind for kind in DEFERRABLE if self._uses(kind))
 
-    def _discovery_requests(self, kinds: set[str] | tuple[str, ...]) -> Iterator[scrapy.Request]:
+    def _uses(self, kind: str) -> bool:
+        """Whether this crawl's discovery includes that kind of surface, and the outlet has it."""
+        discovery, outlet = self.config.discovery, self.outlet
+        return {"news": "sitemaps" in discovery and bool(outlet.news_sitemaps) and not self.news_gone,
+                "index": "sitemaps" in discovery,
+                "main_feeds": "feeds" in discovery and bool(outlet.main_feeds),
+                "feeds": "feeds" in discovery,
+                "sections": "sections" in discovery}[kind]
+
+    def _voucher_requests(self, deferred: tuple[str, ...] | list[str]) -> Iterator[scrapy.Request]:
+        """The news sitemap, or else the main feeds, carrying what waits on their word; with
+        neither left, everything deferred."""
+        deferred = tuple(deferred)
+        if "news_tried" not in deferred and self._uses("news"):
+            for path in self.outlet.news_sitemaps:
+                yield self._sitemap_request(path, deferred=("news_tried", *deferred))
+        elif "main_feeds" in deferred:
+            rest = tuple(kind for kind in deferred if kind != "main_feeds")
+            for path in self.outlet.main_feeds:
+                yield self._feed_request(path, deferred=rest)
+        else:
+            yield from self._discovery_requests(deferred)
+
+    def _discovery_requests(self, kinds: set[str] | tuple[str, ...] | list[str]) -> Iterator[scrapy.Request]:
         """Requests for the discovery surfaces named: ``news`` (the news sitemaps), ``index``
-        (every other sitemap), ``feeds``, ``sections``."""
+        (every other sitemap), ``main_feeds``, ``feeds`` (the others), ``sections``."""
         discovery = self.config.discovery
         if "sitemaps" in discovery:
             for path in self.outlet.sitemaps:
                 if ("news" if path in self.outlet.news_sitemaps else "index") in kinds:
                     yield self._sitemap_request(path)
-        if "feeds" in kinds and "feeds" in discovery:
+        if "feeds" in discovery:
             for path in self.outlet.feeds:
-                yield scrapy.Request(self.config.base_url + path, callback=self.parse_feed,
-                                     priority=DISCOVERY_PRIORITY)
+                if ("main_feeds" if path in self.outlet.main_feeds else "feeds") in kinds:
+                    yield self._feed_request(path)
         if "sections" in kinds and "sections" in discovery:
             for section in self.config.sections:
                 yield self._section_request(section)
+
+    def _feed_request(self, path: str, deferred: tuple[str, ...] = ()) -> scrapy.Request:
+        return scrapy.Request(self.config.base_url + path, callback=self.parse_feed,
+                              errback=self._feed_failed if deferred else None,
+                              priority=DISCOVERY_PRIORITY,
+                              cb_kwargs={"deferred": list(deferred)} if deferred else {})
 
     def _sitemap_request(self, path: str, deferred: tuple[str, ...] = ()) -> scrapy.Request:
         # What waits on this sitemap travels with its request, so that any worker of a shared
@@ -264,14 +308,17 @@ class OutletSpider(scrapy.Spider):
         self.stats.inc_value("newscrawl/skipped/other_section")
         return False
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_feed(self, response: Response, deferred: list[str] | None = None) -> Iterator[scrapy.Request]:
         self.stats.inc_value("newscrawl/pages/feed")
         try:
             entries = parse_feed(response.body, response.url)
         except DiscoveryError as exc:
             self.stats.inc_value("newscrawl/errors/bad_feed")
             self.logger.error("%s", exc)
+            yield from self._discovery_requests(deferred or ())
             return
+        if deferred:
+            yield from self._after_voucher([e.published_at for e in entries], deferred)
         for entry in entries:
             if not self._in_chosen_sections(entry.link):
                 continue
@@ -284,14 +331,21 @@ class OutletSpider(scrapy.Spider):
         self.stats.inc_value("newscrawl/errors/sitemap_failed")
         self.logger.error("sitemap %s failed: %s", failure.request.url, failure.value)
         deferred = failure.request.cb_kwargs.get("deferred") or ()
-        yield from self._discovery_requests(deferred)  # without the news sitemap's word
+        response = getattr(failure.value, "response", None)
+        if deferred and response is not None and response.status in (404, 410):
+            self.stats.inc_value(NEWS_GONE_STAT)
+        yield from self._voucher_requests(deferred)  # without the news sitemap's word
 
-    def _after_news_sitemap(self, sitemap: Any, deferred: list[str]) -> Iterator[scrapy.Request]:
+    def _feed_failed(self, failure: Any) -> Iterator[scrapy.Request]:
+        self.stats.inc_value("newscrawl/errors/feed_failed")
+        self.logger.error("feed %s failed: %s", failure.request.url, failure.value)
+        yield from self._discovery_requests(failure.request.cb_kwargs.get("deferred") or ())
+
+    def _after_voucher(self, dates: list[str | None], deferred: list[str]) -> Iterator[scrapy.Request]:
         """Release what start() deferred: all of it on a gap, else what is due (site time)."""
-        dated = [e.publication_date for e in sitemap.entries if e.publication_date]
+        dated = [d for d in dates if d]
         if not dated or self.window_start is None or min(dated) > self.window_start:
-            # A gap between the news sitemap and the last run: the others may close it.
-            self.stats.inc_value("newscrawl/discovery/feeds_needed")
+            # A gap between the list and the last run: the others may close it.
             self.stats.inc_value("newscrawl/discovery/gap")
             yield from self._discovery_requests(deferred)
             return
@@ -319,11 +373,13 @@ class OutletSpider(scrapy.Spider):
         except DiscoveryError as exc:
             self.stats.inc_value("newscrawl/errors/bad_sitemap")
             self.logger.error("%s", exc)
-            yield from self._discovery_requests(deferred or ())
+            yield from self._voucher_requests(deferred or ())
             return
         if deferred:
+            self.stats.inc_value(NEWS_READ_STAT)
             try:
-                yield from self._after_news_sitemap(sitemap, deferred)
+                yield from self._after_voucher(
+                    [e.publication_date for e in sitemap.entries], deferred)
             except StoreError as exc:
                 archive_lost(self.crawler, exc)
                 return

@@ -65,4 +65,5 @@ SCMP = register(Outlet(
     tracking_prefixes=("utm_",),
     furniture=Furniture(exact=FURNITURE_EXACT, prefixes=FURNITURE_PREFIXES),
     news_sitemaps=("/sitemap_news.xml",),
+    main_feeds=("/rss/feed",),  # "everything": the latest 50 stories of every section
 ))

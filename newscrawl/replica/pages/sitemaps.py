@@ -64,7 +64,7 @@ def _delay(value: float) -> str:
     return text or "0"
 
 
-def render_robots(*, base: str, crawl_delay: float) -> str:
+def render_robots(*, base: str, crawl_delay: float, news_sitemap: bool = True) -> str:
     """robots.txt: ``Crawl-delay: 10`` (not 10.0), the site's disallows, sitemap lines."""
     lines = ["# robots.txt for the South China Morning Post", "",
              "User-agent: *", f"Crawl-delay: {_delay(crawl_delay)}"]
@@ -72,7 +72,8 @@ def render_robots(*, base: str, crawl_delay: float) -> str:
     lines.append("")
     for agent in _BLOCKED_AGENTS:
         lines += [f"User-agent: {agent}", "Disallow: /", ""]
-    lines += [f"Sitemap: {base}/sitemap/archives-0.xml", f"Sitemap: {base}/sitemap_news.xml", ""]
+    lines.append(f"Sitemap: {base}/sitemap/archives-0.xml")
+    lines += [f"Sitemap: {base}/sitemap_news.xml", ""] if news_sitemap else [""]
     return "\n".join(lines)
 
 
