@@ -131,7 +131,8 @@ def series(clock: str, args: argparse.Namespace) -> dict[str, Any]:
     from newscrawl.replica.server import ReplicaServer
 
     config = ReplicaConfig(articles=args.articles, seed=args.seed, crawl_delay=0,
-                           minutes_per_item=args.minutes_per_item)
+                           minutes_per_item=args.minutes_per_item,
+                           news_sitemap=not args.no_news_sitemap)
     script = Path(__file__).resolve()
     runs = []
     with ReplicaServer(config) as replica, tempfile.TemporaryDirectory(prefix="incr_") as tmp:
@@ -232,6 +233,7 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]]) -> bool:
           f"{args.target}) over {args.runs} hourly runs, {main['changed']} new or changed, "
           f"{main['total']} requests ({discovery} discovery); per kind: {kinds}{others}; replica "
           f"{args.articles} items, 1 per {args.minutes_per_item:g} min"
+          f"{', no news sitemap' if args.no_news_sitemap else ''}"
           f"{'; settings ' + ' '.join('='.join(kv) for kv in args.set) if args.set else ''}; "
           f"{machine_line()}, "
           f"{datetime.now(UTC):%Y-%m-%d}: {'PASS' if ok else 'TARGET MISSED'}")
@@ -244,6 +246,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=24, help="hourly runs (24)")
     p.add_argument("--minutes-per-item", type=float, default=30.0,
                    help="the replica's mean spacing of publications (30, the replica default)")
+    p.add_argument("--no-news-sitemap", action="store_true",
+                   help="a replica without the Google News sitemap (MARKUP.md: it may be gone)")
     p.add_argument("--clock", choices=("both", "site", "wall"), default="both",
                    help="which series to run (both)")
     p.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_REQUESTS (16)")
@@ -263,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     print(f"incremental: {machine_line()}; {args.runs} hourly runs, replica {args.articles} "
           f"items, 1 per {args.minutes_per_item:g} min"
+          f"{', no news sitemap' if args.no_news_sitemap else ''}"
           f"{'; settings ' + ' '.join('='.join(kv) for kv in args.set) if args.set else ''}",
           flush=True)
     clocks = ("site", "wall") if args.clock == "both" else (args.clock,)
