@@ -92,3 +92,23 @@ def test_auto_pagination_falls_back_to_the_browser_without_a_contract(replica):
                                       section="news/hong-kong"))
     assert all("/article/" in r.url for r in out)
     assert api_only.crawler.stats.get_value("newscrawl/errors/no_api_contract") == 1
+
+
+def test_a_failed_sitemap_releases_only_what_waited_on_it(spider):
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.python.failure import Failure
+
+    def failed(path: str, status: int, deferred: tuple[str, ...]) -> list:
+        request = spider._sitemap_request(path, deferred=deferred)
+        response = TextResponse(request.url, status=status, body=b"", request=request)
+        failure = Failure(HttpError(response, "Ignoring non-200 response"))
+        failure.request = request
+        return list(spider._sitemap_failed(failure))
+
+    # A monthly file or the index failing asks for nothing else.
+    assert failed("/sitemap/archives-0.xml", 503, ()) == []
+    # The news sitemap gone: the main feed decides instead, carrying what waits.
+    out = failed("/sitemap_news.xml", 404, ("news_tried", "main_feeds", "feeds", "index"))
+    assert [r.url for r in out] == ["https://www.scmp.com/rss/feed"]
+    assert out[0].cb_kwargs["deferred"] == ["news_tried", "feeds", "index"]
+    assert spider.crawler.stats.get_value("newscrawl/discovery/news_sitemap_gone") == 1

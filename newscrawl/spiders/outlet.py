@@ -334,7 +334,8 @@ class OutletSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         if deferred and response is not None and response.status in (404, 410):
             self.stats.inc_value(NEWS_GONE_STAT)
-        yield from self._voucher_requests(deferred)  # without the news sitemap's word
+        if deferred:  # the news sitemap failed: the main feed decides instead
+            yield from self._voucher_requests(deferred)
 
     def _feed_failed(self, failure: Any) -> Iterator[scrapy.Request]:
         self.stats.inc_value("newscrawl/errors/feed_failed")
@@ -373,7 +374,8 @@ class OutletSpider(scrapy.Spider):
         except DiscoveryError as exc:
             self.stats.inc_value("newscrawl/errors/bad_sitemap")
             self.logger.error("%s", exc)
-            yield from self._voucher_requests(deferred or ())
+            if deferred:  # the news sitemap, unreadable: the main feed decides instead
+                yield from self._voucher_requests(deferred)
             return
         if deferred:
             self.stats.inc_value(NEWS_READ_STAT)
