@@ -139,10 +139,10 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
         from newscrawl.crawl_loop import lock_holder
 
         raise CrawlInProgress(lock_holder(lock))
+    store = settings.get("NEWSCRAWL_STORE") or ""
     try:
         check_reachable(config.base_url)
-        store = settings.get("NEWSCRAWL_STORE") or None
-        check_store(store, outlet.name, config.data_dir)
+        check_store(store or None, outlet.name, config.data_dir)
 
         from scrapy.crawler import CrawlerProcess
 
@@ -159,14 +159,11 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
     report = next((ext for ext in crawler.extensions.middlewares
                    if isinstance(ext, CrawlReport)), None)
     output = Path(config.data_dir) / outlet.name / "articles.jsonl"
-    store = settings.get("NEWSCRAWL_STORE") or ""
-    if store.startswith(("postgresql://", "postgres://")):
-        from newscrawl.store import mask_password
+    from newscrawl.store import is_postgres_url, mask_password
 
-        store = mask_password(store)  # no journal there: the archive is the output
-    else:
-        store = ""
-    return CrawlResult(store=store, articles=int(stats.get("item_scraped_count", 0)), output=output,
+    # A PostgreSQL archive keeps no journal: the archive itself is the output.
+    shown = mask_password(store) if is_postgres_url(store) else ""
+    return CrawlResult(store=shown, articles=int(stats.get("item_scraped_count", 0)), output=output,
                        stats=stats, summary=report.summary(stats.get("finish_reason", "?"))
                        if report else "", base_url=config.base_url)
 
