@@ -103,11 +103,6 @@ class OutletSpider(scrapy.Spider):
         super().update_settings(settings)
         distributed.apply_settings(settings)
         frontier_on_disk(settings, get_outlet(cls.outlet_name).name)
-        if str(settings.get("NEWSCRAWL_SECTION_PAGINATION") or "").lower() == "api" and \
-                settings.getpriority("DOWNLOAD_HANDLERS") <= 20:
-            # No page will ask for a browser: keep Scrapy's own handlers, and spare the two
-            # Playwright drivers (one per scheme) scrapy-playwright would start.
-            settings.set("DOWNLOAD_HANDLERS", {}, priority="spider")
         outlet = get_outlet(cls.outlet_name)
         contact = settings.get("NEWSCRAWL_CONTACT")
         agent = settings.get("NEWSCRAWL_USER_AGENT")
@@ -162,7 +157,7 @@ class OutletSpider(scrapy.Spider):
             high_water = open_archive(self.crawler).last_high_water(self.outlet.name)
             if high_water and not self.config.full:
                 self.window_start = utc_iso(_parse_iso(high_water) - WINDOW_OVERLAP)
-            deferred = self._deferred_discovery()
+            deferred = self._deferred_discovery(high_water)
         except StoreError as exc:
             archive_lost(self.crawler, exc)
             return
@@ -191,7 +186,7 @@ class OutletSpider(scrapy.Spider):
         except StoreError as exc:
             archive_lost(self.crawler, exc)
 
-    def _deferred_discovery(self) -> tuple[str, ...]:
+    def _deferred_discovery(self, high_water: str | None) -> tuple[str, ...]:
         """What an incremental run leaves to a list of the newest stories: the news sitemap,
         or, for an outlet without one (or when it fails), its main feed.
 
@@ -210,8 +205,8 @@ class OutletSpider(scrapy.Spider):
             # A news sitemap that answered 404 is not asked again for a day (of site time).
             gone = archive.last_high_water(self.outlet.name, having=NEWS_GONE_STAT)
             read = archive.last_high_water(self.outlet.name, having=NEWS_READ_STAT)
-            if gone and (read is None or gone > read) and _parse_iso(self.window_start) \
-                    + WINDOW_OVERLAP - _parse_iso(gone) < timedelta(hours=24):
+            if gone and (read is None or gone > read) and high_water \
+                    and _parse_iso(high_water) - _parse_iso(gone) < timedelta(hours=24):
                 self.news_gone = True
                 self.stats.inc_value("newscrawl/discovery/news_sitemap_skipped")
         if not (self._uses("news") or self._uses("main_feeds")):
@@ -353,13 +348,17 @@ class OutletSpider(scrapy.Spider):
         self.stats.inc_value("newscrawl/discovery/feeds_skipped")
         site_now = _parse_iso(max(dated))
         due = []
-        archive = open_archive(self.crawler)
         for kind, every, stat in (("index", self.config.sitemap_index_every_hours, INDEX_STAT),
                                   ("sections", self.config.sections_every_hours,
                                    "newscrawl/pages/section")):
             if kind not in deferred:
                 continue
-            last = _parse_iso(archive.last_high_water(self.outlet.name, having=stat))
+            try:
+                last = _parse_iso(open_archive(self.crawler).last_high_water(
+                    self.outlet.name, having=stat))
+            except StoreError as exc:
+                archive_lost(self.crawler, exc)
+                return
             if last is None or site_now is None or site_now - last >= timedelta(hours=every):
                 due.append(kind)
                 self.stats.inc_value(f"newscrawl/discovery/{kind}_due")
@@ -379,12 +378,7 @@ class OutletSpider(scrapy.Spider):
             return
         if deferred:
             self.stats.inc_value(NEWS_READ_STAT)
-            try:
-                yield from self._after_voucher(
-                    [e.publication_date for e in sitemap.entries], deferred)
-            except StoreError as exc:
-                archive_lost(self.crawler, exc)
-                return
+            yield from self._after_voucher([e.publication_date for e in sitemap.entries], deferred)
         if sitemap.is_index:
             self.stats.inc_value(INDEX_STAT)
             # Only the files that changed since the index was last read (all of them on a full
