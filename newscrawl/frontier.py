@@ -18,7 +18,7 @@ page in ``bench/crawl_speed.py``. Two changes here remove that churn:
 
 Order. :meth:`FrontierScheduler.next_request` pops from whichever of the two stores holds the
 request of higher priority (the one that store would pop next), memory on a tie, as Scrapy
-does. So across memory and disk, higher priorities still go first; within one priority, the
+does (with Scrapy's own priority queues, which cannot tell, memory always goes first). So across memory and disk, higher priorities still go first; within one priority, the
 requests held in memory go before those on disk (each part in its queue's own order, LIFO by
 default): an approximation of the single queue's order, which only matters once more than
 ``NEWSCRAWL_FRONTIER_MEMORY`` requests are pending. With the downloader-aware priority queue
@@ -175,21 +175,11 @@ class KeepOpenDownloaderAwarePriorityQueue(DownloaderAwarePriorityQueue):
 
 
 def next_priority(pq: Any) -> int | None:
-    """The priority of the request ``pq.pop()`` returns next, for Scrapy's priority queues and
-    the ones above; None when empty or when it cannot tell (another class)."""
-    if hasattr(pq, "next_priority"):
-        return pq.next_priority()
-    if isinstance(pq, DownloaderAwarePriorityQueue):
-        busy = [slot for slot, queue in pq.pqueues.items() if len(queue)]
-        if not busy:
-            return None
-        slot = pq._next_slot(pq._downloader_interface.stats(busy), update_state=False)
-        return next_priority(pq.pqueues[slot])
-    if isinstance(pq, ScrapyPriorityQueue):
-        prios = [p for queues in (pq.queues, pq._start_queues) for p, q in queues.items()
-                 if len(q)]
-        return min(prios) if prios else None
-    return None
+    """The priority of the request ``pq.pop()`` returns next, for the priority queues above;
+    None when empty, or for another class (Scrapy's own): then memory goes first, as in
+    Scrapy's scheduler."""
+    method = getattr(pq, "next_priority", None)
+    return method() if method is not None else None
 
 
 class FrontierScheduler(Scheduler):
