@@ -197,8 +197,12 @@ class OutletSpider(scrapy.Spider):
         fetched only once their interval of site time has passed since a finished run last
         fetched them; revisits by age remain the safety net. A gap, a failed or broken list, or
         a full walk fetches everything.
+
+        Not for the workers of a shared frontier (``--redis``): one worker's finished run does
+        not vouch for its siblings' (one killed mid-crawl loses the requests it held), so each
+        run walks every source, and the section walk pages on to whatever the archive lacks.
         """
-        if self.window_start is None:
+        if self.window_start is None or self.crawler.settings.get("NEWSCRAWL_REDIS"):
             return ()
         archive = open_archive(self.crawler)
         if self._uses("news"):
@@ -263,8 +267,7 @@ class OutletSpider(scrapy.Spider):
                               cb_kwargs={"deferred": list(deferred)} if deferred else {})
 
     def _sitemap_request(self, path: str, deferred: tuple[str, ...] = ()) -> scrapy.Request:
-        # What waits on this sitemap travels with its request, so that any worker of a shared
-        # frontier (--redis) can release it.
+        # What waits on this sitemap travels with its request, not in the spider.
         return scrapy.Request(self.config.base_url + path, callback=self.parse_sitemap,
                               errback=self._sitemap_failed, priority=DISCOVERY_PRIORITY,
                               cb_kwargs={"deferred": list(deferred)} if deferred else {})
