@@ -160,6 +160,7 @@ class ReplicaProcess:
              "--crawl-delay", "0", *extra],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         self.base = ""
+        self.t_url = self.t_ready = 0.0  # seconds from spawn to the URL line, to the first answer
 
     def __enter__(self) -> ReplicaProcess:
         try:
@@ -172,8 +173,8 @@ class ReplicaProcess:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def wait_ready(self, time_limit: float = 30.0) -> None:
-        """Read the URL from stdout, then poll the control index until it answers."""
+    def wait_ready(self, time_limit: float = 30.0, probe: str = "/__replica__/clock") -> None:
+        """Read the URL from stdout, then poll ``probe`` (a path) until it answers."""
         assert self.proc.stdout is not None
         deadline = time.monotonic() + time_limit
         line = ""
@@ -191,15 +192,18 @@ class ReplicaProcess:
         if not match:
             raise RuntimeError(f"replica did not print its URL: {line!r} {self.error_text()}")
         self.base = match.group(1)
+        self.t_url = time.perf_counter() - self.t_spawn
         for _ in range(3000):  # bound: attempts, every 10 ms
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 break
             try:
-                http_get(self.base + "/__replica__/clock", timeout=5)
-                return
+                http_get(self.base + probe, timeout=5)
             except (urllib.error.URLError, OSError):
                 time.sleep(0.01)
-        raise RuntimeError(f"replica never answered: {self.error_text()}")
+                continue
+            self.t_ready = time.perf_counter() - self.t_spawn
+            return
+        raise RuntimeError(f"replica never answered {probe}: {self.error_text()}")
 
     def error_text(self) -> str:
         self.stderr.seek(0)

@@ -35,78 +35,20 @@ import json
 import os
 import platform
 import random
-import re
-import resource
-import select
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # the project is not installed into the venv: import it from here
-    sys.path.insert(0, str(ROOT))
+import harness
+from harness import ReplicaProcess, cpu_self, http_get, run_worker, system_busy_seconds
+
+SCRIPT = Path(__file__).resolve()  # run again as a worker: ``SCRIPT --_scrapy-worker ...``
 TARGET_RATIO = 2.0
 STARTUP_LIMIT_S = 2.0
-NOISY_LOAD = 0.15  # other processes using more than this share of a core make a run noisy
 WARMUP_PAGES = 20  # rendered before the phases: builds the per-process page chrome
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-URL_LINE = re.compile(r"at (http://127\.0\.0\.1:\d+)/")
-
-
-# -- small helpers --------------------------------------------------------------------------
-def _cpu_self() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def proc_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc/<pid>/stat (resolution 1/CLK_TCK s)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat.rsplit(")", 1)[1].split()  # fields[0] is field 3 (state)
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def system_busy_seconds() -> float:
-    """CPU seconds all processes have used (all cores), from the first line of /proc/stat."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / CLK_TCK
-
-
-def http_get(url: str, timeout: float = 30.0, data: bytes | None = None) -> bytes:
-    if not url.startswith("http://127.0.0.1:"):
-        raise ValueError(f"refusing non-loopback URL {url!r}")
-    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
-    with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
-        return resp.read()
-
-
-def _worker_result(proc: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
-    """The JSON a worker prints as its last stdout line."""
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        sys.stderr.write(f"{what} failed (exit {proc.returncode})\n{proc.stdout[-2000:]}\n"
-                         f"{proc.stderr[-4000:]}\n")
-        raise SystemExit(2)
-    return json.loads(lines[-1])
-
-
-def _run_worker(mode: str, args: list[str], timeout: float, what: str) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), mode, *args]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-                              check=False)
-    except subprocess.TimeoutExpired:
-        sys.stderr.write(f"{what} did not finish within {timeout:.0f} s\n")
-        raise SystemExit(2) from None
-    return _worker_result(proc, what)
 
 
 # -- worker: plain Scrapy -------------------------------------------------------------------
@@ -123,13 +65,13 @@ def scrapy_worker(urls_file: str, time_limit: float) -> int:
 
     def finish_if_done() -> None:
         if counts["pages"] + counts["errors"] == len(urls) and "t1" not in marks:
-            marks["t1"], marks["cpu1"] = time.perf_counter(), _cpu_self()
+            marks["t1"], marks["cpu1"] = time.perf_counter(), cpu_self()
 
     class FetchOnly(scrapy.Spider):
         name = "replica_speed"
 
         async def start(self):  # type: ignore[override]
-            marks["t0"], marks["cpu0"] = time.perf_counter(), _cpu_self()
+            marks["t0"], marks["cpu0"] = time.perf_counter(), cpu_self()
             for url in urls:
                 yield scrapy.Request(url, callback=self.parse, errback=self.failed,
                                      dont_filter=True)
@@ -161,7 +103,7 @@ def scrapy_worker(urls_file: str, time_limit: float) -> int:
 
     def on_closed(spider: scrapy.Spider, reason: str) -> None:
         closed["reason"] = reason
-        closed["t"], closed["cpu"] = time.perf_counter(), _cpu_self()
+        closed["t"], closed["cpu"] = time.perf_counter(), cpu_self()
 
     crawler.signals.connect(on_closed, signal=signals.spider_closed)
     process.crawl(crawler)
@@ -171,7 +113,7 @@ def scrapy_worker(urls_file: str, time_limit: float) -> int:
     print(json.dumps({
         "pages": counts["pages"], "errors": counts["errors"], "statuses": counts["statuses"],
         "wall_s": t1 - marks.get("t0", t1), "cpu_s": cpu1 - marks.get("cpu0", cpu1),
-        "process_cpu_s": _cpu_self(), "process_wall_s": time.perf_counter() - t_process,
+        "process_cpu_s": cpu_self(), "process_wall_s": time.perf_counter() - t_process,
         "close_reason": closed.get("reason"),
         "wire_bytes": stats.get("downloader/response_bytes", 0),
         "gzip_responses": stats.get("httpcompression/response_count", 0),
@@ -212,17 +154,17 @@ def loadgen_worker(urls_file: str, concurrency: int, time_limit: float) -> int:
                     if resp.headers.get("Content-Encoding") == "gzip":
                         out["gzip_responses"] += 1
 
-            t0, cpu0 = time.perf_counter(), _cpu_self()
+            t0, cpu0 = time.perf_counter(), cpu_self()
             try:
                 async with asyncio.timeout(time_limit):  # bound: stop after time_limit seconds
                     await asyncio.gather(*(worker() for _ in range(concurrency)))
                 out["timed_out"] = False
             except TimeoutError:
                 out["timed_out"] = True
-            out["wall_s"], out["cpu_s"] = time.perf_counter() - t0, _cpu_self() - cpu0
+            out["wall_s"], out["cpu_s"] = time.perf_counter() - t0, cpu_self() - cpu0
 
     asyncio.run(main())
-    out["process_cpu_s"] = _cpu_self()
+    out["process_cpu_s"] = cpu_self()
     print(json.dumps(out))
     return 0
 
@@ -250,76 +192,6 @@ def startup_worker(articles: int) -> int:
     return 0
 
 
-# -- the replica process ------------------------------------------------------------------------
-class Replica:
-    """``python -m newscrawl.cli replica`` in a subprocess; killed by ``close``."""
-
-    def __init__(self, articles: int) -> None:
-        self.articles = articles
-        self.stderr = tempfile.TemporaryFile()
-        self.t_spawn = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "newscrawl.cli", "replica", "--host", "127.0.0.1", "--port", "0",
-             "--articles", str(articles), "--crawl-delay", "0"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
-        self.base = ""
-        self.t_url = self.t_first_response = 0.0
-
-    def wait_ready(self, probe_path: str, time_limit: float = 30.0) -> None:
-        """Read the URL from stdout, then poll ``probe_path`` until it answers 200."""
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + time_limit
-        line = ""
-        for _ in range(1000):  # bound: lines read
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.proc.poll() is not None:
-                break
-            ready, _, _ = select.select([self.proc.stdout], [], [], remaining)
-            if not ready:
-                break
-            line = self.proc.stdout.readline()
-            if URL_LINE.search(line) or not line:
-                break
-        match = URL_LINE.search(line)
-        if not match:
-            raise RuntimeError(f"replica did not print its URL: {line!r} {self.error_text()}")
-        self.base = match.group(1)
-        self.t_url = time.perf_counter() - self.t_spawn
-        for _ in range(3000):  # bound: attempts; every 10 ms
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                break
-            try:
-                http_get(self.base + probe_path, timeout=5)
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.01)
-                continue
-            self.t_first_response = time.perf_counter() - self.t_spawn
-            return
-        raise RuntimeError(f"replica never served {probe_path}: {self.error_text()}")
-
-    def error_text(self) -> str:
-        self.stderr.seek(0)
-        return self.stderr.read()[-3000:].decode("utf-8", "replace")
-
-    def cpu(self) -> float:
-        return proc_cpu_seconds(self.proc.pid)
-
-    def get_json(self, path: str, post: bool = False) -> Any:
-        return json.loads(http_get(self.base + path, timeout=120, data=b"" if post else None))
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.stderr.close()
-
-
 def probe_path(articles: int) -> str:
     """The newest article's path, computed from the same world the CLI replica serves."""
     from newscrawl.replica.world import ReplicaConfig, World
@@ -332,15 +204,16 @@ def probe_path(articles: int) -> str:
     raise RuntimeError("no article among the newest 200 items")
 
 
-def run_phase(replica: Replica, mode: str, urls: list[str], extra: list[str], time_limit: float,
-              what: str) -> dict[str, Any]:
+def run_phase(replica: ReplicaProcess, mode: str, urls: list[str], extra: list[str],
+              time_limit: float, what: str) -> dict[str, Any]:
     """Run one worker against fresh URLs; add the replica's CPU seconds and request stats."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(urls, fh)
     try:
         replica.get_json("/__replica__/stats/reset", post=True)
         cpu0, busy0, t0 = replica.cpu(), system_busy_seconds(), time.perf_counter()
-        result = _run_worker(mode, [fh.name, *extra, str(time_limit)], time_limit + 120, what)
+        result = run_worker(SCRIPT, mode, [fh.name, *extra, str(time_limit)],
+                            time_limit=time_limit + 120, what=what)
         result["replica_cpu_s"] = replica.cpu() - cpu0
         # What the rest of the machine used meanwhile (other jobs make wall figures noisy).
         other = system_busy_seconds() - busy0 - result["replica_cpu_s"] - result["process_cpu_s"]
@@ -362,16 +235,6 @@ def _rate(pages: float, seconds: float) -> float:
 
 def _ms(seconds: float, pages: int) -> float:
     return 1000 * seconds / pages if pages else float("nan")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def report(args: argparse.Namespace, scrapy_r: dict[str, Any], load_r: dict[str, Any],
@@ -440,7 +303,7 @@ def report(args: argparse.Namespace, scrapy_r: dict[str, Any], load_r: dict[str,
                 and _non200(scrapy_r) == _non200(load_r) == 0)
     verdict = "OK" if ok_ratio and ok_startup and ok_pages else "TARGET MISSED"
     noise = max(scrapy_r["other_load"], load_r["other_load"])
-    if noise > NOISY_LOAD:
+    if noise > harness.NOISY_LOAD:
         verdict += f" (noisy: other processes used {100 * noise:.0f}% of a core)"
         print(f"  note: other processes used up to {100 * noise:.0f}% of a core during a phase; "
               "wall figures are unreliable, the CPU-per-page figures less so")
@@ -483,17 +346,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.pages < 1 or args.concurrency < 1:
         raise SystemExit("--pages and --concurrency must be at least 1")
-    print(f"replica_speed: {os.cpu_count()} CPUs ({cpu_model()}), Python "
+    print(f"replica_speed: {os.cpu_count()} CPUs ({harness.cpu_model()}), Python "
           f"{platform.python_version()}, {args.pages} pages/phase, replica of {args.articles} "
           f"articles", flush=True)
 
-    inproc = _run_worker("--_startup-worker", [str(args.startup_articles)], 120,
-                         "in-process start-up")
+    inproc = run_worker(SCRIPT, "--_startup-worker", [str(args.startup_articles)],
+                        time_limit=120, what="in-process start-up")
     probe = probe_path(args.articles)
-    replica = Replica(args.articles)
+    replica = ReplicaProcess(args.articles)
     try:
-        replica.wait_ready(probe)
-        cli_startup = {"url_s": replica.t_url, "first_page_s": replica.t_first_response}
+        replica.wait_ready(probe=probe)
+        cli_startup = {"url_s": replica.t_url, "first_page_s": replica.t_ready}
         listing = replica.get_json("/__replica__/articles.json")
         urls = [a["url"] for a in listing["articles"]
                 if not a["url"].endswith(probe) and a["url"].startswith("http://127.0.0.1:")]
