@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from harness import ROOT, ReplicaProcess, Worker, machine_line
+from harness import ReplicaProcess, Worker, machine_line
 
 CHROMIUM = Path("/usr/bin/chromium")
 SECTIONS = "news/hong-kong,news/china,business,sport"
@@ -214,7 +214,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     if len(sys.argv) > 1 and sys.argv[1] == "--_crawl-worker":
         a = sys.argv[2:]
         raise SystemExit(crawl_worker(a[0], a[1], a[2], a[3], a[4], a[5], int(a[6]), float(a[7])))

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from harness import ROOT, ReplicaProcess, Worker, machine_line, system_busy_seconds
+from harness import ReplicaProcess, Worker, machine_line, system_busy_seconds
 
 TARGET = 0.8
 WARMUP_PAGES = 20
@@ -285,7 +285,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     if len(sys.argv) > 1 and sys.argv[1] == "--_bare-worker":
         a = sys.argv[2:]
         raise SystemExit(bare_worker(a[0], a[1], a[2], float(a[3]), int(a[4]), a[5] == "1"))

@@ -49,7 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import ROOT, get_json, machine_line, run_worker
+from harness import get_json, machine_line, run_worker
 
 TARGET = 1.2
 KINDS = ("robots", "sitemap", "feed", "section", "gateway", "article", "redirect", "amp", "other")
@@ -278,7 +278,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     if len(sys.argv) > 1 and sys.argv[1] == "--_crawl-worker":
         a = sys.argv[2:]
         raise SystemExit(crawl_worker(a[0], a[1], a[2], a[3], int(a[4]), float(a[5]), a[6]))
