@@ -38,12 +38,12 @@ import re
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import harness
-from harness import ReplicaProcess, Worker, machine_line
+from harness import ReplicaProcess, Worker, machine_and_date, machine_line
 
 CHROMIUM = Path("/usr/bin/chromium")
 SECTIONS = "news/hong-kong,news/china,business,sport"
@@ -177,7 +177,7 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> bool
           f"pages/s: API x{ratio:.0f} faster, browser x{cost:.0f} the CPU per page; first "
           f"section page {browser['first_page_s']:.1f} s in Chromium vs {api['first_page_s']:.2f} s; "
           f"{browser['listing_pages']:.0f} listing pages, {args.sections} to {args.days:g} days; "
-          f"{machine_line()}, {datetime.now(UTC):%Y-%m-%d}: "
+          f"{machine_and_date()}: "
           f"{'OK' if agree else 'MODES DISAGREE'}")
     if not agree:
         print("browser: the two modes found different cards or pages; the rates are not "

@@ -39,12 +39,11 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import harness
-from harness import ReplicaProcess, Worker, machine_line, system_busy_seconds
+from harness import ReplicaProcess, Worker, machine_and_date, machine_line, system_busy_seconds
 
 TARGET = 0.8
 WARMUP_PAGES = 20
@@ -226,7 +225,7 @@ def report(args: argparse.Namespace, rounds: list[dict[str, dict[str, Any]]]) ->
           f"x{statistics.median(framework):.2f}; crawler CPU {nc_ms:.2f} vs {bare_ms:.2f} ms/page; "
           f"{args.pages} pages x {len(rounds)} rounds, concurrency {args.concurrency}"
           f"{'; newscrawl with ' + ' '.join('='.join(kv) for kv in args.set) if args.set else ''}; "
-          f"{machine_line()}, {datetime.now(UTC):%Y-%m-%d}: {verdict}")
+          f"{machine_and_date()}: {verdict}")
     return ok
 
 

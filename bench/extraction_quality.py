@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import harness
-from harness import ReplicaProcess, machine_line
+from harness import ReplicaProcess, machine_and_date, machine_line
 
 TARGET_SPEEDUP = 10.0
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -225,7 +225,7 @@ def report(args: argparse.Namespace, pages: list[dict[str, Any]],
           f"{ours['f1']:.3f}; trafilatura(favor_precision) {1000 * traf['cpu_median']:.1f} ms "
           f"(x{speedup:.0f} slower, target x{args.target:.0f}), F1 {traf['f1']:.3f}{np_part}; "
           f"{len(pages)} pages ({', '.join(f'{n} {g}' for g, n in sorted(generations.items()))}); "
-          f"{machine_line()}, {datetime.now(UTC):%Y-%m-%d}: "
+          f"{machine_and_date()}: "
           f"{'PASS' if ok else 'TARGET MISSED'}")
     return ok
 

@@ -25,6 +25,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,11 @@ def machine_line() -> str:
 
     return (f"{os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, "
             f"Scrapy {scrapy.__version__}, Twisted {twisted.__version__}")
+
+
+def machine_and_date() -> str:
+    """The machine line and today's date (UTC): how the scripts' summary lines end."""
+    return f"{machine_line()}, {datetime.now(UTC):%Y-%m-%d}"
 
 
 def cpu_self() -> float:

@@ -49,7 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import get_json, machine_line, run_worker
+from harness import get_json, machine_and_date, machine_line, run_worker
 
 TARGET = 1.2
 KINDS = ("robots", "sitemap", "feed", "section", "gateway", "article", "redirect", "amp", "other")
@@ -235,8 +235,7 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]]) -> bool:
           f"{args.articles} items, 1 per {args.minutes_per_item:g} min"
           f"{', no news sitemap' if args.no_news_sitemap else ''}"
           f"{'; settings ' + ' '.join('='.join(kv) for kv in args.set) if args.set else ''}; "
-          f"{machine_line()}, "
-          f"{datetime.now(UTC):%Y-%m-%d}: {'PASS' if ok else 'TARGET MISSED'}")
+          f"{machine_and_date()}: {'PASS' if ok else 'TARGET MISSED'}")
     return ok
 
 

@@ -40,12 +40,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import harness
-from harness import ROOT, ReplicaProcess, machine_line, proc_children, proc_memory
+from harness import ROOT, ReplicaProcess, machine_and_date, machine_line, proc_children, proc_memory
 
 RSS_LIMIT = 300e6
 GROWTH_LIMIT = 0.10
@@ -234,8 +233,8 @@ def report(args: argparse.Namespace, out: dict[str, Any]) -> bool:
     print(f"scale: {out['final_articles']} articles in {out['elapsed_s'] / 60:.1f} min; RSS {at}; "
           f"peak {peak['hwm'] / 1e6:.0f} MB (limit {RSS_LIMIT / 1e6:.0f}); growth first->last "
           f"milestone {100 * growth:+.0f}% (limit +{100 * GROWTH_LIMIT:.0f}%); concurrency "
-          f"{args.concurrency}{'; ' + ' '.join(args.set) if args.set else ''}; {machine_line()}, "
-          f"{datetime.now(UTC):%Y-%m-%d}: {verdict}")
+          f"{args.concurrency}{'; ' + ' '.join(args.set) if args.set else ''}; "
+          f"{machine_and_date()}: {verdict}")
     if not reached:
         print(f"scale: the archive reached {out['final_articles']} articles, not "
               f"{args.milestones[-1]}; crawl log tail:\n{out['crawl_log_tail']}", file=sys.stderr)
