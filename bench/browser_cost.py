@@ -58,10 +58,8 @@ def crawl_worker(base: str, data_dir: str, mode: str, sections: str, since: str,
 
     pattern = "/(" + "|".join(re.escape(s) for s in sections.split(",")) + ")$"
     overrides = {
-        "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
-        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-        "LOG_LEVEL": "WARNING", "NEWSCRAWL_PROGRESS_INTERVAL": 0,
-        "NEWSCRAWL_DISCOVERY": "sections", "CLOSESPIDER_TIMEOUT": time_limit,
+        **harness.crawl_settings(concurrency, time_limit), "NEWSCRAWL_PROGRESS_INTERVAL": 0,
+        "NEWSCRAWL_DISCOVERY": "sections",
         "DOWNLOADER_MIDDLEWARES": {**project.DOWNLOADER_MIDDLEWARES,
                                    "harness.SkipArticlePages": 50},
         "EXTENSIONS": {**project.EXTENSIONS, "harness.ArticlePhaseClock": 0},

@@ -54,13 +54,8 @@ LABELS = {"bare": "bare Scrapy", "bare_project": "bare in newscrawl settings",
 
 
 def _common_settings(concurrency: int, phase_file: str, time_limit: float) -> dict[str, Any]:
-    return {
-        "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
-        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-        "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False,
-        "CLOSESPIDER_TIMEOUT": time_limit,  # bound: the crawl stops after this many seconds
-        "BENCH_PHASE_FILE": phase_file,
-    }
+    return {**harness.crawl_settings(concurrency, time_limit), "TELNETCONSOLE_ENABLED": False,
+            "BENCH_PHASE_FILE": phase_file}
 
 
 # -- worker: a spider that fetches and parses nothing --------------------------------------------

@@ -1,7 +1,7 @@
 """What the benchmark scripts in bench/ share: the replica process, loopback-only HTTP, readings
-from /proc, worker processes that print JSON, py-spy profiles, and two small Scrapy components
-that benchmarks plug into a crawl (a clock for the article-fetch phase, a filter that drops
-article pages).
+from /proc, worker processes that print JSON, py-spy profiles, the settings of a benchmark crawl,
+and two small Scrapy components that benchmarks plug into a crawl (a clock for the article-fetch
+phase, a filter that drops article pages).
 
 Nothing here is imported by newscrawl itself. Scripts import it as ``harness`` (bench/ is the
 script's directory, so it is on ``sys.path``); crawl processes started by those scripts load
@@ -399,6 +399,18 @@ def summarize_collapsed(path: Path, top: int = 25) -> str:
         if shown >= top:
             break
     return "\n".join(lines)
+
+
+# -- crawl settings ---------------------------------------------------------------------------
+def crawl_settings(concurrency: int, time_limit: float) -> dict[str, Any]:
+    """What every benchmark crawl runs with: no delays (AutoThrottle off, no download delay),
+    ``concurrency`` requests in flight in all and per domain, warnings only, and a time bound."""
+    return {
+        "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "LOG_LEVEL": "WARNING",
+        "CLOSESPIDER_TIMEOUT": time_limit,  # bound: the crawl stops after this many seconds
+    }
 
 
 # -- Scrapy components benchmarks plug into a crawl -------------------------------------------

@@ -49,7 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import get_json, machine_and_date, machine_line, run_worker
+from harness import crawl_settings, get_json, machine_and_date, machine_line, run_worker
 
 TARGET = 1.2
 KINDS = ("robots", "sitemap", "feed", "section", "gateway", "article", "redirect", "amp", "other")
@@ -85,10 +85,8 @@ def crawl_worker(base: str, data_dir: str, clock: str, site_now: str, concurrenc
         move_clock(datetime.fromisoformat(site_now.replace("Z", "+00:00")))
     from newscrawl.crawl import run_crawl
 
-    overrides = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
-                 "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-                 "LOG_LEVEL": "WARNING", "NEWSCRAWL_PROGRESS_INTERVAL": 0,
-                 "CLOSESPIDER_TIMEOUT": time_limit, **json.loads(extra)}
+    overrides = {**crawl_settings(concurrency, time_limit), "NEWSCRAWL_PROGRESS_INTERVAL": 0,
+                 **json.loads(extra)}
     result = run_crawl("scmp", {"base_url": base, "data_dir": data_dir, "pagination": "api"},
                        overrides)
     stats = result.stats
