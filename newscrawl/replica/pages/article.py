@@ -314,15 +314,17 @@ def _inline(children: Any, out: list[str]) -> None:
             _inline(child.get("children"), out)
 
 
-class _BodyHtml:
-    """The server-rendered body of a Next.js page: one component per ``body.json`` node."""
+class _BodyWriter:
+    """Writes ``body.json`` nodes as HTML, one component per node: the walk both page kinds
+    share. ``tags`` holds the markup that differs (opening tags by node kind, the pull quote's
+    and the social embed's wrappers); subclasses render images, ads, embeds, ``div`` children
+    and the nodes only one kind of page shows."""
 
-    def __init__(self, base: str, c: dict[str, str], entity_id: str) -> None:
+    def __init__(self, base: str, entity_id: str, tags: dict[str, str]) -> None:
         self.base = base
-        self.c = c
         self.entity_id = entity_id
+        self.tags = tags
         self.ads = 0
-        self.newsletter = ""
         self.out: list[str] = []
 
     def write(self, nodes: list[dict[str, Any]]) -> None:
@@ -330,28 +332,25 @@ class _BodyHtml:
             self.block(node)
 
     def block(self, node: dict[str, Any]) -> None:
-        out, c = self.out, self.c
+        out, tags = self.out, self.tags
         kind = node.get("type") or ""
         attribs = node.get("attribs") or {}
         if kind == "p":
-            out.append(f'<p data-qa="Component-Component" datatype="p" class="{c["p"]}">')
+            out.append(tags["p"])
             _inline(node.get("children"), out)
             out.append("</p>")
         elif kind in _HEADINGS:
             link = _related_link(node)
             if link is not None:
                 href = (link.get("attribs") or {}).get("href") or ""
-                out.append(f'<{kind} data-qa="Component-Component" datatype="{kind}" '
-                           f'class="{c["related"]}">READ MORE: <a href="{esc(href)}">'
-                           f'{esc(_node_text(link))}</a></{kind}>')
+                out.append(f'{tags["read-more " + kind]}READ MORE: <a href="{esc(href)}">'
+                           f"{esc(_node_text(link))}</a></{kind}>")
             else:
-                out.append(f'<{kind} data-qa="Component-Component" datatype="{kind}" '
-                           f'class="{c["h3"]}">')
+                out.append(tags[kind])
                 _inline(node.get("children"), out)
                 out.append(f"</{kind}>")
         elif kind in ("ul", "ol"):
-            out.append(f'<{kind} data-qa="Component-Component" datatype="{kind}" '
-                       f'class="{c["ul"]}">')
+            out.append(tags[kind])
             for item in node.get("children") or ():
                 out.append("<li>")
                 _inline(item.get("children"), out)
@@ -359,38 +358,24 @@ class _BodyHtml:
             out.append(f"</{kind}>")
         elif kind == "img":
             caption, credit = _split_title(attribs.get("title") or "", attribs.get("alt") or "")
-            self.figure(attribs.get("src") or "", caption, credit, "inline")
+            out.append(self.figure(attribs.get("src") or "", caption, credit))
         elif kind in AD_NODE_TYPES:
             self.ads += 1
-            n = self.ads
-            out.append(f'<div data-qa="InlineAdSlot-Container" class="{c["ad"]}" '
-                       f'data-type="{esc(kind)}"><div data-qa="AdSlot-Container">'
-                       '<div data-qa="AdSlot-Label">Advertisement</div>'
-                       f'<div id="div-gpt-ad-inline{n}-{self.entity_id}" '
-                       f'data-ad-unit="/8134/scmp/web/article/inline{n}"></div></div></div>')
-        elif kind == "inline-widget" or kind == "article-inline-widget":
-            out.append(self.newsletter)
-        elif kind in TRACKER_NODE_TYPES:
-            out.append(f'<div data-qa="TrackViewedPercentage-Tracker" class="{c["tracker"]}" '
-                       f'data-percentage="{esc(attribs.get("data-percentage") or "")}" '
-                       'aria-hidden="true"></div>')
+            out.append(self.ad(kind, self.ads))
         elif kind == "blockquote-quote":
             children = node.get("children") or ()
-            out.append(f'<div data-qa="ArticlePullQuote-Container" class="{c["quote"]}">'
-                       '<blockquote data-qa="ArticlePullQuote-Blockquote">')
+            out.append(tags["quote"])
             if children:
-                out.append('<p data-qa="Component-Component" datatype="p">')
+                out.append(tags["quote p"])
                 _inline(children[0].get("children"), out)
                 out.append("</p>")
             for child in children[1:]:
-                out.append('<cite data-qa="ArticlePullQuote-Author">')
+                out.append(tags["quote cite"])
                 _inline(child.get("children"), out)
                 out.append("</cite>")
-            out.append("</blockquote></div>")
+            out.append(tags["/quote"])
         elif kind == "blockquote":
-            cls = attribs.get("class") or ""
-            out.append(f'<div data-qa="SocialEmbed-Container" class="{c["embed"]}">'
-                       f'<blockquote class="{esc(cls)}" data-dnt="true">')
+            out.append(self.embed(attribs))
             for child in node.get("children") or ():
                 if child.get("type") == "p":
                     out.append('<p lang="en" dir="ltr">')
@@ -398,31 +383,105 @@ class _BodyHtml:
                     out.append("</p>")
                 else:
                     _inline([child], out)
-            out.append("</blockquote></div>")
+            out.append(tags["/embed"])
         elif kind == "iframe":
-            src = attribs.get("src") or ""
-            out.append(f'<div data-qa="YouTubeEmbed-Container" class="{c["embed"]}">'
-                       f'<iframe src="{esc(src)}" width="{esc(attribs.get("width") or "560")}" '
-                       f'height="{esc(attribs.get("height") or "315")}" frameborder="0" '
-                       'allow="autoplay; encrypted-media; picture-in-picture" allowfullscreen '
-                       'title="YouTube video player" loading="lazy"></iframe></div>')
+            out.append(self.iframe(attribs))
+        elif kind == "div":
+            out.append(f'{tags["div"]}{esc(attribs.get("class") or "")}">')
+            self.write_div(node.get("children") or [])
+            out.append("</div>")
+        else:
+            self.other(kind, attribs, node)
+
+    def figure(self, src: str, caption: str, credit: str) -> str:
+        raise NotImplementedError
+
+    def ad(self, kind: str, n: int) -> str:
+        raise NotImplementedError
+
+    def embed(self, attribs: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def iframe(self, attribs: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def write_div(self, nodes: list[dict[str, Any]]) -> None:
+        self.write(nodes)
+
+    def other(self, kind: str, attribs: dict[str, Any], node: dict[str, Any]) -> None:
+        """Nodes of no kind above (widgets, trackers, scripts, text): not shown by default."""
+
+
+@lru_cache(maxsize=8)
+def _nextjs_body_tags(seed: int) -> dict[str, str]:
+    c = _classes(seed)
+
+    def component(kind: str, role: str) -> str:
+        return f'<{kind} data-qa="Component-Component" datatype="{kind}" class="{c[role]}">'
+
+    tags = {
+        "p": component("p", "p"), "ul": component("ul", "ul"), "ol": component("ol", "ul"),
+        "div": '<div data-qa="Component-Component" datatype="div" class="',
+        "quote": (f'<div data-qa="ArticlePullQuote-Container" class="{c["quote"]}">'
+                  '<blockquote data-qa="ArticlePullQuote-Blockquote">'),
+        "quote p": '<p data-qa="Component-Component" datatype="p">',
+        "quote cite": '<cite data-qa="ArticlePullQuote-Author">',
+        "/quote": "</blockquote></div>",
+        "/embed": "</blockquote></div>",
+    }
+    for kind in _HEADINGS:
+        tags[kind] = component(kind, "h3")
+        tags["read-more " + kind] = component(kind, "related")
+    return tags
+
+
+class _BodyHtml(_BodyWriter):
+    """The server-rendered body of a Next.js page: one component per ``body.json`` node."""
+
+    def __init__(self, base: str, seed: int, entity_id: str) -> None:
+        super().__init__(base, entity_id, _nextjs_body_tags(seed))
+        self.c = _classes(seed)
+        self.newsletter = ""
+
+    def figure(self, src: str, caption: str, credit: str) -> str:
+        return _figure(self.base, self.c, src, caption, credit, "inline")
+
+    def ad(self, kind: str, n: int) -> str:
+        return (f'<div data-qa="InlineAdSlot-Container" class="{self.c["ad"]}" '
+                f'data-type="{esc(kind)}"><div data-qa="AdSlot-Container">'
+                '<div data-qa="AdSlot-Label">Advertisement</div>'
+                f'<div id="div-gpt-ad-inline{n}-{self.entity_id}" '
+                f'data-ad-unit="/8134/scmp/web/article/inline{n}"></div></div></div>')
+
+    def embed(self, attribs: dict[str, Any]) -> str:
+        return (f'<div data-qa="SocialEmbed-Container" class="{self.c["embed"]}">'
+                f'<blockquote class="{esc(attribs.get("class") or "")}" data-dnt="true">')
+
+    def iframe(self, attribs: dict[str, Any]) -> str:
+        return (f'<div data-qa="YouTubeEmbed-Container" class="{self.c["embed"]}">'
+                f'<iframe src="{esc(attribs.get("src") or "")}" '
+                f'width="{esc(attribs.get("width") or "560")}" '
+                f'height="{esc(attribs.get("height") or "315")}" frameborder="0" '
+                'allow="autoplay; encrypted-media; picture-in-picture" allowfullscreen '
+                'title="YouTube video player" loading="lazy"></iframe></div>')
+
+    def other(self, kind: str, attribs: dict[str, Any], node: dict[str, Any]) -> None:
+        out, c = self.out, self.c
+        if kind == "inline-widget" or kind == "article-inline-widget":
+            out.append(self.newsletter)
+        elif kind in TRACKER_NODE_TYPES:
+            out.append(f'<div data-qa="TrackViewedPercentage-Tracker" class="{c["tracker"]}" '
+                       f'data-percentage="{esc(attribs.get("data-percentage") or "")}" '
+                       'aria-hidden="true"></div>')
         elif kind == "script":
             out.append(f'<script async src="{esc(attribs.get("src") or "")}" '
                        'charset="utf-8"></script>')
-        elif kind == "div":
-            out.append(f'<div data-qa="Component-Component" datatype="div" '
-                       f'class="{esc(attribs.get("class") or "")}">')
-            self.write(node.get("children") or [])
-            out.append("</div>")
         elif kind == "text":
             out.append(esc(node.get("data") or ""))
         else:  # a placeholder the front end fills in (smart embeds, widgets)
             name = "".join(part.title() for part in kind.split("-")) or "Unknown"
             out.append(f'<div data-qa="{esc(name)}-Container" data-type="{esc(kind)}" '
                        f'class="{c["widget"]}"></div>')
-
-    def figure(self, src: str, caption: str, credit: str, role: str) -> None:
-        self.out.append(_figure(self.base, self.c, src, caption, credit, role))
 
 
 def _figure(base: str, c: dict[str, str], src: str, caption: str, credit: str, role: str) -> str:
@@ -821,7 +880,7 @@ def _paywall_html(item: _Item, c: dict[str, str]) -> str:
 
 def _nextjs_article_html(item: _Item, c: dict[str, str], furniture: dict[str, str]) -> str:
     content = item.content
-    writer = _BodyHtml(item.base, c, item.id)
+    writer = _BodyHtml(item.base, item.seed, item.id)
     writer.newsletter = furniture["newsletter"]
     writer.write(content.body_nodes)
     paywalled = content.is_paywalled
@@ -1163,70 +1222,42 @@ def _amp_ad(n: int, item_id: str) -> str:
             f'json=\'{{"targeting":{{"articleId":"{item_id}","pos":"{n}"}}}}\'></amp-ad></div>')
 
 
-def _amp_body(item: _Item, nodes: list[dict[str, Any]], out: list[str]) -> None:
-    ads = 0
-    for node in nodes:
-        kind = node.get("type") or ""
-        attribs = node.get("attribs") or {}
-        if kind == "p":
-            out.append("<p>")
-            _inline(node.get("children"), out)
-            out.append("</p>")
-        elif kind in _HEADINGS:
-            link = _related_link(node)
-            if link is not None:
-                href = (link.get("attribs") or {}).get("href") or ""
-                out.append(f'<{kind} class="read-more">READ MORE: <a href="{esc(href)}">'
-                           f"{esc(_node_text(link))}</a></{kind}>")
-            else:
-                out.append(f"<{kind}>")
-                _inline(node.get("children"), out)
-                out.append(f"</{kind}>")
-        elif kind in ("ul", "ol"):
-            out.append(f"<{kind}>")
-            for child in node.get("children") or ():
-                out.append("<li>")
-                _inline(child.get("children"), out)
-                out.append("</li>")
-            out.append(f"</{kind}>")
-        elif kind == "img":
-            caption, credit = _split_title(attribs.get("title") or "", attribs.get("alt") or "")
-            out.append(_amp_figure(item.base, attribs.get("src") or "", caption, credit))
-        elif kind in AD_NODE_TYPES:
-            ads += 1
-            out.append(_amp_ad(ads, item.id))
-        elif kind == "blockquote-quote":
-            children = node.get("children") or ()
-            out.append('<blockquote class="pull-quote">')
-            if children:
-                out.append("<p>")
-                _inline(children[0].get("children"), out)
-                out.append("</p>")
-            for child in children[1:]:
-                out.append("<cite>")
-                _inline(child.get("children"), out)
-                out.append("</cite>")
-            out.append("</blockquote>")
-        elif kind == "blockquote":
-            out.append('<amp-twitter width="375" height="472" layout="responsive" '
-                       'data-tweetid="1"><blockquote placeholder class="twitter-tweet">')
-            for child in node.get("children") or ():
-                if child.get("type") == "p":
-                    out.append('<p lang="en" dir="ltr">')
-                    _inline(child.get("children"), out)
-                    out.append("</p>")
-                else:
-                    _inline([child], out)
-            out.append("</blockquote></amp-twitter>")
-        elif kind == "iframe":
-            video_id = (attribs.get("src") or "").rsplit("/", 1)[-1]
-            out.append(f'<amp-youtube data-videoid="{esc(video_id)}" layout="responsive" '
-                       'width="480" height="270"></amp-youtube>')
-        elif kind == "div":
-            out.append(f'<div class="{esc(attribs.get("class") or "")}">')
-            _amp_body(item, node.get("children") or [], out)
-            out.append("</div>")
-        # scripts, widgets and trackers have no place in AMP
+_AMP_BODY_TAGS = {
+    "p": "<p>", "ul": "<ul>", "ol": "<ol>", "div": '<div class="',
+    "quote": '<blockquote class="pull-quote">', "quote p": "<p>", "quote cite": "<cite>",
+    "/quote": "</blockquote>", "/embed": "</blockquote></amp-twitter>",
+    **{kind: f"<{kind}>" for kind in _HEADINGS},
+    **{"read-more " + kind: f'<{kind} class="read-more">' for kind in _HEADINGS},
+}
+
+
+class _AmpBodyHtml(_BodyWriter):
+    """The body of an AMP page: plain tags, ``amp-*`` components; scripts, widgets, trackers
+    and loose text have no place in AMP."""
+
+    def __init__(self, base: str, entity_id: str) -> None:
+        super().__init__(base, entity_id, _AMP_BODY_TAGS)
+
+    def figure(self, src: str, caption: str, credit: str) -> str:
+        return _amp_figure(self.base, src, caption, credit)
+
+    def ad(self, kind: str, n: int) -> str:
+        return _amp_ad(n, self.entity_id)
+
+    def embed(self, attribs: dict[str, Any]) -> str:
+        return ('<amp-twitter width="375" height="472" layout="responsive" '
+                'data-tweetid="1"><blockquote placeholder class="twitter-tweet">')
+
+    def iframe(self, attribs: dict[str, Any]) -> str:
+        video_id = (attribs.get("src") or "").rsplit("/", 1)[-1]
+        return (f'<amp-youtube data-videoid="{esc(video_id)}" layout="responsive" '
+                'width="480" height="270"></amp-youtube>')
+
+    def write_div(self, nodes: list[dict[str, Any]]) -> None:
+        # The ads of a div count from 1 again (inline1, inline2, ...); then the outer count goes on.
+        outer, self.ads = self.ads, 0
+        self.write(nodes)
+        self.ads = outer
 
 
 def _amp_figure(base: str, src: str, caption: str, credit: str) -> str:
@@ -1241,8 +1272,8 @@ def render_amp_page(world: World, content: ArticleContent, *, base: str) -> str:
     """The AMP copy of ``content``'s item; its canonical link points to the page."""
     item = _Item(world, content, base)
     spec, seed = item.spec, item.seed
-    body: list[str] = []
-    _amp_body(item, content.body_nodes, body)
+    body = _AmpBodyHtml(item.base, item.id)
+    body.write(content.body_nodes)
     leading = item.images[0] if item.images else None
     authors = ", ".join(f'<a href="{esc(_author_alias(a))}">{esc(a)}</a>' for a in spec.authors)
     bullets = ('<ul class="article__bullets">'
@@ -1283,7 +1314,7 @@ def render_amp_page(world: World, content: ArticleContent, *, base: str) -> str:
         _amp_figure("", leading["url"], leading["caption"], leading["credit"])
         if leading else "",
         '<div class="article__body">',
-        "".join(body),
+        "".join(body.out),
         "</div>",
         paywall,
         '<div class="article__topics">'
