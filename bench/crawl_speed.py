@@ -152,9 +152,8 @@ def run_variant(variant: str, replica: ReplicaProcess, urls_file: str, args: arg
             if spy is not None:
                 spy.wait()
         result["replica_cpu_s"] = replica.cpu() - cpu0
-        wall = time.perf_counter() - t0
-        other = system_busy_seconds() - busy0 - result["replica_cpu_s"] - result["process_cpu_s"]
-        result["other_load"] = max(other, 0.0) / wall
+        result["other_load"] = harness.other_load(
+            busy0, t0, result["replica_cpu_s"] + result["process_cpu_s"])
         if spy is not None:
             result["profile"] = spy.table()
             result["profile_raw"] = str(spy.raw)

@@ -134,6 +134,14 @@ def system_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / CLK_TCK
 
 
+def other_load(busy0: float, t0: float, own_cpu: float) -> float:
+    """The share of a core that the rest of the machine (other processes, the kernel) used since
+    ``busy0 = system_busy_seconds()`` at ``t0 = time.perf_counter()``: all CPU time less
+    ``own_cpu``, the seconds of the processes measured. Above NOISY_LOAD, a run is noisy."""
+    other = system_busy_seconds() - busy0 - own_cpu
+    return max(other, 0.0) / (time.perf_counter() - t0)
+
+
 def mb(n: float) -> str:
     return f"{n / 1e6:.0f} MB"
 

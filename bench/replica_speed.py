@@ -216,8 +216,8 @@ def run_phase(replica: ReplicaProcess, mode: str, urls: list[str], extra: list[s
                             time_limit=time_limit + 120, what=what)
         result["replica_cpu_s"] = replica.cpu() - cpu0
         # What the rest of the machine used meanwhile (other jobs make wall figures noisy).
-        other = system_busy_seconds() - busy0 - result["replica_cpu_s"] - result["process_cpu_s"]
-        result["other_load"] = max(other, 0.0) / (time.perf_counter() - t0)
+        result["other_load"] = harness.other_load(
+            busy0, t0, result["replica_cpu_s"] + result["process_cpu_s"])
         stats = replica.get_json("/__replica__/stats")
     finally:
         os.unlink(fh.name)
