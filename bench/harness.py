@@ -116,15 +116,20 @@ def proc_children(pid: int) -> list[int]:
     return found
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes (0 when gone)."""
+def rss_sum(pids: Sequence[int]) -> int:
+    """Resident memory of these processes together, in bytes (a process gone counts 0)."""
     total = 0
-    for p in (pid, *proc_children(pid)):
+    for p in pids:
         try:
             total += proc_memory(p).get("VmRSS", 0)
         except OSError:
             continue
     return total
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (0 when gone)."""
+    return rss_sum((pid, *proc_children(pid)))
 
 
 def system_busy_seconds() -> float:

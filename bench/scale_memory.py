@@ -108,13 +108,8 @@ def sample(pid: int) -> dict[str, int] | None:
         mem = proc_memory(pid)
     except OSError:
         return None
-    children = 0
-    for child in proc_children(pid):
-        try:
-            children += proc_memory(child).get("VmRSS", 0)
-        except OSError:
-            continue
-    return {"rss": mem.get("VmRSS", 0), "hwm": mem.get("VmHWM", 0), "children": children}
+    return {"rss": mem.get("VmRSS", 0), "hwm": mem.get("VmHWM", 0),
+            "children": harness.rss_sum(proc_children(pid))}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
