@@ -24,6 +24,7 @@ everything else round-trips byte for byte.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -40,17 +41,9 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from newscrawl.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, body_hash, content_hash
-from newscrawl.store.sqlite import (
-    BOOL_FIELDS,
-    JSON_FIELDS,
-    RECORD_COLUMNS,
-    SCHEMA_VERSION,
-    ArticleState,
-    StoreError,
-    StoreResult,
-    utc_now,
-)
+from newscrawl.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, content_hash
+from newscrawl.store import base
+from newscrawl.store.base import RECORD_COLUMNS, SQL, ArchiveBase, StoreError, StoreResult
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +130,6 @@ def _url_key(url: str) -> int:
 
 def _reading(method: Any) -> Any:
     """A read of the archive: a lost server is a StoreError, as a failed write is."""
-    import functools
 
     @functools.wraps(method)
     def read(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -159,12 +151,14 @@ def without_nul(value: Any) -> Any:
     return value
 
 
-def _placeholders(where: str) -> str:
-    """SQLite's ``?`` placeholders in a caller's WHERE clause as psycopg's ``%s``."""
-    return where.replace("%", "%%").replace("?", "%s")
+@functools.lru_cache(maxsize=64)
+def _placeholders(statement: str) -> str:
+    """SQLite's ``?`` placeholders (of a shared statement, a caller's WHERE clause) as
+    psycopg's ``%s``."""
+    return statement.replace("%", "%%").replace("?", "%s")
 
 
-class PostgresArchive:
+class PostgresArchive(ArchiveBase):
     """One worker's connection to the shared archive; ``SqliteArchive``'s methods and answers.
 
     Reads see this worker's uncommitted batch and what the others have committed.
@@ -172,6 +166,7 @@ class PostgresArchive:
 
     #: No JSON Lines journal: the revisions table is the record of every version.
     journal_path = None
+    _sql = staticmethod(_placeholders)
 
     def __init__(self, url: str, *, commit_items: int = 500, commit_seconds: float = 1.0,
                  connect_timeout: int = 10) -> None:
@@ -203,7 +198,7 @@ class PostgresArchive:
             if self._schema_version() is None:
                 self.db.execute(_schema())
                 self.db.execute("INSERT INTO meta VALUES ('schema_version', %s) "
-                                "ON CONFLICT (key) DO NOTHING", (SCHEMA_VERSION,))
+                                "ON CONFLICT (key) DO NOTHING", (base.SCHEMA_VERSION,))
 
     def _schema_version(self) -> str | None:
         if self._row("SELECT to_regclass('meta')")[0] is None:
@@ -292,6 +287,13 @@ class PostgresArchive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # Reads shared with the SQLite archive, a lost server raising StoreError.
+    validators = _reading(ArchiveBase.validators)
+    is_known_not_article = _reading(ArchiveBase.is_known_not_article)
+    article_state = _reading(ArchiveBase.article_state)
+    link_duplicates = _reading(ArchiveBase.link_duplicates)
+    relink = _reading(ArchiveBase.relink)
+
     # -- articles ---------------------------------------------------------------
     @_reading
     def store_article(self, record: Mapping[str, Any], *, checked_at: str | None = None) -> StoreResult:
@@ -301,27 +303,27 @@ class PostgresArchive:
         row and adds exactly one revision, whichever worker stores it first.
         """
         record = dict(record)
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        line = base.record_line(record)
         if "\\u0000" in line:
             record = without_nul(record)
-            line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            line = base.record_line(record)
             log.warning("removed NUL characters from story %s before storing it in PostgreSQL",
                         record.get("article_id"))
         outlet, article_id = record.get("outlet") or "", record.get("article_id")
         if not article_id:
             raise ValueError("an article record needs an article_id")
         digest = content_hash(record)
-        fetched_at = record.get("fetched_at") or utc_now()
+        fetched_at = record.get("fetched_at") or base.utc_now()
         checked_at = checked_at or fetched_at
         url = record.get("url")
         key = (outlet, article_id)
         try:
             self._lock([_story_key(outlet, article_id), *([_url_key(url)] if url else [])])
-            row = self.db.execute("SELECT content_hash, revision_count FROM articles WHERE "
-                                  "outlet=%s AND article_id=%s", key).fetchone()
+            row = self.db.execute(_placeholders(SQL.STORED_VERSION), key).fetchone()
             revision = None
             if row is None or row[0] != digest:
-                values = self._version(record, digest, fetched_at, checked_at)
+                values = base.version_columns(record, digest, fetched_at, checked_at, as_json=Jsonb,
+                                         as_bool=bool)
                 inserted = self.db.execute(_UPSERT, [
                     outlet, article_id, record.get("duplicate_of"),
                     *(values[c] for c in _VERSION_COLUMNS), 1, fetched_at]).fetchone()
@@ -344,37 +346,6 @@ class PostgresArchive:
         self.maybe_commit()
         return result
 
-    def _version(self, record: Mapping[str, Any], digest: str, fetched_at: str,
-                 checked_at: str) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name in RECORD_COLUMNS:
-            value = record.get(name)
-            if name in JSON_FIELDS:
-                value = Jsonb(value if value is not None else
-                              ([] if name != "field_sources" else {}))
-            elif name in BOOL_FIELDS:
-                value = bool(value)
-            values[name] = value
-        values.update(section_path=" > ".join(record.get("section") or []),
-                      url=record.get("canonical_url") or record.get("url"),
-                      fetched_url=record.get("url"), content_hash=digest,
-                      body_hash=body_hash(record.get("body") or ""), fetched_at=fetched_at,
-                      last_checked_at=checked_at)
-        return values
-
-    def _touch_fetch(self, record: Mapping[str, Any], digest: str) -> None:
-        url = record.get("url")
-        if not url:
-            return
-        self.db.execute(
-            "INSERT INTO fetch_state (url, article_id, last_status, last_fetched_at, content_hash,"
-            " fetch_count) VALUES (%s, %s, %s, %s, %s, 0) ON CONFLICT (url) DO UPDATE SET "
-            "article_id=excluded.article_id, content_hash=excluded.content_hash, "
-            "last_status=coalesce(fetch_state.last_status, excluded.last_status), "
-            "last_fetched_at=coalesce(fetch_state.last_fetched_at, excluded.last_fetched_at)",
-            (url, record.get("article_id"), record.get("http_status"), record.get("fetched_at"),
-             digest))
-
     # -- fetch state and discovery ------------------------------------------------
     @_reading
     def record_fetch(self, url: str, *, status: int, fetched_at: str, etag: str | None = None,
@@ -394,58 +365,23 @@ class PostgresArchive:
             if outlets:
                 self.db.execute("UPDATE articles SET last_checked_at=%s WHERE article_id=%s "
                                 "AND outlet = ANY(%s)", (fetched_at, article_id, outlets))
-            self.db.execute(
-                "INSERT INTO fetch_state (url, etag, last_modified, last_status, last_fetched_at,"
-                " fetch_count) VALUES (%s, %s, %s, %s, %s, 1) ON CONFLICT (url) DO UPDATE SET "
-                "etag=coalesce(excluded.etag, fetch_state.etag), "
-                "last_modified=coalesce(excluded.last_modified, fetch_state.last_modified), "
-                "last_status=excluded.last_status, last_fetched_at=excluded.last_fetched_at, "
-                "fetch_count=fetch_state.fetch_count + 1",
-                (url, etag, last_modified, status, fetched_at))
+            self.db.execute(_placeholders(SQL.RECORD_FETCH),
+                            (url, etag, last_modified, status, fetched_at))
             if article_id:
-                self.db.execute("UPDATE fetch_state SET article_id=%s WHERE url=%s",
-                                (article_id, url))
+                self.db.execute(_placeholders(SQL.SET_FETCH_ARTICLE), (article_id, url))
         except psycopg.Error as exc:
             raise self._write_failed(exc) from None
         self.maybe_commit()
-
-    @_reading
-    def validators(self, url: str, article_id: str | None = None) -> tuple[str | None, str | None]:
-        """The ETag and Last-Modified of the stored version, for a conditional request."""
-        row = self.db.execute(
-            "SELECT etag, last_modified FROM fetch_state WHERE (url=%s OR article_id=%s) AND "
-            "last_status IN (200, 304) AND (etag IS NOT NULL OR last_modified IS NOT NULL) "
-            "ORDER BY url=%s DESC, last_fetched_at DESC NULLS LAST LIMIT 1",
-            (url, article_id, url)).fetchone()
-        return (row[0], row[1]) if row else (None, None)
 
     @_reading
     def mark_not_article(self, url: str, article_id: str | None, reason: str) -> None:
         """Remember a page that is no article (a video, a gallery), so it is not fetched again."""
         try:
             self._lock([_url_key(url)])
-            self.db.execute(
-                "INSERT INTO fetch_state (url, article_id, not_article) VALUES (%s, %s, %s) "
-                "ON CONFLICT (url) DO UPDATE SET not_article=excluded.not_article, "
-                "article_id=coalesce(excluded.article_id, fetch_state.article_id)",
-                (url, article_id, reason))
+            self.db.execute(_placeholders(SQL.MARK_NOT_ARTICLE), (url, article_id, reason))
         except psycopg.Error as exc:
             raise self._write_failed(exc) from None
         self.maybe_commit()
-
-    @_reading
-    def is_known_not_article(self, url: str, article_id: str | None) -> bool:
-        row = self.db.execute("SELECT 1 FROM fetch_state WHERE (url=%s OR article_id=%s) AND "
-                              "not_article IS NOT NULL LIMIT 1", (url, article_id)).fetchone()
-        return row is not None
-
-    @_reading
-    def article_state(self, outlet: str, article_id: str) -> ArticleState | None:
-        """What the archive knows of a story's freshness, or None when it has never stored it."""
-        row = self.db.execute(
-            "SELECT published_at, updated_at, last_checked_at, url FROM articles WHERE outlet=%s AND "
-            "article_id=%s", (outlet, article_id)).fetchone()
-        return ArticleState(*row) if row else None
 
     @_reading
     def due_for_revisit(self, outlet: str, now: str, factor: float, min_days: float,
@@ -473,10 +409,8 @@ class PostgresArchive:
         the last run that walked the sections).
         """
         if having is None:
-            return self._row("SELECT max(high_water) FROM runs WHERE outlet=%s "
-                             "AND finish_reason='finished'", (outlet,))[0]
-        return self._row("SELECT max(high_water) FROM runs WHERE outlet=%s "
-                         "AND finish_reason='finished' AND (stats->>%s)::numeric > 0",
+            return self._row(_placeholders(SQL.HIGH_WATER), (outlet,))[0]
+        return self._row(_placeholders(SQL.HIGH_WATER + " AND (stats->>?)::numeric > 0"),
                          (outlet, having))[0]
 
     @_reading
@@ -489,13 +423,8 @@ class PostgresArchive:
                          article_id: str | None = None) -> None:
         try:
             self._lock([_url_key(url)])
-            self.db.execute(
-                "INSERT INTO discovery (url, article_id, first_via, first_seen_at, last_via, "
-                "last_seen_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (url) DO UPDATE SET "
-                "last_via=excluded.last_via, last_seen_at=excluded.last_seen_at, "
-                "article_id=coalesce(excluded.article_id, discovery.article_id), "
-                "times_seen=discovery.times_seen + 1",
-                (url, article_id, via, seen_at, via, seen_at))
+            self.db.execute(_placeholders(SQL.RECORD_DISCOVERY),
+                            (url, article_id, via, seen_at, via, seen_at))
         except psycopg.Error as exc:
             raise self._write_failed(exc) from None
         self.maybe_commit()
@@ -513,9 +442,8 @@ class PostgresArchive:
         """
         matches: set[str] = set()
         if body_digest:
-            matches.update(r[0] for r in self.db.execute(
-                "SELECT article_id FROM articles WHERE body_hash=%s AND outlet=%s AND "
-                "article_id<>%s", (body_digest, outlet, article_id)))
+            matches.update(r[0] for r in self.db.execute(_placeholders(SQL.SAME_BODY),
+                                                         (body_digest, outlet, article_id)))
         if signature is not None:
             candidates = self.db.execute(
                 "SELECT article_id, signature FROM fingerprints WHERE outlet=%s AND "
@@ -551,40 +479,16 @@ class PostgresArchive:
             return None
         return oldest
 
-    @_reading
-    def link_duplicates(self, record: Mapping[str, Any]) -> str | None:
-        """Index this story's body and return the id of the story it copies, if any."""
-        outlet, article_id = record.get("outlet") or "", record.get("article_id") or ""
-        body = without_nul(record.get("body") or "")
-        signature = Signature.of(body)
-        original = self.find_original(outlet, article_id, record.get("published_at"),
-                                      body_hash(body), signature)
-        if signature is not None:
-            self.add_fingerprint(outlet, article_id, record.get("published_at"), signature)
-        return original
+    def _storable(self, text: str) -> str:
+        return without_nul(text)
 
-    @_reading
-    def relink(self, outlet: str, article_id: str) -> str | None:
-        """Look for the original of a stored story again, against everything committed now
-        (see ``SqliteArchive.relink``)."""
-        row = self.db.execute(
-            "SELECT a.published_at, a.body_hash, f.signature FROM articles a LEFT JOIN "
-            "fingerprints f ON f.outlet=a.outlet AND f.article_id=a.article_id WHERE "
-            "a.outlet=%s AND a.article_id=%s AND a.duplicate_of IS NULL",
-            (outlet, article_id)).fetchone()
-        if row is None:
-            return None
-        signature = Signature.from_bytes(bytes(row[2])) if row[2] else None
-        original = self.find_original(outlet, article_id, row[0], row[1], signature)
-        if original:
-            try:
-                self._begin()
-                self._lock([_story_key(outlet, article_id)])
-                self.db.execute("UPDATE articles SET duplicate_of=%s WHERE outlet=%s AND "
-                                "article_id=%s", (original, outlet, article_id))
-            except psycopg.Error as exc:
-                raise self._write_failed(exc) from None
-        return original
+    def _set_duplicate_of(self, outlet: str, article_id: str, original: str) -> None:
+        try:
+            self._begin()
+            self._lock([_story_key(outlet, article_id)])
+            self.db.execute(_placeholders(SQL.SET_DUPLICATE_OF), (original, outlet, article_id))
+        except psycopg.Error as exc:
+            raise self._write_failed(exc) from None
 
     @_reading
     def add_fingerprint(self, outlet: str, article_id: str, published_at: str | None,
@@ -592,8 +496,7 @@ class PostgresArchive:
         key = (outlet, article_id)
         try:
             self._lock([_story_key(outlet, article_id)])
-            old = self.db.execute("SELECT signature FROM fingerprints WHERE outlet=%s AND "
-                                  "article_id=%s", key).fetchone()
+            old = self.db.execute(_placeholders(SQL.OLD_SIGNATURE), key).fetchone()
             if old is not None:
                 self.db.execute("DELETE FROM fingerprint_bands WHERE outlet=%s AND article_id=%s "
                                 "AND bucket = ANY(%s)",
@@ -615,7 +518,7 @@ class PostgresArchive:
         try:  # outside any batch: the run is on record at once
             row = self._row(
                 "INSERT INTO runs (outlet, started_at, arguments) VALUES (%s, %s, %s::jsonb) "
-                "RETURNING id", (outlet, utc_now(),
+                "RETURNING id", (outlet, base.utc_now(),
                                  json.dumps(without_nul(dict(arguments)), default=str)))
         except psycopg.Error as exc:
             raise StoreError(f"cannot write the archive {self.location}: {one_line(exc)}") from None
@@ -631,7 +534,7 @@ class PostgresArchive:
                 "UPDATE runs SET finished_at=%s, finish_reason=%s, stats=%s::jsonb, "
                 "field_coverage=%s::jsonb, new_articles=%s, new_revisions=%s, unchanged=%s, "
                 "high_water=%s WHERE id=%s",
-                (utc_now(), reason, json.dumps(without_nul(dict(stats)), default=str),
+                (base.utc_now(), reason, json.dumps(without_nul(dict(stats)), default=str),
                  json.dumps(dict(field_coverage)), counts.get("new", 0), counts.get("revised", 0),
                  counts.get("unchanged", 0), high_water, run_id))
         except psycopg.Error as exc:

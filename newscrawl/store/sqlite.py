@@ -19,52 +19,22 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from newscrawl.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, body_hash, content_hash
+from newscrawl.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, content_hash
+from newscrawl.store import base
+from newscrawl.store.base import BOOL_FIELDS, JSON_FIELDS, SQL, ArchiveBase, StoreError, StoreResult
 
-SCHEMA_VERSION = "1"
-JSON_FIELDS = ("subheadline", "authors", "section", "topics", "images", "field_sources")
-BOOL_FIELDS = ("is_paywalled", "is_truncated", "is_sponsored")
-#: Article record fields stored as columns of ``articles`` under the same name.
-RECORD_COLUMNS = ("outlet", "article_id", "kind", "headline", "social_headline", "subheadline",
-                  "summary", "authors", "published_at", "published_raw", "updated_at",
-                  "updated_raw", "section", "topics", "body", "images", "language",
-                  "word_count", "is_paywalled", "is_truncated", "is_sponsored", "http_status",
-                  "discovered_via", "parser_version", "field_sources", "duplicate_of")
-
-
-class StoreError(Exception):
-    """The archive cannot be opened or written; the message is one line for the user."""
-
-
-@dataclass(frozen=True)
-class StoreResult:
-    status: str  # "new", "revised" or "unchanged"
-    revision: int
-
-
-@dataclass(frozen=True)
-class ArticleState:
-    published_at: str | None
-    updated_at: str | None
-    last_checked_at: str
-    url: str | None = None  # the canonical URL of the stored version
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+__all__ = ["SqliteArchive", "decode_row"]
 
 
 def _schema() -> str:
     return resources.files("newscrawl.store").joinpath("schema.sql").read_text("utf-8")
 
 
-class SqliteArchive:
+class SqliteArchive(ArchiveBase):
     def __init__(self, path: str | os.PathLike[str], journal: str | os.PathLike[str] | None = None,
                  *, commit_items: int = 500, commit_seconds: float = 1.0) -> None:
         self.path = Path(path)
@@ -85,7 +55,7 @@ class SqliteArchive:
             self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.executescript(_schema())
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                            (SCHEMA_VERSION,))
+                            (base.SCHEMA_VERSION,))
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the archive {self.path}: {exc}") from None
         self._journal = None
@@ -168,12 +138,10 @@ class SqliteArchive:
         if not article_id:
             raise ValueError("an article record needs an article_id")
         digest = content_hash(record)
-        fetched_at = record.get("fetched_at") or utc_now()
+        fetched_at = record.get("fetched_at") or base.utc_now()
         checked_at = checked_at or fetched_at
         self._begin()
-        row = self.db.execute(
-            "SELECT content_hash, revision_count FROM articles WHERE outlet=? AND article_id=?",
-            (outlet, article_id)).fetchone()
+        row = self.db.execute(SQL.STORED_VERSION, (outlet, article_id)).fetchone()
         if row is not None and row[0] == digest:
             self.db.execute("UPDATE articles SET last_checked_at=? WHERE outlet=? AND article_id=?",
                             (checked_at, outlet, article_id))
@@ -181,11 +149,8 @@ class SqliteArchive:
             self._pending += 1
             self.maybe_commit()
             return StoreResult("unchanged", row[1])
-        values = self._columns(record)
-        values.update(url=record.get("canonical_url") or record.get("url"),
-                      fetched_url=record.get("url"), content_hash=digest,
-                      body_hash=body_hash(record.get("body") or ""), fetched_at=fetched_at,
-                      last_checked_at=checked_at)
+        values = base.version_columns(record, digest, fetched_at, checked_at, as_bool=int,
+                                      as_json=lambda v: json.dumps(v, ensure_ascii=False))
         if row is None:
             revision = 1
             values.update(revision_count=1, first_fetched_at=fetched_at)
@@ -200,7 +165,7 @@ class SqliteArchive:
             sets = ", ".join(f"{name}=?" for name in values)
             self.db.execute(f"UPDATE articles SET {sets} WHERE outlet=? AND article_id=?",  # noqa: S608
                             [*values.values(), outlet, article_id])
-        line = json.dumps(dict(record), ensure_ascii=False, separators=(",", ":"))
+        line = base.record_line(record)
         self.db.execute(
             "INSERT INTO revisions (outlet, article_id, revision, content_hash, updated_at, "
             "fetched_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -211,32 +176,6 @@ class SqliteArchive:
         self._pending += 1
         self.maybe_commit()
         return StoreResult("new" if revision == 1 else "revised", revision)
-
-    def _columns(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name in RECORD_COLUMNS:
-            value = record.get(name)
-            if name in JSON_FIELDS:
-                value = json.dumps(value if value is not None else ([] if name != "field_sources"
-                                                                    else {}), ensure_ascii=False)
-            elif name in BOOL_FIELDS:
-                value = int(bool(value))
-            values[name] = value
-        values["section_path"] = " > ".join(record.get("section") or [])
-        return values
-
-    def _touch_fetch(self, record: Mapping[str, Any], digest: str) -> None:
-        url = record.get("url")
-        if not url:
-            return
-        self.db.execute(
-            "INSERT INTO fetch_state (url, article_id, last_status, last_fetched_at, content_hash,"
-            " fetch_count) VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (url) DO UPDATE SET "
-            "article_id=excluded.article_id, content_hash=excluded.content_hash, "
-            "last_status=coalesce(fetch_state.last_status, excluded.last_status), "
-            "last_fetched_at=coalesce(fetch_state.last_fetched_at, excluded.last_fetched_at)",
-            (url, record.get("article_id"), record.get("http_status"), record.get("fetched_at"),
-             digest))
 
     # -- fetch state and discovery ------------------------------------------------
     def record_fetch(self, url: str, *, status: int, fetched_at: str, etag: str | None = None,
@@ -250,48 +189,16 @@ class SqliteArchive:
         if status == 304 and article_id:
             self.db.execute("UPDATE articles SET last_checked_at=? WHERE article_id=? AND "
                             "(? IS NULL OR outlet=?)", (fetched_at, article_id, outlet, outlet))
-        self.db.execute(
-            "INSERT INTO fetch_state (url, etag, last_modified, last_status, last_fetched_at,"
-            " fetch_count) VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (url) DO UPDATE SET "
-            "etag=coalesce(excluded.etag, fetch_state.etag), "
-            "last_modified=coalesce(excluded.last_modified, fetch_state.last_modified), "
-            "last_status=excluded.last_status, last_fetched_at=excluded.last_fetched_at, "
-            "fetch_count=fetch_state.fetch_count + 1",
-            (url, etag, last_modified, status, fetched_at))
+        self.db.execute(SQL.RECORD_FETCH, (url, etag, last_modified, status, fetched_at))
         if article_id:
-            self.db.execute("UPDATE fetch_state SET article_id=? WHERE url=?", (article_id, url))
+            self.db.execute(SQL.SET_FETCH_ARTICLE, (article_id, url))
         self.maybe_commit()
-
-    def validators(self, url: str, article_id: str | None = None) -> tuple[str | None, str | None]:
-        """The ETag and Last-Modified of the stored version, for a conditional request."""
-        row = self.db.execute(
-            "SELECT f.etag, f.last_modified FROM fetch_state f WHERE (f.url=? OR f.article_id=?)"
-            " AND f.last_status IN (200, 304) AND (f.etag IS NOT NULL OR f.last_modified IS NOT "
-            "NULL) ORDER BY f.url=? DESC, f.last_fetched_at DESC LIMIT 1",
-            (url, article_id, url)).fetchone()
-        return (row[0], row[1]) if row else (None, None)
 
     def mark_not_article(self, url: str, article_id: str | None, reason: str) -> None:
         """Remember a page that is no article (a video, a gallery), so it is not fetched again."""
         self._begin()
-        self.db.execute(
-            "INSERT INTO fetch_state (url, article_id, not_article) VALUES (?, ?, ?) "
-            "ON CONFLICT (url) DO UPDATE SET not_article=excluded.not_article, "
-            "article_id=coalesce(excluded.article_id, fetch_state.article_id)",
-            (url, article_id, reason))
+        self.db.execute(SQL.MARK_NOT_ARTICLE, (url, article_id, reason))
         self.maybe_commit()
-
-    def is_known_not_article(self, url: str, article_id: str | None) -> bool:
-        row = self.db.execute("SELECT 1 FROM fetch_state WHERE (url=? OR article_id=?) AND "
-                              "not_article IS NOT NULL LIMIT 1", (url, article_id)).fetchone()
-        return row is not None
-
-    def article_state(self, outlet: str, article_id: str) -> ArticleState | None:
-        """What the archive knows of a story's freshness, or None when it has never stored it."""
-        row = self.db.execute(
-            "SELECT published_at, updated_at, last_checked_at, url FROM articles WHERE outlet=? AND "
-            "article_id=?", (outlet, article_id)).fetchone()
-        return ArticleState(*row) if row else None
 
     def due_for_revisit(self, outlet: str, now: str, factor: float, min_days: float,
                         max_days: float) -> Iterator[tuple[str, str]]:
@@ -312,11 +219,9 @@ class SqliteArchive:
         the last run that walked the sections).
         """
         if having is None:
-            row = self.db.execute("SELECT max(high_water) FROM runs WHERE outlet=? "
-                                  "AND finish_reason='finished'", (outlet,)).fetchone()
+            row = self.db.execute(SQL.HIGH_WATER, (outlet,)).fetchone()
         else:
-            row = self.db.execute("SELECT max(high_water) FROM runs WHERE outlet=? "
-                                  "AND finish_reason='finished' AND json_extract(stats, ?) > 0",
+            row = self.db.execute(SQL.HIGH_WATER + " AND json_extract(stats, ?) > 0",
                                   (outlet, f'$."{having}"')).fetchone()
         return row[0] if row else None
 
@@ -328,13 +233,7 @@ class SqliteArchive:
     def record_discovery(self, url: str, via: str | None, seen_at: str,
                          article_id: str | None = None) -> None:
         self._begin()
-        self.db.execute(
-            "INSERT INTO discovery (url, article_id, first_via, first_seen_at, last_via, "
-            "last_seen_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
-            "last_via=excluded.last_via, last_seen_at=excluded.last_seen_at, "
-            "article_id=coalesce(excluded.article_id, discovery.article_id), "
-            "times_seen=discovery.times_seen + 1",
-            (url, article_id, via, seen_at, via, seen_at))
+        self.db.execute(SQL.RECORD_DISCOVERY, (url, article_id, via, seen_at, via, seen_at))
         self.maybe_commit()
 
     # -- near-duplicates ------------------------------------------------------------
@@ -348,9 +247,8 @@ class SqliteArchive:
         """
         matches: set[str] = set()
         if body_digest:
-            matches.update(r[0] for r in self.db.execute(
-                "SELECT article_id FROM articles WHERE body_hash=? AND outlet=? AND article_id<>?",
-                (body_digest, outlet, article_id)))
+            matches.update(r[0] for r in self.db.execute(SQL.SAME_BODY,
+                                                         (body_digest, outlet, article_id)))
         if signature is not None:
             buckets = signature.bands()
             marks = ",".join("?" for _ in buckets)
@@ -392,44 +290,14 @@ class SqliteArchive:
             return None
         return oldest
 
-    def link_duplicates(self, record: Mapping[str, Any]) -> str | None:
-        """Index this story's body and return the id of the story it copies, if any."""
-        outlet, article_id = record.get("outlet") or "", record.get("article_id") or ""
-        body = record.get("body") or ""
-        signature = Signature.of(body)
-        original = self.find_original(outlet, article_id, record.get("published_at"),
-                                      body_hash(body), signature)
-        if signature is not None:
-            self.add_fingerprint(outlet, article_id, record.get("published_at"), signature)
-        return original
-
-    def relink(self, outlet: str, article_id: str) -> str | None:
-        """Look for the original of a stored story again, against everything committed now.
-
-        Workers storing a copy and its original at the same moment cannot see each other's
-        uncommitted rows; each worker relinks its unlinked stories after its last commit, so
-        the later of the two always finds the pair.
-        """
-        row = self.db.execute(
-            "SELECT a.published_at, a.body_hash, f.signature FROM articles a LEFT JOIN "
-            "fingerprints f ON f.outlet=a.outlet AND f.article_id=a.article_id WHERE "
-            "a.outlet=? AND a.article_id=? AND a.duplicate_of IS NULL",
-            (outlet, article_id)).fetchone()
-        if row is None:
-            return None
-        signature = Signature.from_bytes(row[2]) if row[2] else None
-        original = self.find_original(outlet, article_id, row[0], row[1], signature)
-        if original:
-            self._begin()
-            self.db.execute("UPDATE articles SET duplicate_of=? WHERE outlet=? AND article_id=?",
-                            (original, outlet, article_id))
-        return original
+    def _set_duplicate_of(self, outlet: str, article_id: str, original: str) -> None:
+        self._begin()
+        self.db.execute(SQL.SET_DUPLICATE_OF, (original, outlet, article_id))
 
     def add_fingerprint(self, outlet: str, article_id: str, published_at: str | None,
                         signature: Signature) -> None:
         self._begin()
-        old = self.db.execute("SELECT signature FROM fingerprints WHERE outlet=? AND article_id=?",
-                              (outlet, article_id)).fetchone()
+        old = self.db.execute(SQL.OLD_SIGNATURE, (outlet, article_id)).fetchone()
         if old is not None:
             self.db.executemany(
                 "DELETE FROM fingerprint_bands WHERE bucket=? AND outlet=? AND article_id=?",
@@ -443,7 +311,7 @@ class SqliteArchive:
     def begin_run(self, outlet: str, arguments: Mapping[str, Any]) -> int:
         self.commit()
         cur = self.db.execute("INSERT INTO runs (outlet, started_at, arguments) VALUES (?, ?, ?)",
-                              (outlet, utc_now(), json.dumps(dict(arguments), default=str)))
+                              (outlet, base.utc_now(), json.dumps(dict(arguments), default=str)))
         return int(cur.lastrowid or 0)
 
     def end_run(self, run_id: int, *, reason: str, stats: Mapping[str, Any],
@@ -453,7 +321,7 @@ class SqliteArchive:
         self.db.execute(
             "UPDATE runs SET finished_at=?, finish_reason=?, stats=?, field_coverage=?, "
             "new_articles=?, new_revisions=?, unchanged=?, high_water=? WHERE id=?",
-            (utc_now(), reason, json.dumps(dict(stats), default=str),
+            (base.utc_now(), reason, json.dumps(dict(stats), default=str),
              json.dumps(dict(field_coverage)), counts.get("new", 0), counts.get("revised", 0),
              counts.get("unchanged", 0), high_water, run_id))
         self.db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('merge', 2000)")
