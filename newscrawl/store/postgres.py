@@ -322,8 +322,8 @@ class PostgresArchive(ArchiveBase):
             row = self.db.execute(_placeholders(SQL.STORED_VERSION), key).fetchone()
             revision = None
             if row is None or row[0] != digest:
-                values = base.version_columns(record, digest, fetched_at, checked_at, as_json=Jsonb,
-                                         as_bool=bool)
+                values = base.version_columns(record, digest, fetched_at, checked_at,
+                                              as_json=Jsonb, as_bool=bool)
                 inserted = self.db.execute(_UPSERT, [
                     outlet, article_id, record.get("duplicate_of"),
                     *(values[c] for c in _VERSION_COLUMNS), 1, fetched_at]).fetchone()
