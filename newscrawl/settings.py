@@ -89,6 +89,8 @@ NEWSCRAWL_DATA_DIR = "data"
 NEWSCRAWL_PROGRESS_INTERVAL = 30  # seconds between progress lines
 
 EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "newscrawl.extensions.RevisitAwareAutoThrottle": 0,  # where Scrapy's stands
     "newscrawl.extensions.CrawlReport": 500,
     "newscrawl.distributed.Worker": 510,  # only with NEWSCRAWL_REDIS
 }
