@@ -3,6 +3,7 @@ by ``newscrawl reparse``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ def _parse(value: str) -> datetime | None:
         return None
 
 
-def problems(record: dict[str, Any], min_body_chars: int) -> list[str]:
+def problems(record: Mapping[str, Any], min_body_chars: int) -> list[str]:
     """Why this record is not a usable article (empty when it is)."""
     found = [f"missing_{name}" for name in REQUIRED
              if name != "body" and not record.get(name)]

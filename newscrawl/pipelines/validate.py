@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newscrawl.items import to_record
@@ -36,10 +37,11 @@ class ValidatePipeline:
         return cls(crawler, rejects, settings.getint("NEWSCRAWL_MIN_BODY_CHARS", 200))
 
     def process_item(self, item: Any) -> Any:
-        record = to_record(item)
-        found = problems(record, self.min_body_chars)
+        # Read in place: a whole copy of the record (to_record) only for a reject's line.
+        found = problems(ItemAdapter(item), self.min_body_chars)
         if not found:
             return item
+        record = to_record(item)
         reason = found[0]
         self.stats.inc_value(f"newscrawl/dropped/{reason}")
         self.stats.inc_value("newscrawl/dropped/invalid")
