@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from fixtures_pg import free_port, postgres  # noqa: F401
 from test_archive import crawl
-from test_store import TRICKY, record
+from test_store import TRICKY, check_upserts, record
 
 from newscrawl.store import (
     PostgresArchive,
@@ -67,25 +67,9 @@ def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(postgres):  # 
 
 
 def test_upserts_are_idempotent_and_an_edit_adds_one_revision(postgres):  # noqa: F811
-    rec = record("3200001", "First paragraph.\n\nSecond paragraph.")
     with PostgresArchive(postgres.database()) as archive:
         assert archive.journal_path is None  # no JSON Lines journal for PostgreSQL
-        assert archive.store_article(rec).status == "new"
-        again = dict(rec, fetched_at="2026-06-03T00:00:00Z", url=rec["canonical_url"],
-                     http_status=200, discovered_via="https://www.scmp.com/rss/feed")
-        assert archive.store_article(again).status == "unchanged"
-        row = archive.article("scmp", "3200001")
-        assert row["fetched_at"] == "2026-06-02T00:00:00Z"  # only the check time moved
-        assert row["last_checked_at"] == "2026-06-03T00:00:00Z"
-        edited = dict(rec, body="First paragraph.\n\nSecond paragraph, corrected.",
-                      updated_at="2026-06-02T09:00:00Z", fetched_at="2026-06-04T00:00:00Z")
-        result = archive.store_article(edited)
-        assert (result.status, result.revision) == ("revised", 2)
-        assert archive.store_article(edited).status == "unchanged"
-        assert archive.count("revisions") == 2 and archive.count("articles") == 1
-        row = archive.article("scmp", "3200001")
-        assert row["body"].endswith("corrected.") and row["revision_count"] == 2
-        assert row["first_fetched_at"] == "2026-06-02T00:00:00Z"
+        check_upserts(archive)
 
 
 def exercise(archive) -> list:

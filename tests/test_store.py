@@ -72,26 +72,31 @@ def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(tmp_path):
         assert queries.search(conn, "DROP TABLE articles; --")[0].article_id == "3000002"
 
 
+def check_upserts(archive) -> None:
+    """The same content again is a check; an edit is one revision, whatever the store."""
+    rec = record("3200001", "First paragraph.\n\nSecond paragraph.")
+    assert archive.store_article(rec).status == "new"
+    again = dict(rec, fetched_at="2026-06-03T00:00:00Z", url=rec["canonical_url"],
+                 http_status=200, discovered_via="https://www.scmp.com/rss/feed")
+    assert archive.store_article(again).status == "unchanged"
+    row = archive.article("scmp", "3200001")
+    assert row["fetched_at"] == "2026-06-02T00:00:00Z"  # only the check time moved
+    assert row["last_checked_at"] == "2026-06-03T00:00:00Z"
+    edited = dict(rec, body="First paragraph.\n\nSecond paragraph, corrected.",
+                  updated_at="2026-06-02T09:00:00Z", fetched_at="2026-06-04T00:00:00Z")
+    result = archive.store_article(edited)
+    assert (result.status, result.revision) == ("revised", 2)
+    assert archive.store_article(edited).status == "unchanged"
+    assert archive.count("revisions") == 2 and archive.count("articles") == 1
+    row = archive.article("scmp", "3200001")
+    assert row["body"].endswith("corrected.") and row["revision_count"] == 2
+    assert row["first_fetched_at"] == "2026-06-02T00:00:00Z"
+
+
 def test_upserts_are_idempotent_and_an_edit_adds_one_revision(tmp_path):
     db, jsonl = archive_paths(tmp_path, "scmp")
-    rec = record("3200001", "First paragraph.\n\nSecond paragraph.")
     with SqliteArchive(db, jsonl) as archive:
-        assert archive.store_article(rec).status == "new"
-        again = dict(rec, fetched_at="2026-06-03T00:00:00Z", url=rec["canonical_url"],
-                     http_status=200, discovered_via="https://www.scmp.com/rss/feed")
-        assert archive.store_article(again).status == "unchanged"
-        row = archive.article("scmp", "3200001")
-        assert row["fetched_at"] == "2026-06-02T00:00:00Z"  # only the check time moved
-        assert row["last_checked_at"] == "2026-06-03T00:00:00Z"
-        edited = dict(rec, body="First paragraph.\n\nSecond paragraph, corrected.",
-                      updated_at="2026-06-02T09:00:00Z", fetched_at="2026-06-04T00:00:00Z")
-        result = archive.store_article(edited)
-        assert (result.status, result.revision) == ("revised", 2)
-        assert archive.store_article(edited).status == "unchanged"
-        assert archive.count("revisions") == 2 and archive.count("articles") == 1
-        row = archive.article("scmp", "3200001")
-        assert row["body"].endswith("corrected.") and row["revision_count"] == 2
-        assert row["first_fetched_at"] == "2026-06-02T00:00:00Z"
+        check_upserts(archive)
     assert len(jsonl.read_text(encoding="utf-8").splitlines()) == 2
 
 
