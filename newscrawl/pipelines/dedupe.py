@@ -10,11 +10,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from newscrawl.idset import IdSet
 from newscrawl.store import StoreError, archive_lost, open_archive
 
 if TYPE_CHECKING:
@@ -25,8 +27,10 @@ class DedupePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.seen: set[tuple[str, str]] = set()
-        self.unlinked: list[tuple[str, str]] = []  # stored without an original, so far
+        # Per outlet, the stories met in this run and those stored without an original so far
+        # (ids as bits: memory does not grow with each story, newscrawl.idset).
+        self.seen: defaultdict[str, IdSet] = defaultdict(IdSet)
+        self.unlinked: defaultdict[str, IdSet] = defaultdict(IdSet)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
@@ -40,7 +44,7 @@ class DedupePipeline:
             archive = open_archive(self.crawler)
             archive.commit()
             linked = sum(archive.relink(outlet, article_id) is not None
-                         for outlet, article_id in self.unlinked)
+                         for outlet, ids in self.unlinked.items() for article_id in ids)
             archive.commit()
         except StoreError as exc:
             archive_lost(self.crawler, exc)
@@ -51,12 +55,12 @@ class DedupePipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        key = (adapter.get("outlet") or "", adapter.get("article_id") or adapter.get("canonical_url")
-               or adapter.get("url"))
-        if key in self.seen:
+        outlet = adapter.get("outlet") or ""
+        story = adapter.get("article_id") or adapter.get("canonical_url") or adapter.get("url") or ""
+        if story in self.seen[outlet]:
             self.stats.inc_value("newscrawl/dropped/duplicate_in_run")
-            raise DropItem(f"{adapter.get('url')} is story {key[1]} again", log_level="DEBUG")
-        self.seen.add(key)
+            raise DropItem(f"{adapter.get('url')} is story {story} again", log_level="DEBUG")
+        self.seen[outlet].add(story)
         try:
             original = open_archive(self.crawler).link_duplicates(adapter)
         except StoreError as exc:
@@ -64,7 +68,7 @@ class DedupePipeline:
             self.stats.inc_value("newscrawl/dropped/store_unavailable")
             raise DropItem(f"not stored: {exc}", log_level="DEBUG") from None
         if original is None:
-            self.unlinked.append(key)
+            self.unlinked[outlet].add(story)
         if "duplicate_of" in adapter:
             adapter["duplicate_of"] = original
         if original:

@@ -24,6 +24,7 @@ from newscrawl import distributed
 from newscrawl.config import CrawlConfig
 from newscrawl.discovery import DiscoveryError, parse_feed, parse_sitemap
 from newscrawl.extraction.errors import NotAnArticle, PageRejected
+from newscrawl.idset import IdSet
 from newscrawl.outlets import Card, Listing, Outlet, get_outlet
 from newscrawl.store import StoreError, archive_lost, open_archive
 from newscrawl.urls import strip_tracking
@@ -122,8 +123,8 @@ class OutletSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.outlet = get_outlet(cls.outlet_name)
         spider.config = CrawlConfig.from_settings(spider.outlet, crawler.settings, kwargs)
-        spider.scheduled_ids: set[str] = set()
-        spider.emitted_ids: set[str] = set()
+        spider.scheduled_ids = IdSet()  # stories asked for in this run (bits, not strings)
+        spider.emitted_ids = IdSet()
         crawler.signals.connect(spider._drop_frontier, signal=signals.engine_stopped)
         return spider
 
