@@ -127,9 +127,6 @@ class ArchiveBase:
         """``text`` as this database can hold it."""
         return text
 
-    def _begin(self) -> None:
-        raise NotImplementedError
-
     def _set_duplicate_of(self, outlet: str, article_id: str, original: str) -> None:
         raise NotImplementedError
 
