@@ -130,6 +130,8 @@ class OutletSpider(scrapy.Spider):
 
     outlet: Outlet
     config: CrawlConfig
+    scheduled_ids: IdSet
+    emitted_ids: IdSet
     window_start: str | None = None  # set by start(): None walks every listing in full
     high_water: str | None = None  # the newest publication or change time any listing showed
     index_since: str | None = None  # the sitemap index: monthly files changed since this

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from newscrawl.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, content_hash
 from newscrawl.store import base
@@ -58,7 +58,7 @@ class SqliteArchive(ArchiveBase):
                             (base.SCHEMA_VERSION,))
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the archive {self.path}: {exc}") from None
-        self._journal = None
+        self._journal: BinaryIO | None = None
         self._journal_lines: list[str] = []
         if self.journal_path is not None:
             self._open_journal()
