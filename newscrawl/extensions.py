@@ -112,4 +112,3 @@ class RevisitAwareAutoThrottle(AutoThrottle):
         if response.status == 304:
             response = response.replace(status=200)
         super()._adjust_delay(slot, latency, response)
-

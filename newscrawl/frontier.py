@@ -18,8 +18,9 @@ page in ``bench/crawl_speed.py``. Two changes here remove that churn:
 
 Order. :meth:`FrontierScheduler.next_request` pops from whichever of the two stores holds the
 request of higher priority (the one that store would pop next), memory on a tie, as Scrapy
-does (with Scrapy's own priority queues, which cannot tell, memory always goes first). So across memory and disk, higher priorities still go first; within one priority, the
-requests held in memory go before those on disk (each part in its queue's own order, LIFO by
+does (with Scrapy's own priority queues, which cannot tell, memory always goes first). So
+across memory and disk, higher priorities still go first; within one priority, the requests
+held in memory go before those on disk (each part in its queue's own order, LIFO by
 default): an approximation of the single queue's order, which only matters once more than
 ``NEWSCRAWL_FRONTIER_MEMORY`` requests are pending. With the downloader-aware priority queue
 (Scrapy's default), each store picks its download slot by downloader activity as Scrapy does,
