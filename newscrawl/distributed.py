@@ -27,12 +27,13 @@ import socket
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
+
+from newscrawl.messages import mask_password, one_line
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -57,16 +58,6 @@ class RedisUnavailable(Exception):
     """Redis cannot be reached; the message is one line naming the (password-masked) URL."""
 
 
-def masked(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username or ''}:***@{parts.hostname}"
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
-
-
 def check_redis(url: str, timeout: float = 5.0) -> None:
     import redis
 
@@ -74,8 +65,7 @@ def check_redis(url: str, timeout: float = 5.0) -> None:
         client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         client.ping()
     except (RedisError, ValueError, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RedisUnavailable(f"cannot reach Redis at {masked(url)}: {reason}") from None
+        raise RedisUnavailable(f"cannot reach Redis at {mask_password(url)}: {one_line(exc)}") from None
 
 
 def apply_settings(settings: Any, priority: str = "spider") -> None:

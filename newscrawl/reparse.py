@@ -12,7 +12,7 @@ What a WARC file does not say is left as unknown: how the crawler found a page
 (``discovered_via``) is kept from the archive's own row when it has one, else left empty.
 
 No Scrapy here: the parser is a pure function of URL, HTML and fetch time, and the validation
-rules (``newscrawl.validation``) are the validate pipeline's own.
+rules (``newscrawl.records.validation``) are the validate pipeline's own.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 
 from w3lib.encoding import html_to_unicode
 
-from newscrawl.cleaning import clean_record
 from newscrawl.extraction.dates import utc_iso
 from newscrawl.extraction.errors import PageRejected
 from newscrawl.items import to_record
-from newscrawl.validation import problems
+from newscrawl.records.cleaning import clean_record
+from newscrawl.records.validation import problems
 from newscrawl.warc import WarcResponse, iter_warc_responses
 
 if TYPE_CHECKING:

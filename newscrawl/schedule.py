@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
+from newscrawl.messages import one_line
+
 log = logging.getLogger(__name__)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
@@ -230,8 +232,7 @@ def _run_once(job: Callable[[], Any], lock: RunLock, clock: Any, summary: Schedu
     except Exception as exc:
         summary.failed += 1
         log.debug("run %d failed", number, exc_info=True)
-        reason = " ".join(str(exc).split())[:300]
-        reason = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+        reason = f"{type(exc).__name__}: {one_line(exc)}" if str(exc).strip() else type(exc).__name__
         return logging.ERROR, f"run {number} failed after {clock.monotonic() - began:.1f} s: {reason}"
     finally:
         lock.release()

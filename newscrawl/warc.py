@@ -48,6 +48,7 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
 
 from newscrawl.config import ConfigError
+from newscrawl.messages import one_line
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -308,8 +309,7 @@ def iter_warc_responses(paths: Iterable[str | os.PathLike[str]]) -> Iterator[War
                     break
                 except Exception as exc:  # a torn tail has no single error type
                     log.warning("%s: unreadable after %d responses (%s); skipping the rest",
-                                path, count, " ".join(str(exc).split())[:200] or
-                                type(exc).__name__)
+                                path, count, one_line(exc, 200))
                     break
                 count += 1
                 yield item

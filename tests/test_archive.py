@@ -8,26 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Client
-from test_crawl_scmp import run_cli
 
 from newscrawl.store.sqlite import decode_row
-
-
-def crawl(replica, data_dir: Path, *extra: str) -> None:
-    result = run_cli("crawl", "scmp", "--base-url", replica.base_url, "--data-dir", str(data_dir),
-                     "--pagination", "api", "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0", *extra)
-    assert result.returncode == 0, result.stderr[-3000:]
-
-
-def rows(data_dir: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(data_dir / "scmp" / "archive.sqlite") as db:
-        return db.execute(sql, params).fetchall()
-
-
-def journal(data_dir: Path) -> list[dict]:
-    text = (data_dir / "scmp" / "articles.jsonl").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines()]
+from tests.utils.cli import crawl, journal, rows, run_cli
+from tests.utils.client import Client
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Client
-
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.server import ReplicaServer
+from tests.utils.client import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import Client
 
 from newscrawl.replica.world import BOILERPLATE_STRINGS
+from tests.utils.cli import run_cli
+from tests.utils.client import Client
 
 EXACT_FIELDS = ("url", "article_id", "headline", "published_at")
 COMPARED_FIELDS = ("canonical_url", "kind", "social_headline", "subheadline", "summary", "authors",
                    "updated_at", "section", "topics", "body", "images", "language", "word_count",
                    "is_paywalled", "is_truncated", "is_sponsored")
-
-
-def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newscrawl.cli", *args], capture_output=True,
-                          text=True, timeout=timeout)
 
 
 def crawl(replica, tmp_path: Path, *extra: str) -> tuple[list[dict], subprocess.CompletedProcess[str]]:

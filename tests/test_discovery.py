@@ -7,22 +7,24 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newscrawl import discovery
 from newscrawl.discovery import (
-    DiscoveredLink,
     DiscoveryError,
-    links_from_cards,
-    links_from_feed,
-    links_from_sitemap,
-    merge,
     parse_feed,
     parse_robots_sitemaps,
     parse_sitemap,
-    tracking_stripper,
+    sitemaps,
 )
 from newscrawl.extraction.dates import to_utc_iso
 from newscrawl.outlets import Card
 from newscrawl.outlets.scmp.outlet import SCMP
+from tests.utils.discovery_links import (
+    DiscoveredLink,
+    links_from_cards,
+    links_from_feed,
+    links_from_sitemap,
+    merge,
+    tracking_stripper,
+)
 
 strip_scmp = tracking_stripper(SCMP.tracking_params, SCMP.tracking_prefixes)
 
@@ -188,7 +190,7 @@ def test_garbage_sitemaps_raise_one_line_errors(body, message):
 
 
 def test_gzip_bomb_is_refused(monkeypatch):
-    monkeypatch.setattr(discovery, "MAX_DECOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr(sitemaps, "MAX_DECOMPRESSED_BYTES", 1000)
     body = gzip.compress(b"<urlset>" + b" " * 5000 + b"</urlset>")
     with pytest.raises(DiscoveryError, match="larger than 1000 bytes"):
         parse_sitemap(body, "https://example.com/s.xml.gz")

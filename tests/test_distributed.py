@@ -11,14 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Client
-from fixtures_pg import postgres  # noqa: F401 - a fixture
-from fixtures_redis import RedisServer
-from test_crawl_scmp import run_cli
 
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.server import ReplicaServer
 from newscrawl.store import StoreError, queries
+from tests.utils.cli import run_cli
+from tests.utils.client import Client
+from tests.utils.redis_server import RedisServer
 
 CONTENT = ("article_id", "url", "kind", "headline", "social_headline", "subheadline", "summary",
            "authors", "published_at", "updated_at", "section", "topics", "body", "images",
@@ -146,7 +145,7 @@ def test_losing_redis_mid_run_stops_the_worker_cleanly(big_replica, redis_server
 
 
 def test_losing_postgresql_mid_run_stops_the_worker_cleanly(big_replica, tmp_path):
-    from fixtures_pg import start_postgres
+    from tests.utils.postgres_server import start_postgres
 
     with start_postgres() as server:
         store = server.database()

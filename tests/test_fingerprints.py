@@ -6,7 +6,7 @@ import hashlib
 import random
 import re
 
-from newscrawl.fingerprints import MIN_SHINGLES, Signature, body_hash, shingles
+from newscrawl.records.fingerprints import MIN_SHINGLES, Signature, body_hash, shingles
 
 TEXT = " ".join(f"Word{i % 37} alpha Beta, gamma-{i % 11} délta ü{i % 5}." for i in range(60))
 

@@ -16,14 +16,14 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import Client
 from scrapy import Request, Spider
 from scrapy.core.scheduler import Scheduler
 from scrapy.pqueues import DownloaderAwarePriorityQueue, ScrapyPriorityQueue
 from scrapy.utils.test import get_crawler
-from test_archive import rows
 
 from newscrawl.frontier import FrontierScheduler, KeepOpenDownloaderAwarePriorityQueue
+from tests.utils.cli import rows
+from tests.utils.client import Client
 
 #: newscrawl's priorities: discovery, then four freshness levels (newscrawl/spiders/outlet.py).
 PRIOS = (1_000_000, 3, 2, 1, 0)

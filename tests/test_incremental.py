@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Client
 from scrapy.http import Response
-from test_archive import crawl, journal, rows
 
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.faults import FaultProfile
 from newscrawl.replica.server import ReplicaServer
+from tests.utils.cli import crawl, journal, rows
+from tests.utils.client import Client
 
 CONTENT = ("article_id", "url", "headline", "summary", "authors", "published_at", "updated_at",
            "section", "topics", "body", "images", "is_paywalled", "duplicate_of",

@@ -9,9 +9,9 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from newscrawl.cleaning import clean_body, clean_text
 from newscrawl.items import Article, ImageRef
 from newscrawl.pipelines import CleanPipeline, DedupePipeline, StorePipeline, ValidatePipeline
+from newscrawl.records.cleaning import clean_body, clean_text
 from newscrawl.spiders import ScmpSpider
 from newscrawl.store import close_archive
 

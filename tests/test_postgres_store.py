@@ -15,10 +15,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from fixtures_pg import free_port, postgres  # noqa: F401
-from test_archive import crawl
-from test_store import TRICKY, check_upserts, record
 
+from newscrawl.messages import mask_password
 from newscrawl.store import (
     PostgresArchive,
     SqliteArchive,
@@ -27,7 +25,9 @@ from newscrawl.store import (
     open_store,
     queries,
 )
-from newscrawl.store.postgres import mask_password
+from tests.utils.cli import crawl
+from tests.utils.postgres_server import free_port
+from tests.utils.records import TRICKY, check_upserts, record
 
 
 def rows(url: str, query: str, params: tuple = ()) -> list[tuple]:
@@ -252,7 +252,7 @@ def test_four_workers_storing_the_same_stories_record_each_version_once(postgres
 WRITER = textwrap.dedent("""
     import sys
     from newscrawl.store import PostgresArchive
-    from test_store import record
+    from tests.utils.records import record
     archive = PostgresArchive(sys.argv[1], commit_items=10**9, commit_seconds=10**9)
     body = "\\n\\n".join("Paragraph %d of a long enough article body." % i for i in range(60))
     n = 0
@@ -268,7 +268,7 @@ WRITER = textwrap.dedent("""
 def test_a_worker_killed_mid_transaction_loses_only_its_batch(postgres):  # noqa: F811
     url = postgres.database()
     writer = subprocess.Popen([sys.executable, "-c", WRITER, url], stdout=subprocess.PIPE,
-                              text=True, cwd=Path(__file__).parent)
+                              text=True, cwd=Path(__file__).parents[1])
     committed = 0
     for _ in range(random.Random(7).randint(3, 12)):
         committed = int(writer.stdout.readline())

@@ -5,9 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from test_crawl_scmp import run_cli
-
 from newscrawl.schedule import RunLock
+from tests.utils.cli import run_cli
 
 # Columns that say how and when a page was fetched, not what it says. A crawl stamps the time
 # its spider read the response; reparse uses the WARC record's date, written by the capture

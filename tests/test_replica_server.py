@@ -9,11 +9,11 @@ import re
 import urllib.parse
 
 import pytest
-from conftest import Client
 
 from newscrawl.replica import FaultProfile, ReplicaConfig
 from newscrawl.replica.pages.listing import gateway_contract
 from newscrawl.replica.server import ReplicaServer
+from tests.utils.client import Client
 
 
 def _first(world, predicate):

@@ -24,7 +24,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import Client
 from scrapy.exceptions import DownloadFailedError, DownloadTimeoutError, ResponseDataLossError
 from scrapy.http import Response
 from scrapy.settings import Settings
@@ -37,8 +36,9 @@ from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.faults import FaultProfile
 from newscrawl.replica.server import ReplicaServer
 from newscrawl.retry import RetryPolicy, check_settings, failure_reason, retry_after_seconds
+from tests.utils.client import Client
 
-RUNNER = Path(__file__).with_name("crawl_once.py")
+RUNNER = Path(__file__).parent / "utils" / "crawl_once.py"
 #: Settings for crawls of the scripted server: no robots.txt, no AutoThrottle, quick backoff.
 QUICK = {"ROBOTSTXT_OBEY": False, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
          "NEWSCRAWL_RETRY_BACKOFF_BASE": 0.1, "LOG_LEVEL": "INFO"}

@@ -10,11 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from test_crawl_scmp import run_cli
-
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.server import ReplicaServer
 from newscrawl.schedule import RunLock
+from tests.utils.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

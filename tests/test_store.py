@@ -14,34 +14,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl.store import SqliteArchive, archive_paths, queries
-
-TRICKY = [
-    "He said: \u201cIt\u2019s \u2018done\u2019\u201d \u2014 and 'plain' \"quotes\" too",
-    "Emoji \U0001F600\U0001F1ED\U0001F1F0 and a family \U0001F468\u200D\U0001F469\u200D\U0001F467",
-    "'; DROP TABLE articles; -- OR 1=1 /* %_ \\ */ ' \" ` NULL \x00 end",
-    "\u0627\u0644\u0639\u0631\u0628\u064a\u0629 \u05e2\u05d1\u05e8\u05d9\u05ea mixed with \u4e2d\u6587 \u202eRTL override\u202c",
-    "Tabs\tand\r\nnewlines\n\nand trailing spaces   ",
-]
-
-
-def record(article_id: str, body: str, **fields) -> dict:
-    base = {
-        "url": f"https://www.scmp.com/news/article/{article_id}/x?utm_source=a",
-        "canonical_url": f"https://www.scmp.com/news/article/{article_id}/x",
-        "outlet": "scmp", "article_id": article_id, "kind": "article",
-        "headline": f"Headline {article_id}", "social_headline": None,
-        "subheadline": ["one", "two"], "summary": "A summary.", "authors": ["A B", "C D"],
-        "published_at": "2026-06-01T08:00:00Z", "published_raw": "1780300800000",
-        "updated_at": "2026-06-01T08:00:00Z", "updated_raw": None,
-        "section": ["News", "Hong Kong"], "topics": ["Housing"], "body": body,
-        "images": [{"url": "https://img/1.jpg", "caption": "A caption", "credit": "Photo"}],
-        "language": "en", "word_count": len(body.split()), "is_paywalled": False,
-        "is_truncated": False, "is_sponsored": False, "fetched_at": "2026-06-02T00:00:00Z",
-        "http_status": 200, "discovered_via": "https://www.scmp.com/news", "parser_version":
-        "scmp.V1", "duplicate_of": None, "field_sources": {"headline": "next_data"},
-    }
-    base.update(fields)
-    return base
+from tests.utils.records import TRICKY, check_upserts, record
 
 
 def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(tmp_path):
@@ -72,27 +45,6 @@ def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(tmp_path):
         assert queries.search(conn, "DROP TABLE articles; --")[0].article_id == "3000002"
 
 
-def check_upserts(archive) -> None:
-    """The same content again is a check; an edit is one revision, whatever the store."""
-    rec = record("3200001", "First paragraph.\n\nSecond paragraph.")
-    assert archive.store_article(rec).status == "new"
-    again = dict(rec, fetched_at="2026-06-03T00:00:00Z", url=rec["canonical_url"],
-                 http_status=200, discovered_via="https://www.scmp.com/rss/feed")
-    assert archive.store_article(again).status == "unchanged"
-    row = archive.article("scmp", "3200001")
-    assert row["fetched_at"] == "2026-06-02T00:00:00Z"  # only the check time moved
-    assert row["last_checked_at"] == "2026-06-03T00:00:00Z"
-    edited = dict(rec, body="First paragraph.\n\nSecond paragraph, corrected.",
-                  updated_at="2026-06-02T09:00:00Z", fetched_at="2026-06-04T00:00:00Z")
-    result = archive.store_article(edited)
-    assert (result.status, result.revision) == ("revised", 2)
-    assert archive.store_article(edited).status == "unchanged"
-    assert archive.count("revisions") == 2 and archive.count("articles") == 1
-    row = archive.article("scmp", "3200001")
-    assert row["body"].endswith("corrected.") and row["revision_count"] == 2
-    assert row["first_fetched_at"] == "2026-06-02T00:00:00Z"
-
-
 def test_upserts_are_idempotent_and_an_edit_adds_one_revision(tmp_path):
     db, jsonl = archive_paths(tmp_path, "scmp")
     with SqliteArchive(db, jsonl) as archive:
@@ -103,7 +55,7 @@ def test_upserts_are_idempotent_and_an_edit_adds_one_revision(tmp_path):
 WRITER = textwrap.dedent("""
     import sys
     from newscrawl.store import SqliteArchive
-    from test_store import record
+    from tests.utils.records import record
     archive = SqliteArchive(sys.argv[1], sys.argv[2], commit_items=10**9, commit_seconds=10**9)
     body = "\\n\\n".join("Paragraph %d of a long enough article body." % i for i in range(60))
     n = 0
@@ -122,7 +74,7 @@ def test_a_writer_killed_mid_transaction_leaves_a_consistent_archive(tmp_path, s
     db.parent.mkdir(parents=True)
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(jsonl)],
                               stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).parent)
+                              cwd=Path(__file__).parents[1])
     commits = random.Random(seed).randint(3, 12)
     committed = 0
     for _ in range(commits):

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from newscrawl.cleaning import Furniture
 from newscrawl.items import Article
+from newscrawl.records.cleaning import Furniture
 
 
 class ArticleParser(Protocol):

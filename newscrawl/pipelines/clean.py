@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 
-from newscrawl.cleaning import Furniture, clean_record
+from newscrawl.records.cleaning import Furniture, clean_record
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -5,7 +5,7 @@
 - A story whose body is an exact or near copy of another story under another id (a wire copy,
   a syndicated republication) is kept and linked: ``duplicate_of`` names the original, the
   one published first. Near copies are found by MinHash signatures over word shingles, looked
-  up in the archive's band index (newscrawl.fingerprints), so memory does not grow with it.
+  up in the archive's band index (newscrawl.records.fingerprints), so memory does not grow with it.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newscrawl.items import to_record
-from newscrawl.validation import problems
+from newscrawl.records.validation import problems
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -24,10 +24,10 @@ from newscrawl import distributed
 from newscrawl.config import CrawlConfig
 from newscrawl.discovery import DiscoveryError, parse_feed, parse_sitemap
 from newscrawl.extraction.errors import NotAnArticle, PageRejected
+from newscrawl.extraction.urls import strip_tracking
 from newscrawl.idset import IdSet
 from newscrawl.outlets import Card, Listing, Outlet, get_outlet
 from newscrawl.store import StoreError, archive_lost, open_archive
-from newscrawl.urls import strip_tracking
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -14,8 +14,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from newscrawl.messages import mask_password
 from newscrawl.store.base import StoreError, StoreResult
-from newscrawl.store.postgres import PostgresArchive, is_postgres_url, mask_password
+from newscrawl.store.postgres import PostgresArchive, is_postgres_url
 from newscrawl.store.sqlite import SqliteArchive
 
 if TYPE_CHECKING:

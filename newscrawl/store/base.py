@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from newscrawl.fingerprints import Signature, body_hash
+from newscrawl.records.fingerprints import Signature, body_hash
 
 SCHEMA_VERSION = "1"
 JSON_FIELDS = ("subheadline", "authors", "section", "topics", "images", "field_sources")

@@ -28,12 +28,10 @@ import functools
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -41,7 +39,8 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from newscrawl.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, content_hash
+from newscrawl.messages import mask_password, one_line
+from newscrawl.records.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, content_hash
 from newscrawl.store import base
 from newscrawl.store.base import RECORD_COLUMNS, SQL, ArchiveBase, StoreError, StoreResult
 
@@ -80,23 +79,6 @@ _SCHEMA_LOCK = int.from_bytes(hashlib.blake2b(b"newscrawl schema", digest_size=8
 def is_postgres_url(target: object) -> bool:
     """Whether ``target`` names a PostgreSQL database (``postgresql://`` or ``postgres://``)."""
     return isinstance(target, str) and target.startswith(URL_SCHEMES)
-
-
-def mask_password(url: str) -> str:
-    """``url`` with its password (in the user part or the query) replaced by ``***``."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    userinfo, at, hosts = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.split(':', 1)[0]}:***@{hosts}"
-    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
-def one_line(exc: BaseException) -> str:
-    """The first line of a driver error, whitespace collapsed (libpq adds hints below it)."""
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    return " ".join((lines[0] if lines else type(exc).__name__).split())
 
 
 def connect(url: str, *, connect_timeout: int = 10, read_only: bool = False) -> psycopg.Connection:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newscrawl.messages import mask_password, one_line
 from newscrawl.store.base import JSON_FIELDS, StoreError
-from newscrawl.store.postgres import ARTICLE_COLUMNS, is_postgres_url, mask_password, one_line
+from newscrawl.store.postgres import ARTICLE_COLUMNS, is_postgres_url
 from newscrawl.store.sqlite import decode_row
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from newscrawl.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, content_hash
+from newscrawl.records.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, content_hash
 from newscrawl.store import base
 from newscrawl.store.base import BOOL_FIELDS, JSON_FIELDS, SQL, ArchiveBase, StoreError, StoreResult
 

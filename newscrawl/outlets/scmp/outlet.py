@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from newscrawl.cleaning import Furniture
 from newscrawl.outlets import BrowserPagination, Outlet, Politeness, register
 from newscrawl.outlets.scmp.listing import (
     CARD_SELECTOR,
@@ -14,6 +13,7 @@ from newscrawl.outlets.scmp.listing import (
     read_listing_api,
 )
 from newscrawl.outlets.scmp.parser import FURNITURE_EXACT, FURNITURE_PREFIXES, ScmpParserV1
+from newscrawl.records.cleaning import Furniture
 
 # /<section>[/<subsection>]/article/<id>/<slug>, /plus/article/<id>/<slug>,
 # /comment/opinion/article/<id>/<slug>, and the oddity /society/<slug>/article/<id>.

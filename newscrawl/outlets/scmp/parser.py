@@ -59,8 +59,8 @@ from newscrawl.extraction.text import (
     split_credit,
     word_count,
 )
+from newscrawl.extraction.urls import strip_tracking
 from newscrawl.items import Article, ImageRef
-from newscrawl.urls import strip_tracking
 
 OUTLET = "scmp"
 TRACKING_PARAMS = ("module", "pgtype")
@@ -116,7 +116,7 @@ _FURNITURE_PREFIXES = (
     "More on this:", "Link Copied",
 )
 _PUBLIC_SERVICE_NOTICE = "This story has been made freely available"
-#: The same furniture, for the clean pipeline's safety net (newscrawl.cleaning.Furniture).
+#: The same furniture, for the clean pipeline's safety net (newscrawl.records.cleaning.Furniture).
 FURNITURE_EXACT, FURNITURE_PREFIXES = _FURNITURE_EXACT, _FURNITURE_PREFIXES
 # data-qa fragments (lower case) of furniture inside and around the body container.
 _FURNITURE_QA = ("adslot", "advert", "trustlabel", "speech", "furtherreading", "share",

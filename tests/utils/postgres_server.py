@@ -5,7 +5,7 @@ own temporary directory, trust authentication) and stops it when the session end
 refuses to run as root, so when the tests run as root it runs as the ``postgres`` system user
 that Debian's package creates. ``postgres.database()`` gives each test a fresh database.
 
-Import it into a test module with ``from fixtures_pg import postgres  # noqa: F401``.
+Every test can ask for it: ``tests/conftest.py`` imports the fixture.
 """
 
 from __future__ import annotations

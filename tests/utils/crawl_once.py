@@ -2,8 +2,8 @@
 
 Scrapy's reactor runs once per process, so tests start this in a subprocess:
 
-    python tests/crawl_once.py outlet scmp '{"base_url": ...}' '{"SETTING": value}'
-    python tests/crawl_once.py urls '[{"url": ..., "priority": 0}]' '{"SETTING": value}'
+    python tests/utils/crawl_once.py outlet scmp '{"base_url": ...}' '{"SETTING": value}'
+    python tests/utils/crawl_once.py urls '[{"url": ..., "priority": 0}]' '{"SETTING": value}'
 
 ``outlet`` goes through ``newscrawl.crawl.run_crawl`` like ``newscrawl crawl`` does; ``urls``
 fetches the given URLs once each with the project's settings (its middlewares included).

@@ -1,0 +1,39 @@
+"""What the user reads when something goes wrong: one line per error, no password in it.
+
+Every component that reports a failure to a person (a CLI error, a log line naming a server)
+goes through these two, so a driver's multi-line error or a URL's password never reaches a
+terminal or a log file.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+_PASSWORD_PARAM = re.compile(r"(?i)(^|&)(password=)[^&]*")
+
+
+def one_line(error: object, limit: int = 300) -> str:
+    """An exception (or any text) as one line: its first non-blank line, whitespace collapsed,
+    at most ``limit`` characters; the exception's class name when it says nothing.
+
+    Database drivers put hints and context on the lines below the message (libpq does), and
+    parsers quote whole documents: the first line is the message.
+    """
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    text = " ".join(lines[0].split()) if lines else ""
+    return text[:limit] or type(error).__name__
+
+
+def mask_password(url: str) -> str:
+    """``url`` with its password (in the user part or a ``password=`` query parameter)
+    replaced by ``***``; a URL without one comes back unchanged."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    userinfo, at, hosts = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{hosts}"
+    query = _PASSWORD_PARAM.sub(r"\1\2***", parts.query)
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
