@@ -10,7 +10,7 @@ sections down to the same horizon, with the same concurrency and no delays:
   ``newscrawl/settings.py`` says), "Load more" clicked until the horizon; the page's own
   script calls the same gateway.
 
-Both run ``newscrawl.crawl.run_crawl`` with ``NEWSCRAWL_DISCOVERY=sections``, ``--sections``
+Both run ``newscrawl.runs.crawl.run_crawl`` with ``NEWSCRAWL_DISCOVERY=sections``, ``--sections``
 and ``--since`` (``--days`` before the replica's clock), and the ``harness.SkipArticlePages``
 downloader middleware, which drops every article-page request: only listings are walked, and
 the cards they yield are counted. A "listing page" is one page worth of cards (20): the
@@ -54,7 +54,7 @@ MODES = ("api", "browser")
 def crawl_worker(base: str, data_dir: str, mode: str, sections: str, since: str,
                  phase_file: str, concurrency: int, time_limit: float) -> int:
     import newscrawl.settings as project
-    from newscrawl.crawl import run_crawl
+    from newscrawl.runs.crawl import run_crawl
 
     pattern = "/(" + "|".join(re.escape(s) for s in sections.split(",")) + ")$"
     overrides = {

@@ -8,7 +8,7 @@ article pages, with the same concurrency and no delays:
 * **bare in newscrawl's settings**: the same spider with the project's settings module (its
   downloader middlewares, scrapy-playwright's download handler, robots.txt), still parsing
   nothing. It tells the cost of the framework set-up apart from the cost of the work;
-* **newscrawl**: ``newscrawl.crawl.run_crawl`` (what ``newscrawl crawl`` runs) given the same
+* **newscrawl**: ``newscrawl.runs.crawl.run_crawl`` (what ``newscrawl crawl`` runs) given the same
   URLs (``--urls``), discovery limited to one section page (``NEWSCRAWL_DISCOVERY=sections``,
   ``--max-articles`` = the number of URLs, so the section adds no article), into a fresh
   archive: fetch, parse, clean, validate, de-duplicate, store.
@@ -82,9 +82,9 @@ def bare_worker(urls_file: str, phase_file: str, data_dir: str, time_limit: floa
 
     settings = _common_settings(concurrency, phase_file, time_limit)
     if project:
-        from newscrawl.crawl import project_settings
+        from newscrawl.runs.crawl import project_settings
 
-        extensions = {"newscrawl.extensions.CrawlReport": 500, "harness.ArticlePhaseClock": 0}
+        extensions = {"newscrawl.extensions.report.CrawlReport": 500, "harness.ArticlePhaseClock": 0}
         process = CrawlerProcess(project_settings({}, {
             **settings, "EXTENSIONS": extensions, "NEWSCRAWL_DATA_DIR": data_dir,
             "NEWSCRAWL_PROGRESS_INTERVAL": 0}))
@@ -106,11 +106,11 @@ def bare_worker(urls_file: str, phase_file: str, data_dir: str, time_limit: floa
 # -- worker: the newscrawl crawl ----------------------------------------------------------------
 def newscrawl_worker(urls_file: str, phase_file: str, data_dir: str, time_limit: float,
                      concurrency: int, base: str, extra: str = "{}") -> int:
-    from newscrawl.crawl import run_crawl
+    from newscrawl.runs.crawl import run_crawl
 
     urls: list[str] = json.loads(Path(urls_file).read_text())
     overrides = {**_common_settings(concurrency, phase_file, time_limit),
-                 "EXTENSIONS": {"newscrawl.extensions.CrawlReport": 500,
+                 "EXTENSIONS": {"newscrawl.extensions.report.CrawlReport": 500,
                                 "harness.ArticlePhaseClock": 0},
                  "NEWSCRAWL_DISCOVERY": "sections", "NEWSCRAWL_PROGRESS_INTERVAL": 0,
                  **json.loads(extra)}

@@ -83,7 +83,7 @@ def crawl_worker(base: str, data_dir: str, clock: str, site_now: str, concurrenc
                  time_limit: float, extra: str) -> int:
     if clock == "site":
         move_clock(datetime.fromisoformat(site_now.replace("Z", "+00:00")))
-    from newscrawl.crawl import run_crawl
+    from newscrawl.runs.crawl import run_crawl
 
     overrides = {**crawl_settings(concurrency, time_limit), "NEWSCRAWL_PROGRESS_INTERVAL": 0,
                  **json.loads(extra)}

@@ -31,11 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newscrawl.extraction.errors import PageRejected
+from newscrawl.layout import DataDir
 from newscrawl.outlets.scmp.parser import ScmpParserV1
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.pages.article import render_article_page
 from newscrawl.replica.world import World
-from newscrawl.store import SqliteArchive, archive_paths, close_archive
+from newscrawl.store import SqliteArchive
 
 BASE = "https://www.scmp.com"
 
@@ -65,7 +66,8 @@ def parse_all(pages: list[tuple[str, str]]) -> tuple[list[dict], float]:
 
 
 def time_store(records: list[dict], directory: Path) -> tuple[float, float]:
-    db, journal = archive_paths(directory, "scmp")
+    files = DataDir.of(directory, "scmp")
+    db, journal = files.archive, files.journal
     with SqliteArchive(db, journal) as archive:
         start = time.perf_counter()
         for record in records:
@@ -81,12 +83,17 @@ def time_store(records: list[dict], directory: Path) -> tuple[float, float]:
 
 
 def time_pipelines(articles: list, directory: Path) -> float:
-    from scrapy.utils.test import get_crawler
+    import harness  # noqa: F401 - puts the project root on sys.path
 
-    from newscrawl.pipelines import CleanPipeline, DedupePipeline, StorePipeline, ValidatePipeline
+    from newscrawl.extensions.archive import ArchiveExtension
+    from newscrawl.pipelines.clean import CleanPipeline
+    from newscrawl.pipelines.dedupe import DedupePipeline
+    from newscrawl.pipelines.store import StorePipeline
+    from newscrawl.pipelines.validate import ValidatePipeline
     from newscrawl.spiders import ScmpSpider
+    from tests.utils.crawler import project_crawler
 
-    crawler = get_crawler(ScmpSpider, {"NEWSCRAWL_DATA_DIR": str(directory)})
+    crawler = project_crawler(ScmpSpider, {"NEWSCRAWL_DATA_DIR": str(directory)})
     chain = [cls.from_crawler(crawler) for cls in (CleanPipeline, ValidatePipeline, DedupePipeline,
                                                    StorePipeline)]
     start = time.perf_counter()
@@ -94,7 +101,7 @@ def time_pipelines(articles: list, directory: Path) -> float:
         item = article
         for pipeline in chain:
             item = pipeline.process_item(item)
-    close_archive(crawler)
+    ArchiveExtension.of(crawler).close()
     return time.perf_counter() - start
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newscrawl.outlets.spec import Outlet
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="serve no Google News sitemap (MARKUP.md: it may be gone)")
     rep.add_argument("--faults", default=None, metavar="SPEC",
                      help='fault profile, e.g. "rate=0.2,kinds=500+503+429+reset+truncate+slow"')
+    rep.set_defaults(func=_replica)
 
     def crawl_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--base-url", help="crawl this site instead of the outlet's own "
@@ -98,16 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = sub.add_parser("crawl", help="crawl an outlet (the real site by default)")
     crawl.add_argument("outlet", help="registered outlet name, e.g. scmp")
     crawl_options(crawl)
+    crawl.set_defaults(func=_crawl)
 
     demo = sub.add_parser("demo", help="start the replica and crawl it: the whole job, offline")
     demo.add_argument("--articles", type=_positive_int, default=300,
                       help="size of the replica (default 300)")
     demo.add_argument("--data-dir", default="data/demo", help="where outputs go (default data/demo)")
+    demo.set_defaults(func=_demo)
 
     parse = sub.add_parser("parse", help="run the outlet parser on one saved or fetched page")
     parse.add_argument("page", help="a saved .html (or .html.gz) file, or a URL to fetch")
     parse.add_argument("--url", help="the page's URL (required for a saved file)")
     parse.add_argument("--outlet", default="scmp", help="outlet whose parser to use (default scmp)")
+    parse.set_defaults(func=_parse)
 
     def archive_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--outlet", default="scmp", help="whose archive (default scmp)")
@@ -120,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=_positive_int, default=20, help="hits to show (default 20)")
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
     archive_options(search)
+    search.set_defaults(func=_search)
 
     export = sub.add_parser("export", help="write a research extract of the archive")
     export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
@@ -128,9 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--section", help="a section and its subsections, e.g. news/china")
     export.add_argument("--out", required=True, help="the file to write")
     archive_options(export)
+    export.set_defaults(func=_export)
 
     stats = sub.add_parser("stats", help="archive counts by day and section, field fill rates")
     archive_options(stats)
+    stats.set_defaults(func=_stats)
 
     run = sub.add_parser("run", help="crawl an outlet every --every, in the foreground "
                          "(for systemd or a container)")
@@ -142,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     first_crawl_option = len(run._actions)
     crawl_options(run)
     # Handed on to each `newscrawl crawl` the loop starts.
-    run.set_defaults(crawl_actions=run._actions[first_crawl_option:])
+    run.set_defaults(crawl_actions=run._actions[first_crawl_option:], func=_run)
 
     reparse = sub.add_parser("reparse", help="rebuild the archive's fields from the WARC files "
                              "of earlier crawls with the current parser, fetching nothing")
@@ -150,11 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="WARC files or directories of them, read in the order given "
                          "(default <data-dir>/<outlet>/warc/)")
     archive_options(reparse)
+    reparse.set_defaults(func=_reparse)
     return parser
 
 
 def _interval(text: str) -> float:
-    from newscrawl.schedule import parse_interval
+    from newscrawl.runs.loop import parse_interval
 
     try:
         return parse_interval(text)
@@ -163,14 +175,12 @@ def _interval(text: str) -> float:
 
 
 def _iso_date(text: str) -> str:
-    from datetime import UTC, datetime
+    from newscrawl.extraction.dates import parse_utc, utc_iso
 
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-05-01") from None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = parse_utc(text)
+    if when is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-05-01")
+    return utc_iso(when)
 
 
 def _positive_float(text: str) -> float:
@@ -183,22 +193,18 @@ def _positive_float(text: str) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "replica":
-        return _replica(args, parser)
-    if args.command == "crawl":
-        return _crawl(args, parser)
-    if args.command == "demo":
-        return _demo(args)
-    if args.command == "parse":
-        return _parse(args, parser)
-    if args.command in ("search", "export", "stats"):
-        return _archive_command(args)
-    if args.command == "run":
-        return _run(args, parser)
-    if args.command == "reparse":
-        return _reparse(args, parser)
-    parser.error(f"unknown command {args.command!r}")
-    return 2
+    return int(args.func(args, parser))
+
+
+def _outlet(name: str, parser: argparse.ArgumentParser) -> Outlet:
+    """The registered outlet ``name``; an unknown one is a usage error (exit 2, one line)."""
+    from newscrawl.outlets import get_outlet
+
+    try:
+        return get_outlet(name)
+    except KeyError as exc:
+        parser.error(str(exc.args[0]))
+        raise  # parser.error exits
 
 
 def _replica(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -221,15 +227,11 @@ def _replica(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from newscrawl.crawl import CrawlError, run_crawl
+    from newscrawl.runs.crawl import CrawlError, run_crawl
 
     overrides = _setting_overrides(args, parser)
-    options = {"base_url": args.base_url, "sections": args.sections, "days": args.days,
-               "since": args.since, "max_articles": args.max_articles, "data_dir": args.data_dir,
-               "pagination": args.pagination, "urls": args.urls, "full": args.full,
-               "warc": args.warc, "redis": args.redis, "store": args.store}
     try:
-        result = run_crawl(args.outlet, options, overrides)
+        result = run_crawl(args.outlet, _crawl_options(args), overrides)
     except CrawlError as exc:
         # Exit code 0 (another crawl holds the lock) is news, not an error.
         (sys.stdout if exc.exit_code == 0 else sys.stderr).write(f"newscrawl crawl: {exc}\n")
@@ -239,8 +241,8 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from newscrawl.crawl import CrawlError, run_demo
+def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from newscrawl.runs.crawl import CrawlError, run_demo
 
     try:
         result = run_demo(articles=args.articles, data_dir=args.data_dir)
@@ -260,12 +262,8 @@ def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from pathlib import Path
 
     from newscrawl.extraction.errors import PageRejected
-    from newscrawl.outlets import get_outlet
 
-    try:
-        outlet = get_outlet(args.outlet)
-    except KeyError as exc:
-        parser.error(str(exc.args[0]))
+    outlet = _outlet(args.outlet, parser)
     if args.page.startswith(("http://", "https://")):
         url = args.url or args.page
         try:
@@ -297,41 +295,67 @@ def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _archive_command(args: argparse.Namespace) -> int:
-    import json
-    from dataclasses import asdict
-    from pathlib import Path
-
-    from newscrawl.store import StoreError, archive_paths, queries
+def _archive_db(args: argparse.Namespace) -> Any:
+    """A read-only connection to the archive ``--db`` or ``--data-dir``/``--outlet`` names."""
+    from newscrawl.layout import DataDir
+    from newscrawl.store import queries
 
     # A postgresql:// URL is passed on as it is (a Path would fold its "//").
-    path = args.db if args.db else archive_paths(args.data_dir, args.outlet)[0]
-    try:
-        db = queries.connect(path)
-        if args.command == "search":
-            hits = queries.search(db, args.query, args.limit)
-            for hit in hits:
-                if args.json:
-                    print(json.dumps(asdict(hit), ensure_ascii=False))
-                else:
-                    print(f"{(hit.published_at or '')[:10]}  {hit.article_id}  {hit.headline}\n"
-                          f"    {hit.url}\n    {hit.snippet}")
-            if not hits and not args.json:
-                print(f"no article matches {args.query!r}")
-        elif args.command == "export":
-            rows = queries.select_articles(db, since=args.since, until=args.until,
-                                           section=args.section)
-            count = queries.export(rows, args.format, Path(args.out))
-            print(f"{count} articles written to {args.out} ({args.format})")
+    return queries.connect(args.db or DataDir.of(args.data_dir, args.outlet).archive)
+
+
+def _reading(command: Callable[[argparse.Namespace, Any], None]) -> Callable[..., int]:
+    """An archive command: its connection opened, its failures one line and exit 1."""
+    def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+        from newscrawl.store import StoreError
+
+        try:
+            command(args, _archive_db(args))
+        except StoreError as exc:
+            sys.stderr.write(f"newscrawl {args.command}: {exc}\n")
+            return 1
+        except OSError as exc:
+            sys.stderr.write(f"newscrawl {args.command}: cannot write {exc.filename}: "
+                             f"{exc.strerror}\n")
+            return 1
+        return 0
+    return run
+
+
+@_reading
+def _search(args: argparse.Namespace, db: Any) -> None:
+    import json
+    from dataclasses import asdict
+
+    from newscrawl.store import queries
+
+    hits = queries.search(db, args.query, args.limit)
+    for hit in hits:
+        if args.json:
+            print(json.dumps(asdict(hit), ensure_ascii=False))
         else:
-            print(queries.coverage_report(db))
-    except StoreError as exc:
-        sys.stderr.write(f"newscrawl {args.command}: {exc}\n")
-        return 1
-    except OSError as exc:
-        sys.stderr.write(f"newscrawl {args.command}: cannot write {exc.filename}: {exc.strerror}\n")
-        return 1
-    return 0
+            print(f"{(hit.published_at or '')[:10]}  {hit.article_id}  {hit.headline}\n"
+                  f"    {hit.url}\n    {hit.snippet}")
+    if not hits and not args.json:
+        print(f"no article matches {args.query!r}")
+
+
+@_reading
+def _export(args: argparse.Namespace, db: Any) -> None:
+    from pathlib import Path
+
+    from newscrawl.store import queries
+
+    rows = queries.select_articles(db, since=args.since, until=args.until, section=args.section)
+    count = queries.export(rows, args.format, Path(args.out))
+    print(f"{count} articles written to {args.out} ({args.format})")
+
+
+@_reading
+def _stats(args: argparse.Namespace, db: Any) -> None:
+    from newscrawl.store import queries
+
+    print(queries.coverage_report(db))
 
 
 def _setting_overrides(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
@@ -359,30 +383,32 @@ def _crawl_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
+def _crawl_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The crawl options of ``newscrawl crawl`` (or ``run``) by name, as ``run_crawl`` takes."""
+    from newscrawl.runs.crawl import OPTION_SETTINGS
+
+    return {name: getattr(args, name, None) for name in OPTION_SETTINGS}
+
+
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import logging
 
     from newscrawl.config import ConfigError, CrawlConfig
-    from newscrawl.crawl import OPTION_SETTINGS, project_settings
-    from newscrawl.crawl_loop import CrawlLoop
-    from newscrawl.outlets import get_outlet
-    from newscrawl.schedule import RunLockHeld
+    from newscrawl.runs.crawl import project_settings
+    from newscrawl.runs.locks import RunLockHeld
+    from newscrawl.runs.loop import CrawlLoop
 
-    try:
-        outlet = get_outlet(args.outlet)
-    except KeyError as exc:
-        parser.error(str(exc.args[0]))
+    outlet = _outlet(args.outlet, parser)
     # Nonsense is refused once, here, rather than by every crawl of the loop.
-    options = {name: getattr(args, name, None) for name in OPTION_SETTINGS}
     try:
         config = CrawlConfig.from_settings(
-            outlet, project_settings(options, _setting_overrides(args, parser)))
+            outlet, project_settings(_crawl_options(args), _setting_overrides(args, parser)))
     except ConfigError as exc:
         sys.stderr.write(f"newscrawl run: {exc}\n")
         return 2
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    loop = CrawlLoop(outlet.name, _crawl_argv(args), data_dir=config.data_dir,
+    loop = CrawlLoop(outlet.name, _crawl_argv(args), data_dir=config.data_dir.root,
                      interval=args.every, max_runs=args.runs)
     try:
         result = loop.run()
@@ -396,50 +422,16 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _reparse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from pathlib import Path
+    from newscrawl.layout import DataDir
+    from newscrawl.runs.reparse import ReparseError, reparse_into
 
-    from newscrawl.crawl import crawl_lock_path
-    from newscrawl.crawl_loop import lock_holder
-    from newscrawl.outlets import get_outlet
-    from newscrawl.reparse import reparse, warc_files
-    from newscrawl.schedule import RunLock
-    from newscrawl.store import SqliteArchive, StoreError, archive_paths
-
+    outlet = _outlet(args.outlet, parser)
     try:
-        outlet = get_outlet(args.outlet)
-    except KeyError as exc:
-        parser.error(str(exc.args[0]))
-    database, journal = archive_paths(args.data_dir, outlet.name)
-    default = database.parent / "warc"
-    sources = args.warc or [default]
-    try:
-        files = warc_files(sources) if args.warc or default.is_dir() else []
-    except FileNotFoundError as exc:
+        target, report = reparse_into(outlet, DataDir.of(args.data_dir, outlet.name),
+                                      warc=args.warc, db=args.db)
+    except ReparseError as exc:
         sys.stderr.write(f"newscrawl reparse: {exc}\n")
         return 1
-    if not files:
-        sys.stderr.write(f"newscrawl reparse: no WARC files in {', '.join(map(str, sources))} "
-                         "(crawls keep them with --warc)\n")
-        return 1
-    target = Path(args.db) if args.db else database
-    lock = None
-    if target.resolve() == database.resolve():
-        # The outlet's own archive: no crawl may write it meanwhile, and its journal stays
-        # in step with it.
-        lock = RunLock(crawl_lock_path(args.data_dir, outlet.name))
-        if not lock.acquire():
-            sys.stderr.write(f"newscrawl reparse: {lock_holder(lock).describe()}; "
-                             "try again when it ends\n")
-            return 1
-    try:
-        with SqliteArchive(target, journal if lock else None) as archive:
-            report = reparse(outlet, files, archive)
-    except StoreError as exc:
-        sys.stderr.write(f"newscrawl reparse: {exc}\n")
-        return 1
-    finally:
-        if lock is not None:
-            lock.release()
     print(f"reparsed into {target}\n{report.describe()}")
     return 0
 

@@ -1,7 +1,9 @@
-"""``NEWSCRAWL_*`` settings and spider arguments, parsed once into a typed config.
+"""``NEWSCRAWL_*`` settings parsed once into a typed config, and the readers every component
+uses for its own settings.
 
 Nonsense (an unknown section, a date in the wrong format, a negative limit) is rejected here
-with a one-line message, before any request is made.
+with a one-line ``ConfigError``, before any request is made. Defaults are never written here:
+``setting`` falls back on ``newscrawl/settings.py``, the only place they are.
 """
 
 from __future__ import annotations
@@ -11,24 +13,78 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from newscrawl import settings as project_defaults
+from newscrawl.extraction.dates import parse_utc
+from newscrawl.layout import DataDir
+
 if TYPE_CHECKING:
-    from newscrawl.outlets import Outlet
+    from newscrawl.outlets.spec import Outlet
 
 PAGINATION_MODES = ("auto", "api", "browser")
 DISCOVERY_SOURCES = ("sections", "feeds", "sitemaps")
+EVERY_RUN = " (every run)"  # what 0 means for an interval of site time
+#: Spider arguments (``scrapy crawl scmp -a data_dir=X``) and the settings they stand for.
+SPIDER_ARGUMENTS = {
+    "base_url": "NEWSCRAWL_BASE_URL", "sections": "NEWSCRAWL_SECTIONS", "days": "NEWSCRAWL_DAYS",
+    "since": "NEWSCRAWL_SINCE", "max_articles": "NEWSCRAWL_MAX_ARTICLES",
+    "data_dir": "NEWSCRAWL_DATA_DIR", "pagination": "NEWSCRAWL_SECTION_PAGINATION",
+    "urls": "NEWSCRAWL_URLS", "full": "NEWSCRAWL_FULL", "discovery": "NEWSCRAWL_DISCOVERY",
+}
 
 
 class ConfigError(ValueError):
     """A crawl option that makes no sense; the message is one line for the user."""
 
 
+def setting(settings: Any, name: str) -> Any:
+    """A setting's value, or its default from ``newscrawl/settings.py`` when ``settings``
+    lack it (a crawler built with Scrapy's defaults alone, as tests and embedders make)."""
+    value = settings.get(name) if settings is not None else None
+    return getattr(project_defaults, name) if value is None else value
+
+
+def number(settings: Any, name: str, *, zero_ok: bool = True, whole: bool = False,
+           zero_means: str = "") -> float:
+    """A numeric setting, checked: not negative (nor zero unless ``zero_ok``; ``zero_means``
+    says what 0 does), a whole number when ``whole``; else a one-line ConfigError naming it."""
+    raw = setting(settings, name)
+    kind = "a whole number" if whole else "a number"
+    try:
+        value = float(raw if raw not in (None, "") else getattr(project_defaults, name))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} {raw!r} is not {kind}") from None
+    if whole and not value.is_integer():
+        raise ConfigError(f"{name} {raw!r} is not {kind}")
+    if not value >= 0 or (value == 0 and not zero_ok):
+        wanted = f"0{zero_means} or more" if zero_ok else "positive"
+        raise ConfigError(f"{name} must be {wanted}, not {raw}")
+    return value
+
+
+def flag(settings: Any, name: str) -> bool:
+    """A yes/no setting given as a bool or as text ("1", "true", "yes", "on")."""
+    value = setting(settings, name)
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def names(settings: Any, name: str) -> tuple[str, ...]:
+    """A comma-separated (or list) setting as stripped, non-empty names."""
+    value = setting(settings, name) or ()
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(item.strip() for item in value if str(item).strip())
+
+
 @dataclass(frozen=True)
 class CrawlConfig:
+    outlet: str
     base_url: str
     sections: tuple[str, ...]
     since: datetime | None  # the horizon: articles published before it are not wanted
     max_articles: int | None
-    data_dir: str
+    data_dir: DataDir
     pagination: str
     urls: tuple[str, ...] = ()  # article pages to fetch as given, besides the sections
     full: bool = False  # walk every listing to the horizon again, not only what is new
@@ -44,109 +100,111 @@ class CrawlConfig:
     sitemap_index_every_hours: float = 4.0
 
     @classmethod
-    def from_settings(cls, outlet: Outlet, settings: Any, args: dict[str, Any] | None = None,
+    def from_settings(cls, outlet: Outlet, settings: Any,
                       now: datetime | None = None) -> CrawlConfig:
-        """Read ``NEWSCRAWL_*`` settings; spider arguments (``-a sections=...``) win."""
-        args = args or {}
+        """Read the ``NEWSCRAWL_*`` settings of a crawl of ``outlet``."""
+        base_url = _base_url(outlet, settings)
+        sections, chosen = _sections(outlet, settings)
+        return cls(
+            outlet=outlet.name, base_url=base_url, sections=sections,
+            since=_horizon(settings, now or datetime.now(UTC)), max_articles=_limit(settings),
+            data_dir=DataDir.from_settings(settings, outlet.name),
+            pagination=_pagination(settings), urls=_urls(settings, base_url),
+            full=flag(settings, "NEWSCRAWL_FULL"), discovery=_discovery(settings),
+            revisit_factor=number(settings, "NEWSCRAWL_REVISIT_FACTOR", zero_ok=False),
+            revisit_min_hours=number(settings, "NEWSCRAWL_REVISIT_MIN_HOURS", zero_ok=False),
+            revisit_max_days=number(settings, "NEWSCRAWL_REVISIT_MAX_DAYS", zero_ok=False),
+            sections_chosen=chosen,
+            sections_every_hours=number(settings, "NEWSCRAWL_SECTIONS_EVERY_HOURS",
+                                        zero_means=EVERY_RUN),
+            sitemap_index_every_hours=number(settings, "NEWSCRAWL_SITEMAP_INDEX_EVERY_HOURS",
+                                             zero_means=EVERY_RUN))
 
-        def pick(arg: str, setting: str) -> Any:
-            value = args.get(arg)
-            return value if value not in (None, "") else settings.get(setting)
-
-        base_url = (pick("base_url", "NEWSCRAWL_BASE_URL") or outlet.base_url).rstrip("/")
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"base URL {base_url!r} is not an http(s) URL")
-
-        raw_sections = pick("sections", "NEWSCRAWL_SECTIONS")
-        if isinstance(raw_sections, list | tuple):
-            raw_sections = ",".join(raw_sections)
-        sections = tuple(s.strip().strip("/") for s in (raw_sections or "").split(",") if s.strip())
-        sections = sections or outlet.sections
-        unknown = [s for s in sections if s not in outlet.all_sections]
-        if unknown:
-            raise ConfigError(f"unknown section {unknown[0]!r} for {outlet.name}; "
-                              f"known: {', '.join(outlet.all_sections)}")
-
-        now = now or datetime.now(UTC)
-        days, since_text = pick("days", "NEWSCRAWL_DAYS"), pick("since", "NEWSCRAWL_SINCE")
-        if days not in (None, "") and since_text not in (None, ""):
-            raise ConfigError("give --days or --since, not both")
-        since: datetime | None = None
-        if days not in (None, ""):
-            try:
-                n_days = float(days)
-            except (TypeError, ValueError):
-                raise ConfigError(f"--days {days!r} is not a number") from None
-            if n_days <= 0:
-                raise ConfigError(f"--days must be positive, not {days}")
-            since = now - timedelta(days=n_days)
-        elif since_text not in (None, ""):
-            since = parse_since(str(since_text))
-
-        max_articles = pick("max_articles", "NEWSCRAWL_MAX_ARTICLES")
-        if max_articles in (None, ""):
-            limit = None
-        else:
-            try:
-                limit = int(max_articles)
-            except (TypeError, ValueError):
-                raise ConfigError(f"--max-articles {max_articles!r} is not a whole number") from None
-            if limit < 1:
-                raise ConfigError(f"--max-articles must be at least 1, not {limit}")
-
-        pagination = str(pick("pagination", "NEWSCRAWL_SECTION_PAGINATION") or "auto").lower()
-        if pagination not in PAGINATION_MODES:
-            raise ConfigError(f"NEWSCRAWL_SECTION_PAGINATION must be one of "
-                              f"{', '.join(PAGINATION_MODES)}, not {pagination!r}")
-        data_dir = str(pick("data_dir", "NEWSCRAWL_DATA_DIR") or "data")
-        raw_urls = pick("urls", "NEWSCRAWL_URLS") or ()
-        if isinstance(raw_urls, str):
-            raw_urls = raw_urls.split(",")
-        urls = []
-        for url in (u.strip() for u in raw_urls if u.strip()):
-            if url.startswith("/"):
-                url = base_url + url
-            if urlsplit(url).scheme not in ("http", "https"):
-                raise ConfigError(f"--urls: {url!r} is not an http(s) URL or a /path")
-            urls.append(url)
-        raw_sources = pick("discovery", "NEWSCRAWL_DISCOVERY") or DISCOVERY_SOURCES
-        if isinstance(raw_sources, str):
-            raw_sources = raw_sources.split(",")
-        discovery = tuple(x.strip() for x in raw_sources if x.strip())
-        bad = [x for x in discovery if x not in DISCOVERY_SOURCES]
-        if bad or not discovery:
-            raise ConfigError(f"NEWSCRAWL_DISCOVERY must name some of "
-                              f"{', '.join(DISCOVERY_SOURCES)}, not {','.join(discovery)!r}")
-        full = str(pick("full", "NEWSCRAWL_FULL") or "").lower() in ("1", "true", "yes", "on")
-        revisit = [_number(settings, name, default, zero_ok=False)
-                   for name, default in (("NEWSCRAWL_REVISIT_FACTOR", 1.0),
-                                         ("NEWSCRAWL_REVISIT_MIN_HOURS", 24.0),
-                                         ("NEWSCRAWL_REVISIT_MAX_DAYS", 30.0))]
-        every = [_number(settings, name, default, zero_ok=True)
-                 for name, default in (("NEWSCRAWL_SECTIONS_EVERY_HOURS", 24.0),
-                                       ("NEWSCRAWL_SITEMAP_INDEX_EVERY_HOURS", 4.0))]
-        return cls(base_url, sections, since, limit, data_dir, pagination, tuple(urls), full,
-                   discovery, *revisit, sections_chosen=bool(raw_sections),
-                   sections_every_hours=every[0], sitemap_index_every_hours=every[1])
+    def describe(self) -> dict[str, Any]:
+        """The config as JSON values, as a run's ``arguments`` keep it."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values["data_dir"] = str(self.data_dir.root)
+        return values
 
 
-def _number(settings: Any, name: str, default: float, *, zero_ok: bool) -> float:
-    """A numeric setting: positive, or also 0 with ``zero_ok``; else a one-line ConfigError."""
-    raw = settings.get(name, default)
+def _base_url(outlet: Outlet, settings: Any) -> str:
+    base_url = str(setting(settings, "NEWSCRAWL_BASE_URL") or outlet.base_url).rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"base URL {base_url!r} is not an http(s) URL")
+    return base_url
+
+
+def _sections(outlet: Outlet, settings: Any) -> tuple[tuple[str, ...], bool]:
+    """The sections to walk, and whether they were chosen (not the outlet's defaults)."""
+    chosen = tuple(s.strip("/") for s in names(settings, "NEWSCRAWL_SECTIONS"))
+    unknown = [s for s in chosen if s not in outlet.all_sections]
+    if unknown:
+        raise ConfigError(f"unknown section {unknown[0]!r} for {outlet.name}; "
+                          f"known: {', '.join(outlet.all_sections)}")
+    return chosen or outlet.sections, bool(chosen)
+
+
+def _horizon(settings: Any, now: datetime) -> datetime | None:
+    days, since = setting(settings, "NEWSCRAWL_DAYS"), setting(settings, "NEWSCRAWL_SINCE")
+    if days not in (None, "") and since not in (None, ""):
+        raise ConfigError("give --days or --since, not both")
+    if since not in (None, ""):
+        return parse_since(str(since))
+    if days in (None, ""):
+        return None
     try:
-        value = float(raw if raw not in (None, "") else default)
+        n_days = float(days)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} {raw!r} is not a number") from None
-    if value < 0 or (value == 0 and not zero_ok):
-        raise ConfigError(f"{name} must be {'0 (every run) or more' if zero_ok else 'positive'}, "
-                          f"not {raw}")
-    return value
+        raise ConfigError(f"--days {days!r} is not a number") from None
+    if not n_days > 0:
+        raise ConfigError(f"--days must be positive, not {days}")
+    return now - timedelta(days=n_days)
+
+
+def _limit(settings: Any) -> int | None:
+    raw = setting(settings, "NEWSCRAWL_MAX_ARTICLES")
+    if raw in (None, ""):
+        return None
+    try:
+        limit = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"--max-articles {raw!r} is not a whole number") from None
+    if limit < 1:
+        raise ConfigError(f"--max-articles must be at least 1, not {limit}")
+    return limit
+
+
+def _pagination(settings: Any) -> str:
+    mode = str(setting(settings, "NEWSCRAWL_SECTION_PAGINATION") or "").lower()
+    if mode not in PAGINATION_MODES:
+        raise ConfigError(f"NEWSCRAWL_SECTION_PAGINATION must be one of "
+                          f"{', '.join(PAGINATION_MODES)}, not {mode!r}")
+    return mode
+
+
+def _urls(settings: Any, base_url: str) -> tuple[str, ...]:
+    urls = []
+    for url in names(settings, "NEWSCRAWL_URLS"):
+        if url.startswith("/"):
+            url = base_url + url
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ConfigError(f"--urls: {url!r} is not an http(s) URL or a /path")
+        urls.append(url)
+    return tuple(urls)
+
+
+def _discovery(settings: Any) -> tuple[str, ...]:
+    discovery = names(settings, "NEWSCRAWL_DISCOVERY")
+    bad = [x for x in discovery if x not in DISCOVERY_SOURCES]
+    if bad or not discovery:
+        raise ConfigError(f"NEWSCRAWL_DISCOVERY must name some of "
+                          f"{', '.join(DISCOVERY_SOURCES)}, not {','.join(discovery)!r}")
+    return discovery
 
 
 def parse_since(text: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"--since {text!r} is not a date like 2026-05-01") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    when = parse_utc(text)
+    if when is None:
+        raise ConfigError(f"--since {text!r} is not a date like 2026-05-01")
+    return when

@@ -98,3 +98,9 @@ def to_record(item: Any) -> dict[str, Any]:
     from itemadapter import ItemAdapter
 
     return ItemAdapter(item).asdict()
+
+
+#: Fields whose fill rate every crawl measures: the summary prints it, the run keeps it.
+REPORTED_FIELDS = ("canonical_url", "article_id", "headline", "social_headline", "subheadline",
+                   "summary", "authors", "published_at", "updated_at", "section", "topics",
+                   "body", "images", "language")

@@ -13,15 +13,17 @@ from urllib.parse import urlsplit, urlunsplit
 _PASSWORD_PARAM = re.compile(r"(?i)(^|&)(password=)[^&]*")
 
 
-def one_line(error: object, limit: int = 300) -> str:
-    """An exception (or any text) as one line: its first non-blank line, whitespace collapsed,
-    at most ``limit`` characters; the exception's class name when it says nothing.
+def one_line(error: object, limit: int = 300, *, first_line: bool = False) -> str:
+    """An exception (or any text) as one line, whitespace collapsed, at most ``limit``
+    characters; the exception's class name when it says nothing.
 
-    Database drivers put hints and context on the lines below the message (libpq does), and
-    parsers quote whole documents: the first line is the message.
+    ``first_line`` keeps only the first non-blank line: database drivers put hints and
+    context on the lines below the message (libpq does).
     """
     lines = [line for line in str(error).splitlines() if line.strip()]
-    text = " ".join(lines[0].split()) if lines else ""
+    if first_line:
+        lines = lines[:1]
+    text = " ".join(" ".join(lines).split())
     return text[:limit] or type(error).__name__
 
 

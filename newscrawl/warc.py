@@ -1,32 +1,11 @@
-"""Every fetched response kept in WARC files, so pages can be parsed again without refetching.
+"""WARC files: written as a crawl fetches (``RotatingWarcWriter``), read back for reparsing
+(``iter_warc_responses``). Format I/O only; the downloader middleware that feeds the writer is
+``newscrawl.downloadermiddlewares.warc``.
 
-``WarcCaptureMiddleware`` is a downloader middleware, on when ``NEWSCRAWL_WARC`` is true::
-
-    DOWNLOADER_MIDDLEWARES = {"newscrawl.warc.WarcCaptureMiddleware": 950}
-    NEWSCRAWL_WARC = True
-    NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000  # rotate to a new file past this size
-
-It writes a request and a response record per fetch into gzipped WARC 1.0 files under
-``<NEWSCRAWL_DATA_DIR>/<outlet>/warc/``, named ``<outlet>-<UTC timestamp>-<serial>.warc.gz``.
-
-Where it sits, and what a record holds. At 950 the middleware is the closest to the network
-(only the download handler is nearer), so it sees every response Scrapy fetched before any
-other middleware acts on it: the redirects RedirectMiddleware (600) turns into new requests,
-the errors RetryMiddleware (550) retries, and the body exactly as received, still compressed:
-HttpCompressionMiddleware (590) decodes it only later. The record keeps that body with the
-server's ``Content-Encoding`` and ``Content-Length``, which then describe it truthfully; this is
-what other archiving crawlers store, it is a quarter of the decoded size for HTML, and any WARC
-reader decodes it (``iter_warc_responses`` does). Two things differ from the bytes on the wire:
-Scrapy has already removed any chunked transfer coding, so ``Transfer-Encoding`` is dropped and
-``Content-Length`` set to the stored length (the original values are kept in
-``WARC-Newscrawl-Original-*`` headers of the record), and header names are spelled as Scrapy
-normalises them (``Etag``). Responses served from Scrapy's HTTP cache were not fetched and are
-not written. Pages rendered by a browser carry the ``playwright`` flag in
-``WARC-Newscrawl-Flags``: their body is the rendered DOM, not what the server sent.
-
-A killed crawl leaves readable files: each record pair is one gzip member written with one
-unbuffered write, so a file ends at its last complete record or, at worst, in a torn last
-member that ``iter_warc_responses`` reports and skips.
+Files are gzipped WARC 1.0, named ``<outlet>-<UTC timestamp>-<serial>.warc.gz``, with a request
+and a response record per fetch. A killed crawl leaves readable files: each record pair is one
+gzip member written with one unbuffered write, so a file ends at its last complete record or,
+at worst, in a torn last member that ``iter_warc_responses`` reports and skips.
 """
 
 from __future__ import annotations
@@ -47,21 +26,15 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
 
-from newscrawl.config import ConfigError
 from newscrawl.messages import one_line
 
 if TYPE_CHECKING:
-    from scrapy import Request, Spider
-    from scrapy.crawler import Crawler
-    from scrapy.http import Response
     from warcio.recordloader import ArcWarcRecord
 
 log = logging.getLogger(__name__)
 
-MIDDLEWARE_ORDER = 950
 DEFAULT_MAX_BYTES = 1_000_000_000  # 1 GB, the customary size of a WARC file
 SOFTWARE = "newscrawl/0.1"
-_REPLACED_HEADERS = ("transfer-encoding", "content-length")
 
 
 class WarcResponse(NamedTuple):
@@ -191,102 +164,6 @@ def _status_line(status: int) -> str:
         return str(status)
 
 
-# -- the middleware ---------------------------------------------------------------------------
-class WarcCaptureMiddleware:
-    """Write every response the downloader fetched to the outlet's WARC files."""
-
-    def __init__(self, crawler: Crawler, *, data_dir: str, max_bytes: int) -> None:
-        self.crawler = crawler
-        self.data_dir = data_dir
-        self.max_bytes = max_bytes
-        self.writer: RotatingWarcWriter | None = None
-        self._failed = False
-        from scrapy import signals
-
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
-        from scrapy.exceptions import NotConfigured
-
-        settings = crawler.settings
-        if not settings.getbool("NEWSCRAWL_WARC"):
-            raise NotConfigured("NEWSCRAWL_WARC is off")
-        raw = settings.get("NEWSCRAWL_WARC_MAX_BYTES", DEFAULT_MAX_BYTES)
-        try:
-            max_bytes = int(raw)
-        except (TypeError, ValueError):
-            raise ConfigError(f"NEWSCRAWL_WARC_MAX_BYTES {raw!r} is not a whole number "
-                              "of bytes") from None
-        if max_bytes <= 0:
-            raise ConfigError(f"NEWSCRAWL_WARC_MAX_BYTES must be positive, not {max_bytes}")
-        return cls(crawler, data_dir=str(settings.get("NEWSCRAWL_DATA_DIR") or "data"),
-                   max_bytes=max_bytes)
-
-    def spider_opened(self, spider: Spider) -> None:
-        outlet = getattr(spider, "outlet_name", "") or spider.name
-        # A spider argument (-a data_dir=...) wins over the setting, as in CrawlConfig.
-        config = getattr(spider, "config", None)
-        data_dir = getattr(config, "data_dir", None) or self.data_dir
-        self.writer = RotatingWarcWriter(Path(data_dir) / outlet / "warc", outlet,
-                                         self.max_bytes)
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.writer is None:
-            return
-        self.writer.close()
-        if self.writer.paths:
-            log.info("WARC: %d records, %d bytes in %d file(s) under %s", self.writer.records,
-                     self.writer.bytes_written, len(self.writer.paths), self.writer.directory)
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        if self.writer is None or "cached" in response.flags:
-            return response
-        try:
-            self._write(request, response)
-        except OSError as exc:  # a full disk must not stop the crawl, but must be loud
-            self.crawler.stats.inc_value("newscrawl/warc/errors")
-            if not self._failed:
-                log.error("WARC: could not write %s: %s", self.writer.path, exc)
-            self._failed = True
-        else:
-            self.crawler.stats.inc_value("newscrawl/warc/responses")
-            self.crawler.stats.set_value("newscrawl/warc/bytes", self.writer.bytes_written)
-            self.crawler.stats.set_value("newscrawl/warc/files", len(self.writer.paths))
-        return response
-
-    def _write(self, request: Request, response: Response) -> None:
-        assert self.writer is not None
-        body = response.body
-        headers: list[tuple[str, str]] = []
-        replaced: dict[str, list[str]] = {}
-        for name, values in response.headers.items():
-            key = name.decode("latin-1")
-            for value in values:
-                if key.lower() in _REPLACED_HEADERS:
-                    replaced.setdefault(key, []).append(value.decode("latin-1"))
-                else:
-                    headers.append((key, value.decode("latin-1")))
-        # Scrapy de-chunked the body: the stored message is delimited by its length.
-        headers.append(("Content-Length", str(len(body))))
-        extra: dict[str, str] = {}
-        if replaced and replaced != {"Content-Length": [str(len(body))]}:
-            extra = {f"WARC-Newscrawl-Original-{key}": ", ".join(values)
-                     for key, values in replaced.items()}
-        if response.flags:
-            extra["WARC-Newscrawl-Flags"] = " ".join(map(str, response.flags))
-        if response.ip_address is not None:
-            extra["WARC-IP-Address"] = str(response.ip_address)
-        request_headers = [(name.decode("latin-1"), value.decode("latin-1"))
-                           for name, values in request.headers.items() for value in values]
-        self.writer.write_exchange(
-            url=response.url, fetched_at=datetime.now(UTC), method=request.method,
-            request_headers=request_headers, request_body=request.body,
-            protocol=response.protocol or "HTTP/1.1", status=response.status,
-            response_headers=headers, body=body, extra=extra)
-
-
 # -- reading ----------------------------------------------------------------------------------
 def iter_warc_responses(paths: Iterable[str | os.PathLike[str]]) -> Iterator[WarcResponse]:
     """The response records of ``paths``, in file order, bodies decoded.
@@ -381,5 +258,4 @@ def _gunzip(data: bytes) -> bytes:
     return bytes(out)
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "MIDDLEWARE_ORDER", "RotatingWarcWriter",
-           "WarcCaptureMiddleware", "WarcResponse", "iter_warc_responses"]
+__all__ = ["DEFAULT_MAX_BYTES", "RotatingWarcWriter", "WarcResponse", "iter_warc_responses"]

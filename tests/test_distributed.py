@@ -129,9 +129,11 @@ def test_losing_redis_mid_run_stops_the_worker_cleanly(big_replica, redis_server
     stored = 0
     while time.monotonic() < deadline and stored < 30:
         time.sleep(0.3)
-        if store.exists():
-            with sqlite3.connect(store) as db:
+        try:  # the file exists a moment before its tables do
+            with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
                 stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        except sqlite3.OperationalError:
+            continue
     assert stored >= 30
     redis_server.stop()
     _, err = crawl.communicate(timeout=120)

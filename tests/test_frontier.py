@@ -21,14 +21,15 @@ from scrapy.core.scheduler import Scheduler
 from scrapy.pqueues import DownloaderAwarePriorityQueue, ScrapyPriorityQueue
 from scrapy.utils.test import get_crawler
 
-from newscrawl.frontier import FrontierScheduler, KeepOpenDownloaderAwarePriorityQueue
+from newscrawl.scheduler.frontier import FrontierScheduler, KeepOpenDownloaderAwarePriorityQueue
 from tests.utils.cli import rows
 from tests.utils.client import Client
+from tests.utils.crawler import project_crawler
 
 #: newscrawl's priorities: discovery, then four freshness levels (newscrawl/spiders/outlet.py).
 PRIOS = (1_000_000, 3, 2, 1, 0)
 LIMIT = 50
-OURS = {"SCHEDULER_PRIORITY_QUEUE": "newscrawl.frontier.KeepOpenDownloaderAwarePriorityQueue"}
+OURS = {"SCHEDULER_PRIORITY_QUEUE": "newscrawl.scheduler.frontier.KeepOpenDownloaderAwarePriorityQueue"}
 SCRAPYS = {"SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue"}
 
 
@@ -234,17 +235,17 @@ def test_a_negative_memory_limit_is_refused(tmp_path):
 
 
 def test_project_settings_use_it_and_the_shared_frontier_still_wins():
-    from newscrawl.crawl import project_settings
+    from newscrawl.runs.crawl import project_settings
     from newscrawl.spiders import ScmpSpider
 
     settings = project_settings({})
-    assert settings["SCHEDULER"] == "newscrawl.frontier.FrontierScheduler"
+    assert settings["SCHEDULER"] == "newscrawl.scheduler.frontier.FrontierScheduler"
     assert settings["SCHEDULER_PRIORITY_QUEUE"] == \
-        "newscrawl.frontier.KeepOpenDownloaderAwarePriorityQueue"
+        "newscrawl.scheduler.frontier.KeepOpenDownloaderAwarePriorityQueue"
     assert issubclass(KeepOpenDownloaderAwarePriorityQueue, DownloaderAwarePriorityQueue)
-    shared = project_settings({"redis": "redis://127.0.0.1:6379/0"})
-    ScmpSpider.update_settings(shared)  # what a crawl does: distributed, then frontier_on_disk
-    assert shared["SCHEDULER"] == "newscrawl.distributed.SharedFrontierScheduler"
+    # What a crawl does: the add-on switches to Redis, and then keeps no disk frontier.
+    shared = project_crawler(ScmpSpider, {"NEWSCRAWL_REDIS": "redis://127.0.0.1:6379/0"}).settings
+    assert shared["SCHEDULER"] == "newscrawl.scheduler.shared.SharedFrontierScheduler"
     assert not shared.get("JOBDIR")
 
 

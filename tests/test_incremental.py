@@ -160,10 +160,10 @@ def test_a_304_lets_autothrottle_speed_up_as_a_200_does(status, lowered):
     from scrapy.utils.test import get_crawler
 
     from newscrawl import settings
-    from newscrawl.extensions import RevisitAwareAutoThrottle
+    from newscrawl.extensions.throttle import RevisitAwareAutoThrottle
 
     assert settings.EXTENSIONS["scrapy.extensions.throttle.AutoThrottle"] is None
-    assert "newscrawl.extensions.RevisitAwareAutoThrottle" in settings.EXTENSIONS
+    assert "newscrawl.extensions.throttle.RevisitAwareAutoThrottle" in settings.EXTENSIONS
     throttle = RevisitAwareAutoThrottle(get_crawler(settings_dict={"AUTOTHROTTLE_ENABLED": True}))
     throttle.mindelay, throttle.maxdelay = 0.0, 60.0
     slot = Slot(concurrency=4, delay=1.0, jitter=0)

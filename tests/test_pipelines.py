@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import pytest
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
+from newscrawl.extensions.archive import ArchiveExtension
 from newscrawl.items import Article, ImageRef
 from newscrawl.pipelines import CleanPipeline, DedupePipeline, StorePipeline, ValidatePipeline
 from newscrawl.records.cleaning import clean_body, clean_text
 from newscrawl.spiders import ScmpSpider
-from newscrawl.store import close_archive
+from tests.utils.crawler import project_crawler
 
 BODY = ("Officials said the plan would cost HK$2 billion over five years. "
         "Critics called it too little, too late.\n\n"
@@ -34,9 +34,9 @@ def article(**fields) -> Article:
 
 @pytest.fixture()
 def crawler(tmp_path):
-    crawler = get_crawler(ScmpSpider, {"NEWSCRAWL_DATA_DIR": str(tmp_path)})
+    crawler = project_crawler(ScmpSpider, {"NEWSCRAWL_DATA_DIR": str(tmp_path)})
     yield crawler
-    close_archive(crawler)
+    ArchiveExtension.of(crawler).close()
 
 
 def test_clean_removes_furniture_pull_quotes_and_normalises(crawler):
@@ -116,9 +116,7 @@ def test_dedupe_drops_a_story_seen_twice_and_links_copies(crawler):
                     published_at="2026-06-01T07:00:00Z", updated_at="2026-06-01T07:00:00Z",
                     body=original.body)
     assert store.process_item(dedupe.process_item(early)).duplicate_of is None
-    from newscrawl.store import open_archive
-
-    archive = open_archive(crawler)
+    archive = ArchiveExtension.of(crawler).archive
     assert archive.article("scmp", "3300001")["duplicate_of"] == "3299990"
     assert archive.article("scmp", "3300099")["duplicate_of"] == "3299990"
     unrelated = article(article_id="3300200", url="https://www.scmp.com/news/article/3300200/u",

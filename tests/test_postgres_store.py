@@ -16,12 +16,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from newscrawl.layout import DataDir
 from newscrawl.messages import mask_password
 from newscrawl.store import (
     PostgresArchive,
     SqliteArchive,
     StoreError,
-    archive_paths,
     open_store,
     queries,
 )
@@ -286,7 +286,7 @@ def test_a_worker_killed_mid_transaction_loses_only_its_batch(postgres):  # noqa
 
 def test_an_unreachable_server_is_one_line_naming_the_url_without_its_password():
     url = f"postgresql://crawler:s3cret@127.0.0.1:{free_port()}/archive?sslmode=disable"
-    for open_it in (lambda: open_store(url, "scmp"), lambda: queries.connect(url)):
+    for open_it in (lambda: open_store(url, DataDir.of("data", "scmp")), lambda: queries.connect(url)):
         with pytest.raises(StoreError) as caught:
             open_it()
         message = str(caught.value)
@@ -299,12 +299,13 @@ def test_an_unreachable_server_is_one_line_naming_the_url_without_its_password()
 def test_open_store_picks_the_backend_from_the_target(postgres, tmp_path):  # noqa: F811
     url = postgres.database()
     for target in (url, url.replace("postgresql://", "postgres://")):
-        with open_store(target, "scmp", tmp_path) as archive:
+        with open_store(target, DataDir.of(tmp_path, "scmp")) as archive:
             assert isinstance(archive, PostgresArchive)
-    with open_store(None, "scmp", tmp_path) as archive:
+    with open_store(None, DataDir.of(tmp_path, "scmp")) as archive:
         assert isinstance(archive, SqliteArchive)
-        assert (archive.path, archive.journal_path) == archive_paths(tmp_path, "scmp")
-    with open_store(str(tmp_path / "other.sqlite"), "scmp", tmp_path, journal=False) as archive:
+        files = DataDir.of(tmp_path, "scmp")
+        assert (archive.path, archive.journal_path) == (files.archive, files.journal)
+    with open_store(str(tmp_path / "other.sqlite"), DataDir.of(tmp_path, "scmp"), journal=False) as archive:
         assert archive.path == tmp_path / "other.sqlite" and archive.journal_path is None
 
 
@@ -321,7 +322,7 @@ def test_a_crawl_into_postgresql_stores_what_a_crawl_into_sqlite_does(replica, p
                "word_count", "is_paywalled", "is_truncated", "is_sponsored", "http_status",
                "parser_version", "field_sources", "duplicate_of", "content_hash", "body_hash",
                "revision_count")
-    database, _ = archive_paths(tmp_path / "lite", "scmp")
+    database = DataDir.of(tmp_path / "lite", "scmp").archive
     lite, pgdb = queries.connect(database), queries.connect(url)
     expected = {r["article_id"]: {k: r[k] for k in content} for r in queries.select_articles(lite)}
     got = {r["article_id"]: {k: r[k] for k in content} for r in queries.select_articles(pgdb)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from newscrawl.schedule import RunLock
+from newscrawl.runs.locks import RunLock
 from tests.utils.cli import run_cli
 
 # Columns that say how and when a page was fetched, not what it says. A crawl stamps the time
@@ -90,7 +90,7 @@ def test_reparse_rebuilds_the_crawled_archive_and_adds_nothing_to_it(replica, tm
 
 
 def test_revisions_replay_in_the_order_the_crawls_met_them(fresh_replica, tmp_path):
-    from conftest import Client
+    from tests.utils.client import Client
 
     crawled = tmp_path / "A"
     crawl(fresh_replica.base_url, crawled)
@@ -129,7 +129,7 @@ def test_reparse_refuses_in_one_line(tmp_path):
 
 
 def test_a_directory_gives_its_warc_files_in_name_order(tmp_path):
-    from newscrawl.reparse import warc_files
+    from newscrawl.runs.reparse import warc_files
 
     for name in ("scmp-20260102000000-00000.warc", "scmp-20260101000000-00001.warc.gz",
                  "scmp-20260101000000-00000.warc.gz", "notes.txt"):

@@ -32,10 +32,11 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
 from newscrawl.config import ConfigError
+from newscrawl.downloadermiddlewares.retry import RetryPolicy, failure_reason, retry_after_seconds
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.faults import FaultProfile
 from newscrawl.replica.server import ReplicaServer
-from newscrawl.retry import RetryPolicy, check_settings, failure_reason, retry_after_seconds
+from newscrawl.runs.crawl import check_settings
 from tests.utils.client import Client
 
 RUNNER = Path(__file__).parent / "utils" / "crawl_once.py"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.server import ReplicaServer
-from newscrawl.schedule import RunLock
+from newscrawl.runs.locks import RunLock
 from tests.utils.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]

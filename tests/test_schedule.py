@@ -17,20 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.schedule import (
-    LockHolder,
-    RunLock,
-    RunLockHeld,
-    ScheduleSummary,
-    parse_interval,
-    run_every,
-)
+from newscrawl.runs.locks import LockHolder, RunLock, RunLockHeld
+from newscrawl.runs.loop import ScheduleSummary, parse_interval, run_every
 
 ROOT = Path(__file__).resolve().parents[1]
 
 HOLD = textwrap.dedent("""
     import json, sys, time
-    from newscrawl.schedule import RunLock
+    from newscrawl.runs.locks import RunLock
     lock = RunLock(sys.argv[1])
     print(json.dumps({"acquired": lock.acquire()}), flush=True)
     time.sleep(60)
@@ -39,7 +33,7 @@ HOLD = textwrap.dedent("""
 TRY = textwrap.dedent("""
     import json, sys
     from dataclasses import asdict
-    from newscrawl.schedule import RunLock
+    from newscrawl.runs.locks import RunLock
     lock = RunLock(sys.argv[1])
     acquired = lock.acquire()
     holder = None if acquired else lock.holder()
@@ -50,7 +44,7 @@ TRY = textwrap.dedent("""
 LOOP = textwrap.dedent("""
     import json, logging, sys, time
     from dataclasses import asdict
-    from newscrawl.schedule import run_every
+    from newscrawl.runs.loop import run_every
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     runs = []
     def job():
@@ -158,7 +152,7 @@ def test_holder_file_with_stale_or_broken_content(tmp_path):
 
 # -- the loop ---------------------------------------------------------------------------------
 def test_runs_n_times_and_survives_a_failing_job(tmp_path, caplog):
-    caplog.set_level(logging.DEBUG, logger="newscrawl.schedule")
+    caplog.set_level(logging.DEBUG, logger="newscrawl.runs.loop")
     stop = threading.Event()
     calls: list[float] = []
 
@@ -178,7 +172,7 @@ def test_runs_n_times_and_survives_a_failing_job(tmp_path, caplog):
     assert 0.35 < elapsed < 5
     gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
     assert all(0.05 < gap < 1.0 for gap in gaps), gaps  # slots 0.1 s apart
-    lines = [r for r in caplog.records if r.name == "newscrawl.schedule" and
+    lines = [r for r in caplog.records if r.name == "newscrawl.runs.loop" and
              r.levelno >= logging.INFO]
     assert len(lines) == 5  # one line per run
     failed = lines[1]
@@ -208,7 +202,7 @@ class FakeClock:
 
 
 def test_slots_are_fixed_and_a_long_run_skips_the_ones_it_outlasted(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="newscrawl.schedule")
+    caplog.set_level(logging.INFO, logger="newscrawl.runs.loop")
     clock, stop = FakeClock(), threading.Event()
     durations, starts = [1.0, 25.0, 2.0, 0.0], []
 
@@ -227,7 +221,7 @@ def test_slots_are_fixed_and_a_long_run_skips_the_ones_it_outlasted(tmp_path, ca
 
 
 def test_a_slot_whose_lock_is_held_is_skipped(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="newscrawl.schedule")
+    caplog.set_level(logging.INFO, logger="newscrawl.runs.loop")
     other = RunLock(tmp_path / "run.lock")
     assert other.acquire()
     stop, ran = threading.Event(), []

@@ -6,22 +6,22 @@ import logging
 
 import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
-from scrapy.utils.test import get_crawler
 
+from newscrawl.extensions.archive import ArchiveExtension
 from newscrawl.spiders import ScmpSpider
-from newscrawl.store import close_archive
+from tests.utils.crawler import project_crawler
 
 URL = "https://www.scmp.com/news/china/article/3300001/some-story"
 
 
 @pytest.fixture()
 def spider(tmp_path):
-    crawler = get_crawler(ScmpSpider, {"NEWSCRAWL_BASE_URL": "https://www.scmp.com",
+    crawler = project_crawler(ScmpSpider, {"NEWSCRAWL_BASE_URL": "https://www.scmp.com",
                                        "NEWSCRAWL_DATA_DIR": str(tmp_path)})
     crawler.spider = crawler._create_spider()
     crawler.stats.open_spider()
     yield crawler.spider
-    close_archive(crawler)
+    ArchiveExtension.of(crawler).close()
 
 
 @pytest.mark.parametrize("body, reason", [
@@ -53,7 +53,7 @@ def test_non_text_response_is_dropped(spider, caplog):
 
 
 def _section_response(replica, path: str, *, hide_contract: bool) -> HtmlResponse:
-    from conftest import Client
+    from tests.utils.client import Client
 
     html = Client(replica.base_url).get(path)[2].decode()
     if hide_contract:
@@ -63,7 +63,7 @@ def _section_response(replica, path: str, *, hide_contract: bool) -> HtmlRespons
 
 
 def _spider_for(replica, mode: str):
-    crawler = get_crawler(ScmpSpider, {"NEWSCRAWL_BASE_URL": replica.base_url,
+    crawler = project_crawler(ScmpSpider, {"NEWSCRAWL_BASE_URL": replica.base_url,
                                        "NEWSCRAWL_SECTION_PAGINATION": mode})
     crawler.spider = crawler._create_spider()
     crawler.stats.open_spider()
@@ -98,17 +98,20 @@ def test_a_failed_sitemap_releases_only_what_waited_on_it(spider):
     from scrapy.spidermiddlewares.httperror import HttpError
     from twisted.python.failure import Failure
 
-    def failed(path: str, status: int, deferred: tuple[str, ...]) -> list:
-        request = spider._sitemap_request(path, deferred=deferred)
+    from newscrawl.spiders.plan import Surface, Voucher
+
+    def failed(path: str, status: int, voucher: Voucher | None) -> list:
+        request = spider._sitemap_request(path, voucher)
         response = TextResponse(request.url, status=status, body=b"", request=request)
         failure = Failure(HttpError(response, "Ignoring non-200 response"))
         failure.request = request
         return list(spider._sitemap_failed(failure))
 
     # A monthly file or the index failing asks for nothing else.
-    assert failed("/sitemap/archives-0.xml", 503, ()) == []
+    assert failed("/sitemap/archives-0.xml", 503, None) == []
     # The news sitemap gone: the main feed decides instead, carrying what waits.
-    out = failed("/sitemap_news.xml", 404, ("news_tried", "main_feeds", "feeds", "index"))
+    waiting = (Surface.MAIN_FEEDS, Surface.FEEDS, Surface.INDEX)
+    out = failed("/sitemap_news.xml", 404, Voucher(waiting, news_tried=True))
     assert [r.url for r in out] == ["https://www.scmp.com/rss/feed"]
-    assert out[0].cb_kwargs["deferred"] == ["news_tried", "feeds", "index"]
+    assert out[0].cb_kwargs["voucher"] == Voucher((Surface.FEEDS, Surface.INDEX), news_tried=True)
     assert spider.crawler.stats.get_value("newscrawl/discovery/news_sitemap_gone") == 1

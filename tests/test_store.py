@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.store import SqliteArchive, archive_paths, queries
+from newscrawl.layout import DataDir
+from newscrawl.store import SqliteArchive, queries
 from tests.utils.records import TRICKY, check_upserts, record
 
 
 def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(tmp_path):
-    db, jsonl = archive_paths(tmp_path, "scmp")
+    files = DataDir.of(tmp_path, "scmp")
+    db, jsonl = files.archive, files.journal
     big = "\n\n".join(f"Paragraph {i}: " + "\u00e9\u4e2d\U0001F600 text " * 40 for i in range(3000))
     assert len(big.encode("utf-8")) > 1_000_000
     written = [record(str(3_000_000 + i), "\n\n".join([text, text[::-1]]), headline=text,
@@ -46,7 +48,8 @@ def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(tmp_path):
 
 
 def test_upserts_are_idempotent_and_an_edit_adds_one_revision(tmp_path):
-    db, jsonl = archive_paths(tmp_path, "scmp")
+    files = DataDir.of(tmp_path, "scmp")
+    db, jsonl = files.archive, files.journal
     with SqliteArchive(db, jsonl) as archive:
         check_upserts(archive)
     assert len(jsonl.read_text(encoding="utf-8").splitlines()) == 2
@@ -70,7 +73,8 @@ WRITER = textwrap.dedent("""
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_writer_killed_mid_transaction_leaves_a_consistent_archive(tmp_path, seed):
-    db, jsonl = archive_paths(tmp_path, "scmp")
+    files = DataDir.of(tmp_path, "scmp")
+    db, jsonl = files.archive, files.journal
     db.parent.mkdir(parents=True)
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(jsonl)],
                               stdout=subprocess.PIPE, text=True,

@@ -22,18 +22,17 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from newscrawl import settings
 from newscrawl.config import ConfigError
 from newscrawl.discovery import parse_sitemap
+from newscrawl.downloadermiddlewares.warc import WarcCaptureMiddleware
 from newscrawl.outlets.scmp.outlet import SCMP
 from newscrawl.outlets.scmp.parser import ScmpParserV1
-from newscrawl.warc import (
-    MIDDLEWARE_ORDER,
-    RotatingWarcWriter,
-    WarcCaptureMiddleware,
-    iter_warc_responses,
-)
+from newscrawl.warc import RotatingWarcWriter, iter_warc_responses
 
 ROOT = Path(__file__).resolve().parents[1]
+MIDDLEWARE_ORDER = settings.DOWNLOADER_MIDDLEWARES[
+    "newscrawl.downloadermiddlewares.warc.WarcCaptureMiddleware"]
 NAME = re.compile(r"^scmp-\d{14}-\d{5}\.warc\.gz$")
 
 CRAWL_SCRIPT = textwrap.dedent("""
@@ -59,7 +58,7 @@ CRAWL_SCRIPT = textwrap.dedent("""
         "NEWSCRAWL_WARC": True,
         "NEWSCRAWL_WARC_MAX_BYTES": max_bytes,
         "NEWSCRAWL_DATA_DIR": data_dir,
-        "DOWNLOADER_MIDDLEWARES": {"newscrawl.warc.WarcCaptureMiddleware": order},
+        "DOWNLOADER_MIDDLEWARES": {"newscrawl.downloadermiddlewares.warc.WarcCaptureMiddleware": order},
         "ROBOTSTXT_OBEY": True,
         "LOG_LEVEL": "INFO",
         "FEEDS": {data_dir + "/items.jsonl": {"format": "jsonlines"}},

@@ -103,3 +103,21 @@ def raw_string(value: Any) -> str | None:
 
 def fixed_offset(hours: float) -> timezone:
     return timezone(timedelta(hours=hours))
+
+
+def parse_utc(value: str | None) -> datetime | None:
+    """An ISO 8601 time (``...Z``, any offset, or a bare date taken as UTC) as an aware UTC
+    datetime; None for anything else. The reading twin of ``utc_iso``: no plausibility window,
+    so a validator can still say a date is too old."""
+    if not isinstance(value, str) or len(value.strip()) < 10:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def utc_now() -> str:
+    """Now, as ``utc_iso`` writes it."""
+    return utc_iso(datetime.now(UTC))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 
+from newscrawl.layout import crawl_outlet
 from newscrawl.records.cleaning import Furniture, clean_record
 
 if TYPE_CHECKING:
@@ -24,8 +25,10 @@ class CleanPipeline:
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
         from newscrawl.outlets import get_outlet
 
-        name = getattr(crawler.spidercls, "outlet_name", "")
-        furniture = get_outlet(name).furniture if name else Furniture()
+        try:
+            furniture = get_outlet(crawl_outlet(crawler)).furniture
+        except KeyError:  # a spider of no outlet: generic cleaning only
+            furniture = Furniture()
         return cls(crawler, furniture)
 
     def process_item(self, item: Any) -> Any:

@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from newscrawl.extensions.archive import ArchiveExtension
 from newscrawl.idset import IdSet
-from newscrawl.store import StoreError, archive_lost, open_archive
+from newscrawl.store import StoreError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 
 class DedupePipeline:
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+    def __init__(self, crawler: Crawler, owner: ArchiveExtension) -> None:
         self.stats = crawler.stats
+        self.owner = owner
         # Per outlet, the stories met in this run and those stored without an original so far
         # (ids as bits: memory does not grow with each story, newscrawl.idset).
         self.seen: defaultdict[str, IdSet] = defaultdict(IdSet)
@@ -34,20 +35,20 @@ class DedupePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
-        return cls(crawler)
+        return cls(crawler, ArchiveExtension.of(crawler))
 
     def close_spider(self) -> None:
         """After the last commit, look again for originals other processes stored meanwhile."""
         if not self.unlinked:
             return
         try:
-            archive = open_archive(self.crawler)
+            archive = self.owner.archive
             archive.commit()
             linked = sum(archive.relink(outlet, article_id) is not None
                          for outlet, ids in self.unlinked.items() for article_id in ids)
             archive.commit()
         except StoreError as exc:
-            archive_lost(self.crawler, exc)
+            self.owner.lost(exc)
             return
         if linked:
             self.stats.inc_value("newscrawl/duplicates/linked", linked)
@@ -62,9 +63,9 @@ class DedupePipeline:
             raise DropItem(f"{adapter.get('url')} is story {story} again", log_level="DEBUG")
         self.seen[outlet].add(story)
         try:
-            original = open_archive(self.crawler).link_duplicates(adapter)
+            original = self.owner.archive.link_duplicates(adapter)
         except StoreError as exc:
-            archive_lost(self.crawler, exc)
+            self.owner.lost(exc)
             self.stats.inc_value("newscrawl/dropped/store_unavailable")
             raise DropItem(f"not stored: {exc}", log_level="DEBUG") from None
         if original is None:

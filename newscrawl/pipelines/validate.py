@@ -7,21 +7,21 @@ line of ``<data-dir>/<outlet>/rejects.jsonl``: nothing disappears silently.
 from __future__ import annotations
 
 import json
-import logging
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from newscrawl.config import number
+from newscrawl.extraction.dates import utc_now
 from newscrawl.items import to_record
+from newscrawl.layout import DataDir
 from newscrawl.records.validation import problems
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
+    from pathlib import Path
 
-log = logging.getLogger(__name__)
+    from scrapy.crawler import Crawler
 
 class ValidatePipeline:
     def __init__(self, crawler: Crawler, rejects: Path, min_body_chars: int) -> None:
@@ -31,10 +31,8 @@ class ValidatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
-        settings = crawler.settings
-        outlet = getattr(crawler.spidercls, "outlet_name", "") or crawler.spidercls.name
-        rejects = Path(settings.get("NEWSCRAWL_DATA_DIR") or "data") / outlet / "rejects.jsonl"
-        return cls(crawler, rejects, settings.getint("NEWSCRAWL_MIN_BODY_CHARS", 200))
+        return cls(crawler, DataDir.of_crawl(crawler).rejects,
+                   int(number(crawler.settings, "NEWSCRAWL_MIN_BODY_CHARS", whole=True)))
 
     def process_item(self, item: Any) -> Any:
         # Read in place: a whole copy of the record (to_record) only for a reject's line.
@@ -48,7 +46,7 @@ class ValidatePipeline:
         self.rejects_path.parent.mkdir(parents=True, exist_ok=True)
         with self.rejects_path.open("a", encoding="utf-8") as out:
             out.write(json.dumps({"url": record.get("url"), "reasons": found,
-                                  "rejected_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                  "rejected_at": utc_now(),
                                   "record": record}, ensure_ascii=False) + "\n")
         raise DropItem(f"invalid article {record.get('url')}: {', '.join(found)}",
                        log_level="WARNING")

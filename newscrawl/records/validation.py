@@ -7,28 +7,23 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from newscrawl.extraction.dates import parse_utc
+
 REQUIRED = ("url", "article_id", "headline", "body", "published_at")
 EARLIEST = "1990-01-01T00:00:00Z"  # before any outlet published online
 CLOCK_SKEW = timedelta(days=1)  # a page's time zone slip, not a date in the future
-
-
-def _parse(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except (ValueError, AttributeError):
-        return None
 
 
 def problems(record: Mapping[str, Any], min_body_chars: int) -> list[str]:
     """Why this record is not a usable article (empty when it is)."""
     found = [f"missing_{name}" for name in REQUIRED
              if name != "body" and not record.get(name)]
-    fetched = _parse(record.get("fetched_at") or "") or datetime.now(UTC)
+    fetched = parse_utc(record.get("fetched_at") or "") or datetime.now(UTC)
     for name in ("published_at", "updated_at"):
         value = record.get(name)
         if not value:
             continue
-        when = _parse(value)
+        when = parse_utc(value)
         if when is None:
             found.append(f"bad_{name}")
         elif value < EARLIEST:

@@ -10,10 +10,10 @@ back), so each archive keeps its own write methods around the shared statements.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from newscrawl.records.fingerprints import Signature, body_hash
 
@@ -26,6 +26,13 @@ RECORD_COLUMNS = ("outlet", "article_id", "kind", "headline", "social_headline",
                   "updated_raw", "section", "topics", "body", "images", "language",
                   "word_count", "is_paywalled", "is_truncated", "is_sponsored", "http_status",
                   "discovered_via", "parser_version", "field_sources", "duplicate_of")
+
+
+class RevisitCondition(Protocol):
+    """A revisit rule that can say itself in SQL (``newscrawl.spiders.admission.RevisitRule``):
+    ``days_since(column)`` renders the days from a ``?`` bound to ``now`` back to a column."""
+
+    def sql(self, days_since: Callable[[str], str], now: str) -> tuple[str, tuple[Any, ...]]: ...
 
 
 class StoreError(Exception):
@@ -160,6 +167,19 @@ class ArchiveBase:
             "SELECT 1 FROM fetch_state WHERE (url=? OR article_id=?) AND not_article IS NOT "
             "NULL LIMIT 1"), (url, article_id)).fetchone()
         return row is not None
+
+    def _days_since(self, column: str) -> str:
+        """SQL for the days from a ``?`` time back to ``column`` (both ISO 8601 UTC text)."""
+        raise NotImplementedError
+
+    def due_for_revisit(self, outlet: str, now: str,
+                        rule: RevisitCondition) -> Iterator[tuple[str, str]]:
+        """(article_id, url) of the stories ``rule`` finds due for a check at ``now``,
+        freshest first."""
+        condition, params = rule.sql(self._days_since, now)
+        return iter(self.db.execute(self._sql(
+            f"SELECT article_id, url FROM articles WHERE outlet=? AND {condition} "  # noqa: S608
+            "ORDER BY published_at DESC NULLS LAST"), (outlet, *params)).fetchall())
 
     def article_state(self, outlet: str, article_id: str) -> ArticleState | None:
         """What the archive knows of a story's freshness, or None when it has never stored it."""

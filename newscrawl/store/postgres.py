@@ -118,7 +118,7 @@ def _reading(method: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot use the archive {self.location}: {one_line(exc)}") from None
+            raise StoreError(f"cannot use the archive {self.location}: {one_line(exc, first_line=True)}") from None
     return read
 
 
@@ -161,12 +161,12 @@ class PostgresArchive(ArchiveBase):
         try:
             self.db = connect(url, connect_timeout=connect_timeout)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot open the archive {self.location}: {one_line(exc)}") from None
+            raise StoreError(f"cannot open the archive {self.location}: {one_line(exc, first_line=True)}") from None
         try:
             self._ensure_schema()
         except psycopg.Error as exc:
             self.db.close()
-            raise StoreError(f"cannot open the archive {self.location}: {one_line(exc)}") from None
+            raise StoreError(f"cannot open the archive {self.location}: {one_line(exc, first_line=True)}") from None
         self._pending = 0
         self._last_commit = time.monotonic()
         self._in_tx = False
@@ -214,7 +214,7 @@ class PostgresArchive(ArchiveBase):
             self.db.execute("COMMIT")
         except psycopg.Error as exc:
             self._abandon()
-            raise StoreError(f"cannot write the archive {self.location}: {one_line(exc)}") from None
+            raise StoreError(f"cannot write the archive {self.location}: {one_line(exc, first_line=True)}") from None
         self._in_tx = False
         self._pending = 0
         self._last_commit = time.monotonic()
@@ -234,7 +234,7 @@ class PostgresArchive(ArchiveBase):
 
     def _write_failed(self, exc: psycopg.Error) -> StoreError:
         lost = self._abandon()
-        return StoreError(f"cannot write the archive {self.location}: {one_line(exc)} "
+        return StoreError(f"cannot write the archive {self.location}: {one_line(exc, first_line=True)} "
                           f"(the uncommitted batch of {lost} item(s) was rolled back)")
 
     def _lock(self, keys: list[int]) -> None:
@@ -275,6 +275,7 @@ class PostgresArchive(ArchiveBase):
     article_state = _reading(ArchiveBase.article_state)
     link_duplicates = _reading(ArchiveBase.link_duplicates)
     relink = _reading(ArchiveBase.relink)
+    due_for_revisit = _reading(ArchiveBase.due_for_revisit)
 
     # -- articles ---------------------------------------------------------------
     @_reading
@@ -365,22 +366,8 @@ class PostgresArchive(ArchiveBase):
             raise self._write_failed(exc) from None
         self.maybe_commit()
 
-    @_reading
-    def due_for_revisit(self, outlet: str, now: str, factor: float, min_days: float,
-                        max_days: float) -> Iterator[tuple[str, str]]:
-        """(article_id, url) of stories whose last check is older than ``factor`` x their age,
-        clamped to [min_days, max_days]: young stories are checked often, old ones rarely."""
-        return iter(self.db.execute(
-            "SELECT article_id, url FROM ("
-            " SELECT article_id, url, published_at,"
-            "  extract(epoch FROM newscrawl_time(%s) - newscrawl_time(last_checked_at)) / 86400"
-            "   AS since_check,"
-            "  extract(epoch FROM newscrawl_time(%s) - newscrawl_time(coalesce(published_at, "
-            "   first_fetched_at))) / 86400 AS age"
-            " FROM articles WHERE outlet=%s) AS a "
-            "WHERE since_check >= least(greatest(age * %s, %s), %s) "
-            "ORDER BY published_at DESC NULLS LAST",
-            (now, now, outlet, factor, min_days, max_days)).fetchall())
+    def _days_since(self, column: str) -> str:
+        return f"(extract(epoch FROM newscrawl_time(?) - newscrawl_time({column})) / 86400)"
 
     @_reading
     def last_high_water(self, outlet: str, having: str | None = None) -> str | None:
@@ -503,7 +490,7 @@ class PostgresArchive(ArchiveBase):
                 "RETURNING id", (outlet, base.utc_now(),
                                  json.dumps(without_nul(dict(arguments)), default=str)))
         except psycopg.Error as exc:
-            raise StoreError(f"cannot write the archive {self.location}: {one_line(exc)}") from None
+            raise StoreError(f"cannot write the archive {self.location}: {one_line(exc, first_line=True)}") from None
         return int(row[0])
 
     @_reading
@@ -520,7 +507,7 @@ class PostgresArchive(ArchiveBase):
                  json.dumps(dict(field_coverage)), counts.get("new", 0), counts.get("revised", 0),
                  counts.get("unchanged", 0), high_water, run_id))
         except psycopg.Error as exc:
-            raise StoreError(f"cannot write the archive {self.location}: {one_line(exc)}") from None
+            raise StoreError(f"cannot write the archive {self.location}: {one_line(exc, first_line=True)}") from None
 
     # -- reading --------------------------------------------------------------------------
     @_reading

@@ -66,7 +66,7 @@ def _connect_postgres(url: str) -> psycopg.Connection:
     try:
         db = connect_postgres(url, read_only=True)
     except psycopg.Error as exc:
-        raise StoreError(f"cannot read the archive {mask_password(url)}: {one_line(exc)}") from None
+        raise StoreError(f"cannot read the archive {mask_password(url)}: {one_line(exc, first_line=True)}") from None
     if _first(db, "SELECT to_regclass('articles')")[0] is None:
         db.close()
         raise StoreError(f"no archive in {mask_password(url)} (crawl into it first)")

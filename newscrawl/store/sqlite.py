@@ -200,16 +200,8 @@ class SqliteArchive(ArchiveBase):
         self.db.execute(SQL.MARK_NOT_ARTICLE, (url, article_id, reason))
         self.maybe_commit()
 
-    def due_for_revisit(self, outlet: str, now: str, factor: float, min_days: float,
-                        max_days: float) -> Iterator[tuple[str, str]]:
-        """(article_id, url) of stories whose last check is older than ``factor`` x their age,
-        clamped to [min_days, max_days]: young stories are checked often, old ones rarely."""
-        return iter(self.db.execute(
-            "SELECT article_id, url FROM articles WHERE outlet=? AND "
-            "julianday(?) - julianday(last_checked_at) >= min(max((julianday(?) - "
-            "julianday(coalesce(published_at, first_fetched_at))) * ?, ?), ?) "
-            "ORDER BY published_at DESC", (outlet, now, now, factor, min_days, max_days)
-        ).fetchall())
+    def _days_since(self, column: str) -> str:
+        return f"(julianday(?) - julianday({column}))"
 
     def last_high_water(self, outlet: str, having: str | None = None) -> str | None:
         """The newest time the listings showed in the runs that finished, or None.

@@ -5,7 +5,7 @@ Scrapy's reactor runs once per process, so tests start this in a subprocess:
     python tests/utils/crawl_once.py outlet scmp '{"base_url": ...}' '{"SETTING": value}'
     python tests/utils/crawl_once.py urls '[{"url": ..., "priority": 0}]' '{"SETTING": value}'
 
-``outlet`` goes through ``newscrawl.crawl.run_crawl`` like ``newscrawl crawl`` does; ``urls``
+``outlet`` goes through ``newscrawl.runs.crawl.run_crawl`` like ``newscrawl crawl`` does; ``urls``
 fetches the given URLs once each with the project's settings (its middlewares included).
 """
 
@@ -43,7 +43,7 @@ class UrlListSpider(scrapy.Spider):
 def crawl_urls(urls: list[dict[str, Any]], overrides: dict[str, Any]) -> dict[str, Any]:
     from scrapy.crawler import CrawlerProcess
 
-    from newscrawl.crawl import project_settings
+    from newscrawl.runs.crawl import project_settings
 
     process = CrawlerProcess(project_settings({}, overrides))
     crawler = process.create_crawler(UrlListSpider)
@@ -55,7 +55,7 @@ def crawl_urls(urls: list[dict[str, Any]], overrides: dict[str, Any]) -> dict[st
 def main(argv: list[str]) -> None:
     mode = argv[1]
     if mode == "outlet":
-        from newscrawl.crawl import run_crawl
+        from newscrawl.runs.crawl import run_crawl
 
         stats = run_crawl(argv[2], json.loads(argv[3]), json.loads(argv[4])).stats
     elif mode == "urls":

@@ -1,7 +1,6 @@
 """The crawl's pending requests: in memory while there are few, on disk beyond that.
 
-With a ``JOBDIR`` (newscrawl sets one per run, ``frontier_on_disk`` in
-``newscrawl/spiders/outlet.py``) Scrapy's scheduler pickles every request into a disk queue,
+With a ``JOBDIR`` (newscrawl's add-on sets one per run, ``newscrawl/addon.py``) Scrapy's scheduler pickles every request into a disk queue,
 one per priority, and its priority queues close and remove a queue (file, directory, info
 file) as soon as it empties. A crawl whose queue hovers near empty, as most do once discovery
 is over, then creates and removes a disk queue for nearly every request: ≈1.6 ms of CPU per
@@ -32,7 +31,7 @@ crawl resumed from the same ``JOBDIR`` gets them all back (Scrapy keeps only uns
 requests in memory, and loses those; so does this).
 
 Without a ``JOBDIR`` the scheduler is Scrapy's. The distributed mode (``--redis``) sets its own
-``SCHEDULER`` (``newscrawl.distributed.REDIS_SETTINGS``), which wins over this one.
+``SCHEDULER`` (``newscrawl.scheduler.shared.REDIS_SETTINGS``), which wins over this one.
 """
 
 from __future__ import annotations
@@ -45,6 +44,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy.core.scheduler import Scheduler
 from scrapy.pqueues import DownloaderAwarePriorityQueue, ScrapyPriorityQueue, _path_safe
 
+from newscrawl.config import number
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Self
@@ -53,9 +54,6 @@ if TYPE_CHECKING:
     from scrapy.http import Request
 
 log = logging.getLogger(__name__)
-
-#: Requests kept in memory before the scheduler pushes to the disk queues (a setting).
-DEFAULT_MEMORY_LIMIT = 2000
 
 
 class KeepOpenPriorityQueue(ScrapyPriorityQueue):
@@ -187,15 +185,13 @@ class FrontierScheduler(Scheduler):
     """Scrapy's scheduler, keeping up to ``NEWSCRAWL_FRONTIER_MEMORY`` requests in memory before
     using the disk queues of its ``JOBDIR``. See the module's docstring for the order."""
 
-    memory_limit: int = DEFAULT_MEMORY_LIMIT
+    memory_limit: int  # NEWSCRAWL_FRONTIER_MEMORY
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         scheduler = super().from_crawler(crawler)
-        limit = crawler.settings.getint("NEWSCRAWL_FRONTIER_MEMORY", DEFAULT_MEMORY_LIMIT)
-        if limit < 0:
-            raise ValueError(f"NEWSCRAWL_FRONTIER_MEMORY must be 0 or more, not {limit}")
-        scheduler.memory_limit = limit
+        scheduler.memory_limit = int(number(crawler.settings, "NEWSCRAWL_FRONTIER_MEMORY",
+                                            whole=True))
         return scheduler
 
     def enqueue_request(self, request: Request) -> bool:

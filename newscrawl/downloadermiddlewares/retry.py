@@ -1,4 +1,4 @@
-"""Polite retries and a per-run request budget.
+"""Polite retries: ``Retry-After`` honoured, hosts paused, failures backed off and counted.
 
 Scrapy's ``RetryMiddleware`` sends a retry as soon as the failure arrives and ignores
 ``Retry-After``. ``PoliteRetryMiddleware`` replaces it:
@@ -13,9 +13,6 @@ Scrapy's ``RetryMiddleware`` sends a retry as soon as the failure arrives and ig
 
 Waiting never blocks the reactor: a paused host is a download slot whose queue is held by a
 timer, and a backoff is an awaited timer inside the middleware.
-
-``RequestBudgetMiddleware`` closes the crawl (reason ``request_budget``) once
-``NEWSCRAWL_REQUEST_BUDGET`` requests have gone out.
 """
 
 from __future__ import annotations
@@ -31,13 +28,14 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import call_later
-from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
 from twisted.internet import error as tx_error
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from newscrawl.config import ConfigError
+from newscrawl.config import ConfigError, number
+from newscrawl.downloadermiddlewares.budget import request_budget
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -52,9 +50,6 @@ log = logging.getLogger(__name__)
 THROTTLE_STATUSES = frozenset({429, 503})
 #: How often a paused host or a sleeping retry checks whether the crawl is closing.
 POLL_SECONDS = 1.0
-#: The project's defaults (settings.py), for crawls that use the middleware without them.
-DEFAULTS = {"NEWSCRAWL_RETRY_BACKOFF_BASE": 1.0, "NEWSCRAWL_RETRY_BACKOFF_MAX": 60.0,
-            "NEWSCRAWL_MAX_RETRY_AFTER": 600.0}
 
 
 @dataclass(frozen=True)
@@ -72,20 +67,10 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RetryPolicy:
-        def number(name: str) -> float:
-            raw = settings.get(name, DEFAULTS[name])
-            try:
-                value = float(raw)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
-            if not value >= 0:
-                raise ConfigError(f"{name} must not be negative (got {value})")
-            return value
-
         times = settings.getint("RETRY_TIMES")
         if times < 0:
             raise ConfigError(f"RETRY_TIMES must not be negative (got {times})")
-        level = settings.get("RETRY_GIVE_UP_LOG_LEVEL", "ERROR")
+        level = settings.get("RETRY_GIVE_UP_LOG_LEVEL")  # Scrapy's setting, "ERROR"
         if isinstance(level, str):
             level = logging.getLevelName(level.upper())
         if not isinstance(level, int):
@@ -98,9 +83,9 @@ class RetryPolicy:
                              for e in settings.getlist("RETRY_EXCEPTIONS")),
             priority_adjust=settings.getint("RETRY_PRIORITY_ADJUST"),
             give_up_level=level,
-            backoff_base=number("NEWSCRAWL_RETRY_BACKOFF_BASE"),
-            backoff_max=number("NEWSCRAWL_RETRY_BACKOFF_MAX"),
-            max_retry_after=number("NEWSCRAWL_MAX_RETRY_AFTER"),
+            backoff_base=number(settings, "NEWSCRAWL_RETRY_BACKOFF_BASE"),
+            backoff_max=number(settings, "NEWSCRAWL_RETRY_BACKOFF_MAX"),
+            max_retry_after=number(settings, "NEWSCRAWL_MAX_RETRY_AFTER"),
         )
 
     def backoff(self, failures: int, rng: random.Random | None = None) -> float:
@@ -111,19 +96,6 @@ class RetryPolicy:
             return 0.0
         ceiling = min(self.backoff_max, self.backoff_base * 2 ** min(failures - 1, 32))
         return ceiling * (rng or random).uniform(0.5, 1.0)
-
-
-def request_budget(settings: BaseSettings) -> int:
-    """``NEWSCRAWL_REQUEST_BUDGET`` as a whole number of requests; 0 means no limit."""
-    raw = settings.get("NEWSCRAWL_REQUEST_BUDGET") or 0
-    try:
-        budget = int(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"NEWSCRAWL_REQUEST_BUDGET must be a whole number, not {raw!r}") from None
-    if budget < 0:
-        raise ConfigError(f"NEWSCRAWL_REQUEST_BUDGET must not be negative (got {budget}); "
-                          "0 means no limit")
-    return budget
 
 
 def check_settings(settings: BaseSettings) -> None:
@@ -270,7 +242,7 @@ class HostPauses:
         already paused for longer)."""
         if seconds <= 0:
             return
-        key, slot = self.downloader._get_slot(request)  # noqa: SLF001 - no public accessor
+        key, slot = self.downloader._get_slot(request)  # no public accessor
         self.until[key] = max(self.until.get(key, 0.0), monotonic() + seconds)
         self._arm(key, slot)
 
@@ -284,7 +256,7 @@ class HostPauses:
         if self.remaining(key) <= 0:
             self._forget(key)
             return
-        key, slot = self.downloader._get_slot(request)  # noqa: SLF001
+        key, slot = self.downloader._get_slot(request)
         if self.armed.get(key) is not slot:
             self._arm(key, slot)
 
@@ -307,7 +279,7 @@ class HostPauses:
             return
         self._forget(key)
         log.debug("resuming requests to %s", key)
-        self.downloader._process_queue(slot)  # noqa: SLF001 - what Scrapy's own timer calls
+        self.downloader._process_queue(slot)  # what Scrapy's own timer calls
 
     def _forget(self, key: str) -> None:
         self.until.pop(key, None)
@@ -431,48 +403,3 @@ class PoliteRetryMiddleware:
         deadline = monotonic() + self.policy.backoff(retry.meta["retry_times"], self.rng)
         while (left := deadline - monotonic()) > 0 and not crawl_is_closing(self.crawler):
             await sleep(min(left, POLL_SECONDS))
-
-
-class RequestBudgetMiddleware:
-    """Closes the crawl with reason ``request_budget`` once ``NEWSCRAWL_REQUEST_BUDGET``
-    requests have been sent; later ones are ignored while it closes.
-
-    Sits last before the network (after the HTTP cache), so retries and robots.txt count and
-    cache hits do not.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        budget = request_budget(crawler.settings)
-        if budget == 0:
-            raise NotConfigured
-        self.crawler = crawler
-        self.budget = budget
-        self.sent = 0
-        self.closing: Deferred[None] | None = None
-        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RequestBudgetMiddleware:
-        return cls(crawler)
-
-    def _spider_opened(self) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.set_value("newscrawl/requests/budget", self.budget)
-
-    def process_request(self, request: Request) -> None:
-        stats = self.crawler.stats
-        assert stats is not None
-        if self.sent >= self.budget:
-            stats.inc_value("newscrawl/requests/over_budget")
-            raise IgnoreRequest(f"request budget of {self.budget} spent")
-        self.sent += 1
-        stats.set_value("newscrawl/requests/sent", self.sent)
-        if self.sent == self.budget:
-            log.info("request budget of %d spent with %s; closing the crawl", self.budget,
-                     request.url)
-            assert self.crawler.engine is not None
-            self.closing = deferred_from_coro(
-                self.crawler.engine.close_spider_async(reason="request_budget"))
-            self.closing.addErrback(lambda failure: log.error(
-                "could not close the crawl at the request budget: %s", failure.getErrorMessage()))
-        return None

@@ -27,21 +27,27 @@ from typing import TYPE_CHECKING
 
 from w3lib.encoding import html_to_unicode
 
+from newscrawl import settings as project_defaults
 from newscrawl.extraction.dates import utc_iso
 from newscrawl.extraction.errors import PageRejected
 from newscrawl.items import to_record
+from newscrawl.messages import mask_password
 from newscrawl.records.cleaning import clean_record
 from newscrawl.records.validation import problems
+from newscrawl.runs.locks import RunLock, lock_holder
+from newscrawl.store import StoreError, is_postgres_url, open_store
 from newscrawl.warc import WarcResponse, iter_warc_responses
 
 if TYPE_CHECKING:
-    from newscrawl.outlets import Outlet
-    from newscrawl.store import SqliteArchive
+    from newscrawl.outlets.spec import Outlet
+
+    from newscrawl.layout import DataDir
+    from newscrawl.store import Archive
 
 log = logging.getLogger(__name__)
 
-#: The default of ``NEWSCRAWL_MIN_BODY_CHARS``, the shortest body a crawl accepts.
-MIN_BODY_CHARS = 200
+#: The shortest body a crawl accepts (``NEWSCRAWL_MIN_BODY_CHARS``).
+MIN_BODY_CHARS = project_defaults.NEWSCRAWL_MIN_BODY_CHARS
 WARC_SUFFIXES = (".warc.gz", ".warc")
 
 
@@ -89,7 +95,7 @@ def warc_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return found
 
 
-def reparse(outlet: Outlet, paths: Iterable[str | os.PathLike[str]], archive: SqliteArchive,
+def reparse(outlet: Outlet, paths: Iterable[str | os.PathLike[str]], archive: Archive,
             *, min_body_chars: int = MIN_BODY_CHARS) -> ReparseReport:
     """Store every article page of ``paths`` (WARC files, in this order) into ``archive``."""
     report = ReparseReport()
@@ -114,7 +120,7 @@ def _responses(files: list[str | os.PathLike[str]], report: ReparseReport) -> It
         yield response
 
 
-def _store_page(outlet: Outlet, response: WarcResponse, archive: SqliteArchive,
+def _store_page(outlet: Outlet, response: WarcResponse, archive: Archive,
                 min_body_chars: int, report: ReparseReport) -> str:
     """Parse, clean, validate, link and store one article page: the outcome or a skip reason."""
     if response.status != 200:
@@ -149,4 +155,39 @@ def _store_page(outlet: Outlet, response: WarcResponse, archive: SqliteArchive,
     return archive.store_article(record, checked_at=checked_at).status
 
 
-__all__ = ["MIN_BODY_CHARS", "ReparseReport", "reparse", "warc_files"]
+class ReparseError(Exception):
+    """A reparse that cannot run; the message is one line for the user."""
+
+
+def reparse_into(outlet: Outlet, files: DataDir, *, warc: list[str] | None = None,
+                 db: str | None = None) -> tuple[str, ReparseReport]:
+    """``newscrawl reparse``: the WARC files ``warc`` names (default the outlet's ``warc/``)
+    into ``db`` (a SQLite file or a ``postgresql://`` URL; default the outlet's own archive,
+    whose journal then stays in step and which no crawl may write meanwhile). Returns where
+    it stored (password masked) and the report; ``ReparseError`` in one line."""
+    sources: list[str | os.PathLike[str]] = list(warc or [files.warc])
+    try:
+        paths = warc_files(sources) if warc or files.warc.is_dir() else []
+    except FileNotFoundError as exc:
+        raise ReparseError(str(exc)) from None
+    if not paths:
+        raise ReparseError(f"no WARC files in {', '.join(map(str, sources))} "
+                           "(crawls keep them with --warc)")
+    own = not db or (not is_postgres_url(db) and Path(db).resolve() == files.archive.resolve())
+    lock = RunLock(files.crawl_lock) if own else None
+    if lock is not None and not lock.acquire():
+        raise ReparseError(f"{lock_holder(lock).describe()}; try again when it ends")
+    try:
+        with open_store(None if own else db, files, journal=own) as archive:
+            report = reparse(outlet, paths, archive)
+    except StoreError as exc:
+        raise ReparseError(str(exc)) from None
+    finally:
+        if lock is not None:
+            lock.release()
+    where = str(files.archive) if own else (mask_password(db) if is_postgres_url(db) else str(db))
+    return where, report
+
+
+__all__ = ["MIN_BODY_CHARS", "ReparseError", "ReparseReport", "reparse", "reparse_into",
+           "warc_files"]

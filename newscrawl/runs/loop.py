@@ -2,7 +2,7 @@
 
 Meant for a supervisor (systemd, a container, tmux): it holds the outlet's schedule lock,
 ``<data-dir>/<outlet>/schedule.lock``, for its whole life, so a second loop on the same data
-directory stops at once, and runs ``newscrawl.schedule.run_every`` with one crawl per slot.
+directory stops at once, and runs ``run_every`` with one crawl per slot.
 
 Each crawl is a child process, ``python -m newscrawl.cli crawl <outlet> ...``: Scrapy's
 reactor cannot be started twice in one process, and a fresh process per run keeps the loop's
@@ -22,41 +22,149 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from types import FrameType
+from typing import IO, Any
 
-from newscrawl.schedule import LockHolder, RunLock, RunLockHeld, run_every
+from newscrawl.extraction.dates import utc_iso
+from newscrawl.layout import DataDir
+from newscrawl.messages import one_line
+from newscrawl.runs.locks import LockHolder, RunLock, RunLockHeld, lock_holder
 
 log = logging.getLogger(__name__)
 
 #: How long a crawl may take to stop after a second signal before it is killed.
 KILL_AFTER_SECONDS = 30.0
 
-
-def schedule_lock_path(data_dir: str | os.PathLike[str], outlet: str) -> Path:
-    """The lock a ``newscrawl run`` loop for ``outlet`` into ``data_dir`` holds for its life."""
-    return Path(data_dir) / outlet / "schedule.lock"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 
 
-def lock_holder(lock: RunLock, patience: float = 1.0) -> LockHolder:
-    """Who holds ``lock`` (which we failed to take), waiting a moment for it to say so.
+def parse_interval(text: str) -> float:
+    """``"90s"``, ``"30m"``, ``"1h"``, ``"2d"``, ``"1w"`` or a sum like ``"1h30m"``, in seconds.
 
-    A process writes its pid into the file just after it takes the lock; a process that finds
-    the lock taken in between would otherwise report "pid unknown".
+    ``ValueError`` with a one-line message for anything else, zero included.
     """
-    deadline = time.monotonic() + patience
-    while True:
-        holder = lock.holder()
-        if holder is None or holder.pid is not None or time.monotonic() >= deadline:
-            return holder or LockHolder(None, None)
-        time.sleep(0.02)
+    if not isinstance(text, str):
+        raise ValueError(f"interval {text!r} is not text like 90s, 30m, 1h or 2d")
+    compact = text.strip().lower().replace(" ", "")
+    parts = _PART.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact:
+        hint = " (a unit is needed: s, m, h, d or w)" if compact.replace(".", "", 1).isdigit() \
+            else ""
+        raise ValueError(f"interval {text!r} is not like 90s, 30m, 1h, 2d or 1h30m{hint}")
+    seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ValueError(f"interval {text!r} must be longer than zero")
+    return seconds
+
+
+@dataclass
+class ScheduleSummary:
+    runs: int = 0  # jobs started
+    failed: int = 0  # jobs that raised
+    skipped_locked: int = 0  # slots skipped because another process held the lock
+    skipped_late: int = 0  # slots missed because a run outlasted them
+
+
+def run_every(interval_seconds: float, job: Callable[[], Any],
+              lock_path: str | os.PathLike[str], stop_event: threading.Event | None = None,
+              clock: Any = time) -> ScheduleSummary:
+    """Run ``job()`` at ``start``, ``start + interval``, ... until stopped.
+
+    Each run holds ``RunLock(lock_path)``; a slot whose lock another process holds is logged
+    and skipped. A job that raises is logged (one line; the traceback at DEBUG) and the loop
+    goes on. A run that outlasts one or more slots makes the loop skip them, not catch up.
+    The loop stops, after the current run, when ``stop_event`` is set or the process gets
+    SIGTERM or SIGINT (a second signal interrupts the run itself with KeyboardInterrupt);
+    handlers are installed only when called from the main thread, and restored on return.
+
+    ``clock`` is ``time`` or a stand-in with ``monotonic()``, ``time()`` and ``sleep()``; on
+    the real clock the loop waits on ``stop_event`` instead of sleeping, so a signal ends the
+    wait at once.
+    """
+    if interval_seconds <= 0:
+        raise ValueError(f"interval must be positive, not {interval_seconds}")
+    stop = stop_event or threading.Event()
+    lock = RunLock(lock_path)
+    summary = ScheduleSummary()
+    restore = _install_handlers(stop)
+    try:
+        start = clock.monotonic()
+        slot = 0
+        while not stop.is_set():
+            level, outcome = _run_once(job, lock, clock, summary, slot)
+            if stop.is_set():
+                log.log(level, "%s; stopping as asked", outcome)
+                break
+            now = clock.monotonic()
+            due = int((now - start) // interval_seconds) + 1  # the first slot still ahead
+            late = max(0, due - slot - 1)
+            summary.skipped_late += late
+            slot = due
+            delay = start + slot * interval_seconds - now
+            when = utc_iso(datetime.fromtimestamp(clock.time() + delay, UTC))
+            log.log(level, "%s; next run at %s%s", outcome, when,
+                     f" ({late} slot(s) skipped: the run outlasted them)" if late else "")
+            if clock is time:
+                stop.wait(delay)
+            else:
+                clock.sleep(delay)
+    finally:
+        lock.release()
+        restore()
+    return summary
+
+
+def _run_once(job: Callable[[], Any], lock: RunLock, clock: Any, summary: ScheduleSummary,
+              slot: int) -> tuple[int, str]:
+    """Run the job once under the lock: the log level and line saying how it went."""
+    if not lock.acquire():
+        summary.skipped_locked += 1
+        holder = lock.holder() or LockHolder(None, None)
+        return logging.WARNING, f"slot {slot + 1} skipped: {holder.describe()}"
+    summary.runs += 1
+    number = summary.runs
+    began = clock.monotonic()
+    try:
+        job()
+    except Exception as exc:
+        summary.failed += 1
+        log.debug("run %d failed", number, exc_info=True)
+        reason = f"{type(exc).__name__}: {one_line(exc)}" if str(exc).strip() else type(exc).__name__
+        return logging.ERROR, f"run {number} failed after {clock.monotonic() - began:.1f} s: {reason}"
+    finally:
+        lock.release()
+    return logging.INFO, f"run {number} done in {clock.monotonic() - began:.1f} s"
+
+
+def _install_handlers(stop: threading.Event) -> Callable[[], None]:
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():  # asked twice: stop the run itself too
+            raise KeyboardInterrupt
+        log.info("%s received: stopping after the current run",
+                 signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 class CrawlFailed(RuntimeError):
@@ -95,7 +203,7 @@ class CrawlLoop:
         """
         import tempfile
 
-        lock = RunLock(schedule_lock_path(self.data_dir, self.outlet))
+        lock = RunLock(DataDir.of(self.data_dir, self.outlet).schedule_lock)
         if not lock.acquire():
             raise RunLockHeld(lock_holder(lock).describe())
         try:
@@ -198,4 +306,5 @@ def _tee(source: IO[bytes] | None, sink: IO[str], last: dict[str, str], name: st
     source.close()
 
 
-__all__ = ["CrawlFailed", "CrawlLoop", "LoopResult", "lock_holder", "schedule_lock_path"]
+__all__ = ["CrawlFailed", "CrawlLoop", "LoopResult", "ScheduleSummary", "parse_interval",
+           "run_every"]

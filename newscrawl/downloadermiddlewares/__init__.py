@@ -1,0 +1,3 @@
+"""Downloader middlewares, one per module, in the order ``settings.DOWNLOADER_MIDDLEWARES``
+runs them: ``crawldelay`` (110), ``robotscache`` (120), ``fetchstate`` (540), ``retry`` (550),
+``warc`` (950), ``budget`` (960)."""

@@ -1,0 +1,230 @@
+"""Which listed article pages a run fetches: plain objects, no Scrapy.
+
+A listed story is admitted when it is an article URL of the outlet, inside the horizon, not
+already asked for in this run, within the limit, and either unknown to the archive, said by a
+listing, feed or sitemap to have changed since the stored version, or due for a revisit by
+age (``RevisitRule``, the one statement of that rule). The newest publication or change time
+any listing showed becomes the run's high-water mark, which the next run's window starts from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+from newscrawl.extraction.dates import parse_utc, utc_iso
+from newscrawl.extraction.urls import strip_tracking
+from newscrawl.idset import IdSet
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from newscrawl.config import CrawlConfig
+    from newscrawl.items import Article
+    from newscrawl.outlets.spec import Card, Outlet
+    from newscrawl.store.base import ArticleState
+
+
+class Stats(Protocol):
+    def inc_value(self, key: str, count: int = 1) -> None: ...
+
+
+class ArticleHistory(Protocol):
+    """What admission asks the archive about a story."""
+
+    def article_state(self, outlet: str, article_id: str) -> ArticleState | None: ...
+
+    def is_known_not_article(self, url: str, article_id: str | None) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RevisitRule:
+    """Young stories are checked often, old ones rarely: a story is due when its last check
+    is older than ``factor`` times its age, clamped to [``min_hours``, ``max_days``]."""
+
+    factor: float
+    min_hours: float
+    max_days: float
+
+    @classmethod
+    def of(cls, config: CrawlConfig) -> RevisitRule:
+        return cls(config.revisit_factor, config.revisit_min_hours, config.revisit_max_days)
+
+    def interval(self, age: timedelta) -> timedelta:
+        return min(max(age * self.factor, timedelta(hours=self.min_hours)),
+                   timedelta(days=self.max_days))
+
+    def due(self, now: datetime, published_at: str | None, last_checked_at: str | None) -> bool:
+        checked = parse_utc(last_checked_at)
+        published = parse_utc(published_at) or checked
+        if checked is None or published is None:
+            return True
+        return now - checked >= self.interval(now - published)
+
+    def sql(self, days_since: Callable[[str], str], now: str) -> tuple[str, tuple[Any, ...]]:
+        """The same rule as a SQL condition on ``articles`` rows, for an archive to select the
+        stories due: ``days_since(column)`` is the database's expression for the days from a
+        ``?`` (bound to ``now``) back to that column.
+
+        ``checked >= clamp(age * factor, min, max)`` is written as ``checked >= max OR
+        (checked >= min AND checked >= age * factor)``, which needs no ``min()``/``least()``
+        (their names differ between SQLite and PostgreSQL); ``due`` is the same rule.
+        """
+        checked = days_since("last_checked_at")
+        age = days_since("coalesce(published_at, first_fetched_at)")
+        condition = f"({checked} >= ? OR ({checked} >= ? AND {checked} >= {age} * ?))"
+        return condition, (now, self.max_days, now, self.min_hours / 24, now, now, self.factor)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A listed story to fetch: at ``url`` (tracking parameters stripped, or the stored
+    canonical URL), conditionally when ``revisit``."""
+
+    url: str
+    article_id: str | None
+    newest: str | None  # the newest date the listing gave (its freshness)
+    revisit: bool
+
+
+class Admission:
+    """The stories one run of one outlet asks for and emits."""
+
+    def __init__(self, outlet: Outlet, config: CrawlConfig, history: ArticleHistory,
+                 stats: Stats, *, window_start: str | None = None) -> None:
+        self.outlet = outlet
+        self.config = config
+        self.history = history
+        self.stats = stats
+        self.window_start = window_start  # listings stop at stories older than this, unchanged
+        self.rule = RevisitRule.of(config)
+        self.since = utc_iso(config.since) if config.since else None
+        self.scheduled = IdSet()  # stories asked for in this run (bits, not strings)
+        self.emitted = IdSet()  # stories whose record went to the pipelines
+        self.high_water: str | None = None  # the newest publication or change time listed
+
+    # -- listed stories ---------------------------------------------------------------
+    def consider(self, url: str, published_at: str | None,
+                 updated_at: str | None) -> Admitted | None:
+        """The fetch of a listed article page, or None when it is not wanted in this run.
+
+        Reads the archive (``StoreError`` when it fails).
+        """
+        url = self._normalised(url)
+        if not self.outlet.is_article_url(url):
+            self.stats.inc_value("newscrawl/skipped/not_article_url")
+            return None
+        newest = max((d for d in (published_at, updated_at) if d), default=None)
+        self._raise_high_water(newest)
+        if self._before_horizon(published_at, newest):
+            self.stats.inc_value("newscrawl/skipped/before_horizon")
+            return None
+        article_id = self.outlet.article_id_from_url(url)
+        if (article_id or url) in self.scheduled:
+            self.stats.inc_value("newscrawl/skipped/already_scheduled")
+            return None
+        if self.limit_reached():
+            return None
+        state = self.history.article_state(self.outlet.name, article_id) if article_id else None
+        if state is None and self.history.is_known_not_article(url, article_id):
+            self.stats.inc_value("newscrawl/skipped/known_not_article")
+            return None
+        if state is not None:
+            if not self._worth_revisiting(state, newest):
+                self.stats.inc_value("newscrawl/skipped/unchanged")
+                return None
+            url = self._stored_url(state, url)
+        self.scheduled.add(article_id or url)
+        return Admitted(url, article_id, newest, revisit=state is not None)
+
+    def named(self, url: str) -> None:
+        """A URL asked for by name (``--urls``): fetched as given, even if another URL of the
+        story is too."""
+        self.scheduled.add(self.outlet.article_id_from_url(url) or url)
+
+    def due(self, stories: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+        """Of the archive's stories due by age (``RevisitRule``), (article_id, url) of those
+        not asked for yet, up to the limit."""
+        for article_id, url in stories:
+            if article_id in self.scheduled or self.limit_reached():
+                continue
+            self.scheduled.add(article_id)
+            self.stats.inc_value("newscrawl/revisits/due")
+            yield article_id, url
+
+    def _normalised(self, url: str) -> str:
+        return strip_tracking(urljoin(self.config.base_url + "/", url),
+                              self.outlet.tracking_params, self.outlet.tracking_prefixes)
+
+    def _raise_high_water(self, newest: str | None) -> None:
+        if newest and (self.high_water is None or newest > self.high_water):
+            self.high_water = newest
+
+    def _before_horizon(self, published_at: str | None, newest: str | None) -> bool:
+        since = self.since
+        return bool(since and ((published_at and published_at < since)
+                               or (newest and newest < since)))
+
+    def _worth_revisiting(self, state: ArticleState, newest: str | None) -> bool:
+        """A stored story is fetched again when a listing dates a change after the stored
+        version, or when it is due by age."""
+        stored = state.updated_at or state.published_at
+        if newest and stored and newest > stored:
+            self.stats.inc_value("newscrawl/revisits/changed")
+            return True
+        if self.rule.due(datetime.now(UTC), state.published_at, state.last_checked_at):
+            self.stats.inc_value("newscrawl/revisits/due")
+            return True
+        return False
+
+    def _stored_url(self, state: ArticleState, url: str) -> str:
+        """The page's own canonical URL, not an old slug a sitemap kept: no redirect."""
+        if state.url and state.url != url and self.outlet.is_article_url(state.url) \
+                and urlsplit(state.url)[:2] == urlsplit(url)[:2]:
+            self.stats.inc_value("newscrawl/revisits/canonical_url")
+            return state.url
+        return url
+
+    # -- listings -------------------------------------------------------------------
+    def limit_reached(self) -> bool:
+        limit = self.config.max_articles
+        return limit is not None and len(self.scheduled) >= limit
+
+    def wants_more(self, cards: list[Card]) -> bool:
+        """Page on while the listing has not crossed the horizon and the limit is not met."""
+        if self.limit_reached():
+            return False
+        if self.since is None or not cards:
+            return True
+        dated = [c.published_at for c in cards if c.published_at]
+        return not dated or min(dated) >= self.since
+
+    def seen_before(self, cards: list[Card], admitted: list[Any]) -> bool:
+        """An incremental walk stops at a page the last finished run saw, unchanged since."""
+        if self.window_start is None or admitted or not cards:
+            return False
+        dated = [c.published_at for c in cards if c.published_at]
+        if dated and min(dated) < self.window_start:
+            self.stats.inc_value("newscrawl/pagination/stopped_at_archived")
+            return True
+        return False
+
+    # -- parsed articles --------------------------------------------------------------
+    def emit(self, article: Article, discovered_via: str) -> bool:
+        """Whether a parsed record goes on to the pipelines (counted when it does not)."""
+        if article.article_id and article.article_id in self.emitted:
+            self.stats.inc_value("newscrawl/skipped/duplicate_id")
+            return False
+        if article.article_id:
+            self.emitted.add(article.article_id)
+        if self.since and discovered_via != "urls" and article.published_at \
+                and article.published_at < self.since:
+            self.stats.inc_value("newscrawl/skipped/before_horizon")
+            return False
+        return True
+
+    def emitted_enough(self) -> bool:
+        limit = self.config.max_articles
+        return bool(limit) and len(self.emitted) >= (limit or 0)

@@ -1,0 +1,133 @@
+"""Which listed stories a run fetches (``newscrawl.spiders.admission``), as plain objects: no
+crawler, a real SQLite archive (and PostgreSQL for the revisit rule in SQL)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from scrapy.settings import Settings
+
+from newscrawl.config import CrawlConfig
+from newscrawl.extraction.dates import utc_iso
+from newscrawl.layout import DataDir
+from newscrawl.outlets import (
+    Card,  # TODO(house-parser merge): outlets.spec
+    get_outlet,
+)
+from newscrawl.spiders.admission import Admission, RevisitRule
+from newscrawl.store import PostgresArchive, SqliteArchive
+from tests.utils.records import record
+
+NOW = datetime.now(UTC).replace(microsecond=0)  # admission reads the clock
+URL = "https://www.scmp.com/news/hong-kong/article/{}/story"
+
+
+class Stats(Counter):
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self[key] += count
+
+
+def admission(archive, **settings) -> tuple[Admission, Stats]:
+    outlet = get_outlet("scmp")
+    config = CrawlConfig.from_settings(outlet, Settings(settings), now=NOW)
+    stats = Stats()
+    return Admission(outlet, config, archive, stats), stats
+
+
+@pytest.fixture()
+def archive(tmp_path):
+    files = DataDir.of(tmp_path, "scmp")
+    with SqliteArchive(files.archive, files.journal) as archive:
+        yield archive
+
+
+def test_a_new_story_is_admitted_once_without_tracking_parameters(archive):
+    run, stats = admission(archive)
+    listed = utc_iso(NOW - timedelta(hours=4))
+    got = run.consider(URL.format(3300001) + "?utm_source=rss&module=x", listed, None)
+    assert got is not None and got.url == URL.format(3300001) and not got.revisit
+    assert got.article_id == "3300001" and got.newest == listed
+    assert run.consider(URL.format(3300001), listed, None) is None
+    assert stats["newscrawl/skipped/already_scheduled"] == 1
+    assert run.consider("https://www.scmp.com/video/news/3300002/clip", None, None) is None
+    assert stats["newscrawl/skipped/not_article_url"] == 1
+    assert run.high_water == listed
+
+
+def test_the_horizon_and_the_limit(archive):
+    run, stats = admission(archive, NEWSCRAWL_SINCE="2026-06-05", NEWSCRAWL_MAX_ARTICLES="2")
+    assert run.consider(URL.format(3300001), "2026-06-01T00:00:00Z", None) is None
+    assert stats["newscrawl/skipped/before_horizon"] == 1
+    assert run.consider(URL.format(3300002), "2026-06-06T00:00:00Z", None) is not None
+    assert run.consider(URL.format(3300003), "2026-06-07T00:00:00Z", None) is not None
+    assert run.limit_reached() and run.consider(URL.format(3300004), None, None) is None
+    assert not run.wants_more([Card(URL.format(3300005), published_at="2026-06-08T00:00:00Z")])
+
+
+def test_a_stored_story_comes_back_only_when_it_changed_or_is_due(archive):
+    archive.store_article(record("3300001", "Body. " * 60, published_at=utc_iso(NOW - timedelta(days=3)),
+                                 updated_at=utc_iso(NOW - timedelta(days=3)),
+                                 canonical_url=URL.format(3300001), fetched_at=utc_iso(NOW)))
+    archive.commit()
+    run, stats = admission(archive)
+    # Checked just now, unchanged: not fetched.
+    assert run.consider(URL.format(3300001), utc_iso(NOW - timedelta(days=3)), None) is None
+    assert stats["newscrawl/skipped/unchanged"] == 1
+    # A listing dates a change after the stored version: a conditional revisit.
+    got = run.consider(URL.format(3300001), utc_iso(NOW - timedelta(days=3)),
+                       utc_iso(NOW - timedelta(hours=1)))
+    assert got is not None and got.revisit and stats["newscrawl/revisits/changed"] == 1
+
+
+def test_an_incremental_walk_stops_at_what_the_last_run_saw(archive):
+    run, stats = admission(archive)
+    run.window_start = utc_iso(NOW - timedelta(days=1))
+    old = [Card(URL.format(3300001), published_at=utc_iso(NOW - timedelta(days=2)))]
+    assert run.seen_before(old, []) and stats["newscrawl/pagination/stopped_at_archived"] == 1
+    assert not run.seen_before(old, ["a request"])  # something new on the page: page on
+    run.window_start = None
+    assert not run.seen_before(old, [])  # a full walk
+
+
+@pytest.mark.parametrize(("age", "since_check", "due"), [
+    (timedelta(hours=2), timedelta(hours=1), False),  # young, checked within the minimum
+    (timedelta(days=2), timedelta(hours=25), False),  # checked after a day, age 2 days: not yet
+    (timedelta(days=2), timedelta(days=2), True),  # a check as old as the story
+    (timedelta(days=400), timedelta(days=31), True),  # old stories: at least monthly
+    (timedelta(days=400), timedelta(days=29), False),
+])
+def test_the_revisit_rule(age, since_check, due):
+    rule = RevisitRule(factor=1.0, min_hours=24.0, max_days=30.0)
+    assert rule.due(NOW, utc_iso(NOW - age), utc_iso(NOW - since_check)) is due
+
+
+def _stories(archive, rule: RevisitRule) -> tuple[set[str], set[str]]:
+    """The stories due by the rule in Python, and by its SQL in the archive."""
+    cases = [(age, check) for age in (1, 5, 30, 90, 200, 1000, 3000)
+             for check in (1, 10, 30, 100, 400, 800, 2000, 3000) if check <= age]
+    ids = {}
+    for n, (age_hours, check_hours) in enumerate(cases):
+        article_id = str(3_400_000 + n)
+        published = utc_iso(NOW - timedelta(hours=age_hours))
+        checked = utc_iso(NOW - timedelta(hours=check_hours))
+        archive.store_article(record(article_id, f"Body {n}. " * 40, published_at=published,
+                                     updated_at=published, fetched_at=checked))
+        ids[article_id] = (published, checked)
+    archive.commit()
+    in_python = {a for a, (p, c) in ids.items() if rule.due(NOW, p, c)}
+    in_sql = {a for a, _ in archive.due_for_revisit("scmp", utc_iso(NOW), rule)}
+    return in_python, in_sql
+
+
+@pytest.mark.parametrize("factor", [0.25, 1.0, 3.0])
+def test_the_revisit_rule_says_the_same_in_sqlite(archive, factor):
+    python, sql = _stories(archive, RevisitRule(factor=factor, min_hours=6.0, max_days=30.0))
+    assert python == sql and python
+
+
+def test_the_revisit_rule_says_the_same_in_postgres(postgres):
+    with PostgresArchive(postgres.database()) as archive:
+        python, sql = _stories(archive, RevisitRule(factor=0.5, min_hours=6.0, max_days=30.0))
+    assert python == sql and python
