@@ -95,7 +95,7 @@ def scrapyd(tmp_path_factory) -> Iterator[Scrapyd]:
                 break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"scrapyd did not start: {server.stderr.read()[-2000:]}")
+                raise AssertionError(f"scrapyd did not start: {server.stderr.read()[-2000:]}") from None
             time.sleep(0.2)
     try:
         yield Scrapyd(url, home / "logs")
