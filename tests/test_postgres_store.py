@@ -18,6 +18,7 @@ import pytest
 
 from newscrawl.layout import DataDir
 from newscrawl.messages import mask_password
+from newscrawl.spiders.admission import RevisitRule
 from newscrawl.store import (
     PostgresArchive,
     SqliteArchive,
@@ -104,8 +105,10 @@ def exercise(archive) -> list:
              archive.is_known_not_article("https://other/", "3300009"),
              archive.is_known_not_article("https://other/", "3300001"),
              archive.article_state("scmp", "3300003"), archive.article_state("scmp", "nope"),
-             list(archive.due_for_revisit("scmp", "2026-06-10T00:00:00Z", 0.1, 0.04, 30)),
-             list(archive.due_for_revisit("scmp", "2026-06-02T01:00:00Z", 0.5, 0.01, 30)),
+             list(archive.due_for_revisit("scmp", "2026-06-10T00:00:00Z",
+                                          RevisitRule(0.1, 0.04 * 24, 30))),
+             list(archive.due_for_revisit("scmp", "2026-06-02T01:00:00Z",
+                                          RevisitRule(0.5, 0.01 * 24, 30))),
              archive.last_high_water("scmp")]
     archive.end_run(run, reason="finished", stats={"item_scraped_count": 3},
                     field_coverage={"headline": 1.0}, counts=Counter(new=3),

@@ -139,3 +139,19 @@ def test_a_directory_gives_its_warc_files_in_name_order(tmp_path):
         "scmp-20260102000000-00000.warc"]
     given = [tmp_path / "scmp-20260102000000-00000.warc", tmp_path]
     assert warc_files(given)[0] == given[0]  # files given by name: in the order given
+
+
+def test_reparse_into_postgresql(replica, postgres, tmp_path):
+    import psycopg
+
+    crawled = tmp_path / "A"
+    crawl(replica.base_url, crawled, "--max-articles", "20")
+    url = postgres.database()
+    done = run_cli("reparse", "--data-dir", str(crawled), "--db", url)
+    assert done.returncode == 0, done.stderr
+    want = articles(crawled / "scmp" / "archive.sqlite")
+    assert f"{len(want)} new, 0 revised, 0 unchanged" in done.stdout
+    with psycopg.connect(url) as db:
+        got = dict(db.execute("SELECT article_id, content_hash FROM articles").fetchall())
+    assert got == {aid: row["content_hash"] for aid, row in want.items()}
+    assert not (tmp_path / url.rsplit("/", 1)[-1]).exists()  # no SQLite file named after it
