@@ -25,6 +25,19 @@ def utc_iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime(ISO_UTC)
 
 
+def parse_utc(text: str) -> datetime:
+    """One of our own timestamps (``utc_iso``'s, or any ISO 8601 with ``Z`` or an offset) as an
+    aware UTC datetime; naive ones are taken as UTC. Raises ValueError when it is no ISO 8601.
+
+    Strict, unlike ``from_iso``: it reads values this project wrote (a golden's fetch time, a
+    listing's ``<time datetime>``), not whatever a page prints.
+    """
+    when = datetime.fromisoformat(text)  # Python 3.11 reads a trailing "Z" itself
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
 def from_epoch(value: Any) -> datetime | None:
     """Epoch milliseconds (or seconds) as an int, float or numeric string."""
     if isinstance(value, bool):
