@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from newscrawl.outlets import Outlet
+    from newscrawl.outlets.spec import Outlet
 
 PAGINATION_MODES = ("auto", "api", "browser")
 DISCOVERY_SOURCES = ("sections", "feeds", "sitemaps")

@@ -35,7 +35,7 @@ from newscrawl.records.validation import problems
 from newscrawl.warc import WarcResponse, iter_warc_responses
 
 if TYPE_CHECKING:
-    from newscrawl.outlets import Outlet
+    from newscrawl.outlets.spec import Outlet
     from newscrawl.store import SqliteArchive
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,8 @@ from newscrawl.discovery import DiscoveryError, parse_feed, parse_sitemap
 from newscrawl.extraction.errors import NotAnArticle, PageRejected
 from newscrawl.extraction.urls import strip_tracking
 from newscrawl.idset import IdSet
-from newscrawl.outlets import Card, Listing, Outlet, get_outlet
+from newscrawl.outlets import get_outlet
+from newscrawl.outlets.spec import Card, Listing, Outlet
 from newscrawl.store import StoreError, archive_lost, open_archive
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from newscrawl.outlets import BrowserPagination, Outlet, Politeness, register
+from newscrawl.outlets import register
 from newscrawl.outlets.scmp.listing import (
     CARD_SELECTOR,
     LOAD_MORE_SELECTOR,
@@ -13,6 +13,7 @@ from newscrawl.outlets.scmp.listing import (
     read_listing_api,
 )
 from newscrawl.outlets.scmp.parser import FURNITURE_EXACT, FURNITURE_PREFIXES, ScmpParserV1
+from newscrawl.outlets.spec import BrowserPagination, Outlet, Politeness
 from newscrawl.records.cleaning import Furniture
 
 # /<section>[/<subsection>]/article/<id>/<slug>, /plus/article/<id>/<slug>,
