@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 #: Characters that render as nothing or as a plain space and must not split or glue words
 #: (the clean pipeline's ``newscrawl.records.cleaning`` removes them too).
@@ -21,6 +22,11 @@ def normalize_space(text: str | None) -> str:
     if INVISIBLE.search(text):
         text = INVISIBLE.sub("", text)
     return " ".join(text.split())
+
+
+def optional_text(value: Any) -> str | None:
+    """A string value with its whitespace normalised; None when it is empty or no string."""
+    return normalize_space(value) or None if isinstance(value, str) else None
 
 
 def join_paragraphs(paragraphs: list[str]) -> str:
