@@ -24,7 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newscrawl.config import ConfigError
 from newscrawl.discovery import parse_sitemap
-from newscrawl.outlets.scmp.outlet import SCMP
+from newscrawl.outlets.scmp import SCMP
 from newscrawl.outlets.scmp.parser import ScmpParserV1
 from newscrawl.warc import (
     MIDDLEWARE_ORDER,
