@@ -8,9 +8,9 @@ metadata, the URL). Each ``Source`` subclass declares what it can read with ``@f
         def headline(self) -> str | None: ...
 
 The decorator checks the name against ``newscrawl.items.Article``'s fields, so a misspelt
-field fails (``ValueError``) when the module is imported, and ``Source.__init_subclass__`` builds each class's
-map of readers (its own and its bases') once, at class creation: reading a field is one dict
-lookup and a call, and a source caches each value it gave.
+field fails (``ValueError``) when the module is imported, and ``Source.__init_subclass__``
+builds each class's map of readers (its own and its bases') once, at class creation: reading
+a field is a dict lookup and a call, and a source caches each value it gave.
 
 A ``Cascade`` is an outlet's order, built once when its parser module is imported and checked
 then: for each field, its sources richest first (``first``: the first non-empty value wins) or
@@ -155,7 +155,8 @@ class Cascade:
 class Reading:
     """The fields of one page, asked for one at a time, and where each came from."""
 
-    def __init__(self, cascade: Cascade, url: str, sources: Mapping[str, Source | None]):
+    def __init__(self, cascade: Cascade, url: str,
+                 sources: Mapping[str, Source | None]) -> None:
         self.cascade = cascade
         self.url = url
         self.sources = sources
@@ -177,7 +178,7 @@ class Reading:
             except Exception as exc:
                 if name in self.cascade.required:
                     raise
-                self._failed(name, source_name, exc, failed)
+                self._log_failure(name, source_name, exc, failed)
                 continue
             if found not in _EMPTY:
                 self.field_sources[name] = source_name
@@ -203,7 +204,7 @@ class Reading:
             except PAGE_ERRORS:
                 raise
             except Exception as exc:
-                self._failed(name, source_name, exc, failed)
+                self._log_failure(name, source_name, exc, failed)
                 continue
             if value == wins:
                 said = (value, source_name)
@@ -222,7 +223,8 @@ class Reading:
         if source is not None:
             self.field_sources[name] = source
 
-    def _failed(self, name: str, source_name: str, exc: Exception, failed: list[str]) -> None:
+    def _log_failure(self, name: str, source_name: str, exc: Exception,
+                     failed: list[str]) -> None:
         log.warning("%s: reading %s from %s failed, %s: %s; trying the next source",
                     self.url, name, source_name, type(exc).__name__, exc)
         log.debug("%s: the failure of %s from %s", self.url, name, source_name, exc_info=exc)

@@ -6,13 +6,15 @@
     section pages and the "load more" gateway;
 ``parser``
     the versioned article parser (``ScmpParserV1``): rejection rules, field order, assembly;
-``page``, ``sources``, ``body``, ``furniture``
-    what the parser reads: the page and its lazily read sources, each source's field
-    readers, the body readers, and the page furniture.
+``page``, ``sources``, ``markup``, ``body``, ``furniture``
+    what the parser reads: the page and its lazily read sources, the field readers of the
+    JSON sources and of the markup and URL, the body readers, and the page furniture.
 
 The outlet is registered here, with its parser versions: ``outlet`` cannot import the parser,
 which reads its URL rules.
 """
+
+from __future__ import annotations
 
 from newscrawl.outlets import register
 from newscrawl.outlets.scmp.outlet import scmp_outlet

@@ -168,7 +168,8 @@ class MetaSource(ScmpSource):
 
     @field("summary")
     def summary(self) -> str | None:
-        return optional_text(self.head.first("og:description", "description", "twitter:description"))
+        return optional_text(self.head.first("og:description", "description",
+                                             "twitter:description"))
 
     @field("authors")
     def authors(self) -> list[str]:

@@ -4,8 +4,8 @@ A pure function of ``(url, html, fetched_at)``: no Scrapy, no network. This modu
 makes V1 what it is: the rules that reject a page (not HTML, cut short, a video, a gallery,
 another publisher's), the order in which the sources give each field (``CASCADE``), and the
 assembly of the record. The page and its lazily read sources are ``page.ScmpPage``; the
-field readers of each source, ``sources``; the body readers, ``body``; the furniture,
-``furniture``.
+field readers of each source, ``sources`` (the JSON ones) and ``markup`` (DOM, head, URL);
+the body readers, ``body``; the furniture, ``furniture``.
 
 For each field the richest source that has it wins and ``Article.field_sources`` names it. A
 source that is missing or broken (invalid JSON in ``__NEXT_DATA__``) simply has nothing to

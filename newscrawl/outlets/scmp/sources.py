@@ -112,7 +112,7 @@ class ContentSource(ScmpSource):
     @field("authors")
     def authors(self) -> list[str]:
         names = []
-        for author in as_list(self.get("authors")):
+        for author in _as_list(self.get("authors")):
             name = author.get("name") if isinstance(author, dict) else author
             name = optional_text(name)
             if name:
@@ -121,7 +121,8 @@ class ContentSource(ScmpSource):
 
     @field("published_at")
     def published_at(self) -> tuple[str, str] | None:
-        return dates.raw_and_iso(self.get("publishedDate")) or dates.raw_and_iso(self.get("createdDate"))
+        return (dates.raw_and_iso(self.get("publishedDate"))
+                or dates.raw_and_iso(self.get("createdDate")))
 
     @field("updated_at")
     def updated_at(self) -> tuple[str, str] | None:
@@ -133,7 +134,7 @@ class ContentSource(ScmpSource):
 
     @field("topics")
     def topics(self) -> list[str]:
-        names = [optional_text(t.get("name")) for t in as_list(self.get("topics"))
+        names = [optional_text(t.get("name")) for t in _as_list(self.get("topics"))
                  if isinstance(t, dict)]
         return list(dict.fromkeys(n for n in names if n))
 
@@ -153,7 +154,7 @@ class ContentSource(ScmpSource):
     @field("images")
     def images(self) -> list[ImageRef]:
         images: list[ImageRef] = []
-        listed = [i for i in as_list(self.get("images")) if isinstance(i, dict)]
+        listed = [i for i in _as_list(self.get("images")) if isinstance(i, dict)]
         leading = [i for i in listed if str(i.get("type") or "").lower() == "leading"]
         if not leading and listed and not any(i.get("type") for i in listed):
             leading = listed[:1]  # untyped list: the first picture leads
@@ -172,7 +173,7 @@ class ContentSource(ScmpSource):
         typename = str(self.get("__typename") or "").lower()
         if "opinion" in typename:
             return "opinion"
-        for kind in as_list(self.get("types")) + as_list(self.get("articleTypes")):
+        for kind in _as_list(self.get("types")) + _as_list(self.get("articleTypes")):
             name = kind.get("name") if isinstance(kind, dict) else kind
             if isinstance(name, str) and "opinion" in name.lower():
                 return "opinion"
@@ -183,7 +184,7 @@ class ContentSource(ScmpSource):
 
     def _paywall_types(self) -> list[str]:
         out = []
-        for item in as_list(self.get("paywallTypes")):
+        for item in _as_list(self.get("paywallTypes")):
             if isinstance(item, dict):
                 item = item.get("name") or item.get("value") or item.get("type") or ""
             text = str(item).strip().lower()
@@ -323,7 +324,7 @@ class JsonLdSource(ScmpSource):
     @field("is_paywalled")
     def is_paywalled(self) -> bool | None:
         free = jsonld.as_bool(self.obj.get("isAccessibleForFree"))
-        for part in as_list(self.obj.get("hasPart")):
+        for part in _as_list(self.obj.get("hasPart")):
             if isinstance(part, dict) and jsonld.as_bool(part.get("isAccessibleForFree")) is False:
                 free = False
         return None if free is None else not free
@@ -339,7 +340,7 @@ class JsonLdSource(ScmpSource):
 # -- values as the JSON sources give them -----------------------------------------------------
 
 
-def as_list(value: Any) -> list[Any]:
+def _as_list(value: Any) -> list[Any]:
     """A value that may come as one item or a list, as a list (None: an empty one)."""
     if value is None:
         return []
@@ -364,7 +365,7 @@ def _bullets(value: Any) -> list[str]:
 
 def _section_path(value: Any) -> list[str]:
     """Names of the article's own section path: ``[{value: [{name}, ...]}]`` or ``[{name}]``."""
-    items = as_list(value)
+    items = _as_list(value)
     if not items:
         return []
     first = items[0]
@@ -377,7 +378,7 @@ def _section_path(value: Any) -> list[str]:
 
 
 def _breadcrumb_names(crumbs: dict[str, Any]) -> list[str]:
-    elements = [e for e in as_list(crumbs.get("itemListElement")) if isinstance(e, dict)]
+    elements = [e for e in _as_list(crumbs.get("itemListElement")) if isinstance(e, dict)]
     elements.sort(key=lambda e: e["position"] if isinstance(e.get("position"), int) else 0)
     names = []
     for element in elements:
