@@ -15,8 +15,8 @@ from newscrawl.discovery import (
     sitemaps,
 )
 from newscrawl.extraction.dates import to_utc_iso
-from newscrawl.outlets import Card
-from newscrawl.outlets.scmp.outlet import SCMP
+from newscrawl.outlets.scmp import SCMP
+from newscrawl.outlets.spec import Card
 from tests.utils.discovery_links import (
     DiscoveredLink,
     links_from_cards,

@@ -1,8 +1,8 @@
 """The SCMP parser's Apollo seek: only the article's entries of ``__APOLLO_STATE__`` decoded.
 
-``_Apollo.seek`` reads the node and the entries its refs reach out of the state's text; when it
-cannot vouch for its answer it returns None and the parser decodes the whole state
-(``_Apollo.find``). Either way the record must be the one a full decode gives: each test
+``ScmpApollo.seek`` reads the node and the entries its refs reach out of the state's text; when
+it cannot vouch for its answer it returns None and the parser decodes the whole state
+(``ScmpApollo.find``). Either way the record must be the one a full decode gives: each test
 compares with a parse whose seek is switched off, on replica pages and on pages changed so that
 the seek must give up (an entry before ``ROOT_QUERY``, a dangling ref, a key spelt with an
 escape, an entry only found after the script, a ref whose typename disagrees, a broken state).
@@ -20,7 +20,8 @@ import pytest
 
 from newscrawl.extraction import scripts
 from newscrawl.extraction.errors import PageRejected
-from newscrawl.outlets.scmp import parser as scmp
+from newscrawl.outlets.scmp.page import ScmpApollo, ScmpPage
+from newscrawl.outlets.scmp.parser import ScmpParserV1
 from newscrawl.replica import ReplicaConfig, World
 from newscrawl.replica.pages.article import render_article_page
 
@@ -49,7 +50,7 @@ def apollo_pages(world: World) -> list[tuple[str, str]]:
 
 def _record(url: str, html: str) -> dict[str, Any] | tuple[str, str]:
     try:
-        return asdict(scmp.ScmpParserV1().parse(url, html, FETCHED_AT))
+        return asdict(ScmpParserV1().parse(url, html, FETCHED_AT))
     except PageRejected as exc:
         return type(exc).__name__, exc.reason
 
@@ -58,18 +59,18 @@ def _full_decode_record(url: str, html: str,
                         monkeypatch: pytest.MonkeyPatch) -> dict[str, Any] | tuple[str, str]:
     """The record with the seek switched off: the whole state decoded, as before it."""
     with monkeypatch.context() as patch:
-        patch.setattr(scmp._Apollo, "seek", classmethod(lambda cls, text, start: None))
+        patch.setattr(ScmpApollo, "seek", classmethod(lambda cls, text, start: None))
         return _record(url, html)
 
 
-def _apollo(url: str, html: str) -> scmp._Apollo | None:
-    return scmp._Page(url, html).apollo
+def _apollo(url: str, html: str) -> ScmpApollo | None:
+    return ScmpPage(url, html).apollo
 
 
-def _seek(html: str) -> scmp._Apollo | None:
+def _seek(html: str) -> ScmpApollo | None:
     start = scripts.assigned_start(html, "__APOLLO_STATE__")
     assert start >= 0
-    return scmp._Apollo.seek(html, start)
+    return ScmpApollo.seek(html, start)
 
 
 def _with_state(html: str, change) -> str:

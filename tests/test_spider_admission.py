@@ -12,10 +12,8 @@ from scrapy.settings import Settings
 from newscrawl.config import CrawlConfig
 from newscrawl.extraction.dates import utc_iso
 from newscrawl.layout import DataDir
-from newscrawl.outlets import (
-    Card,  # TODO(house-parser merge): outlets.spec
-    get_outlet,
-)
+from newscrawl.outlets import get_outlet
+from newscrawl.outlets.spec import Card
 from newscrawl.spiders.admission import Admission, RevisitRule
 from newscrawl.store import PostgresArchive, SqliteArchive
 from tests.utils.records import record

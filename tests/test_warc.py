@@ -26,7 +26,7 @@ from newscrawl import settings
 from newscrawl.config import ConfigError
 from newscrawl.discovery import parse_sitemap
 from newscrawl.downloadermiddlewares.warc import WarcCaptureMiddleware
-from newscrawl.outlets.scmp.outlet import SCMP
+from newscrawl.outlets.scmp import SCMP
 from newscrawl.outlets.scmp.parser import ScmpParserV1
 from newscrawl.warc import RotatingWarcWriter, iter_warc_responses
 

@@ -92,6 +92,14 @@ def to_utc_iso(value: Any) -> str | None:
     return utc_iso(when) if when else None
 
 
+def raw_and_iso(value: Any) -> tuple[str, str] | None:
+    """The twins of a date field: (the value as found, as text; ISO 8601 UTC), or None when
+    either cannot be had."""
+    iso = to_utc_iso(value)
+    raw = raw_string(value)
+    return (raw, iso) if iso and raw else None
+
+
 def raw_string(value: Any) -> str | None:
     """A date value exactly as found, as text ("1780300800000", "2026-06-01T16:00:00+08:00")."""
     if value is None or isinstance(value, bool):

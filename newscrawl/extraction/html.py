@@ -128,21 +128,13 @@ def _walk(element: etree._Element, skip: Callable[[etree._Element], bool]) -> It
     loose = [element.text or ""]
     for child in element:
         tag = child.tag
-        if not isinstance(tag, str):
-            loose.append(child.tail or "")
-            continue
-        if skip(child):
+        if not isinstance(tag, str) or skip(child):  # comments, processing instructions
             loose.append(child.tail or "")
             continue
         if tag in IMAGE_TAGS:
             yield Block("image", tag, child)
         elif tag in TEXT_BLOCK_TAGS:
-            text = inline_text(child, skip)
-            if text:
-                yield Block("text", tag, child, text)
-            for img in child.iter(*IMAGE_TAGS):
-                if not skip(img):
-                    yield Block("image", img.tag, img)
+            yield from _text_block(child, tag, skip)
         elif tag in CONTAINER_TAGS:
             pending = normalize_space("".join(loose))
             if pending:
@@ -155,3 +147,14 @@ def _walk(element: etree._Element, skip: Callable[[etree._Element], bool]) -> It
     pending = normalize_space("".join(loose))
     if pending:
         yield Block("text", element.tag, element, pending)
+
+
+def _text_block(element: etree._Element, tag: str,
+                skip: Callable[[etree._Element], bool]) -> Iterator[Block]:
+    """A paragraph (heading, list item...) as one block, then the pictures inside it."""
+    text = inline_text(element, skip)
+    if text:
+        yield Block("text", tag, element, text)
+    for img in element.iter(*IMAGE_TAGS):
+        if not skip(img):
+            yield Block("image", img.tag, img)

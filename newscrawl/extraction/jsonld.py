@@ -165,3 +165,17 @@ def image_urls(value: Any) -> list[str]:
             if url:
                 urls.append(url)
     return list(dict.fromkeys(u.strip() for u in urls if u.strip()))
+
+
+def as_bool(value: Any) -> bool | None:
+    """A schema.org Boolean (``isAccessibleForFree``), which some publishers write as a string:
+    "False"/"True", "no"/"yes", "0"/"1"; None for anything else."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("false", "no", "0"):
+            return False
+        if lowered in ("true", "yes", "1"):
+            return True
+    return None

@@ -10,7 +10,7 @@ it follows the keys in order and decodes only the value found. It cannot prove t
 keys it met are the direct children it wanted (``"article"`` could first occur deeper in a
 sibling), so callers validate what it returns and fall back to a full decode otherwise.
 ``assigned_start``, ``find_key``, ``object_opened_by`` and ``decode_at`` do the same for the
-entries of a ``window.X = {...}`` state (the SCMP parser's Apollo seek).
+entries of a ``window.X = {...}`` state (``extraction.apollo``'s seek).
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-# Characters that render as nothing or as a plain space and must not split or glue words.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+#: Characters that render as nothing or as a plain space and must not split or glue words
+#: (the clean pipeline's ``newscrawl.records.cleaning`` removes them too).
+INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CREDIT = re.compile(
     r"(?:^|(?<=[\s.!?)”\"’']))\(?(?:File\s+)?(?:Photos?|Pictures?|Images?|Illustration|Graphic|"
     r"Photo illustration|Video)\s*:\s*(?P<credit>[^()]+?)\)?\s*$",
@@ -17,9 +19,14 @@ def normalize_space(text: str | None) -> str:
     """Collapse runs of whitespace (NBSP and friends included) to one space; strip the ends."""
     if not text:
         return ""
-    if _INVISIBLE.search(text):
-        text = _INVISIBLE.sub("", text)
+    if INVISIBLE.search(text):
+        text = INVISIBLE.sub("", text)
     return " ".join(text.split())
+
+
+def optional_text(value: Any) -> str | None:
+    """A string value with its whitespace normalised; None when it is empty or no string."""
+    return normalize_space(value) or None if isinstance(value, str) else None
 
 
 def join_paragraphs(paragraphs: list[str]) -> str:

@@ -15,6 +15,8 @@ from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from newscrawl.extraction.text import INVISIBLE as _INVISIBLE
+
 # Stand-ins for the outlet's typographic quotes: primes, low quotes, accents and backticks used
 # as apostrophes, doubled apostrophes. Curly quotes themselves are kept as printed.
 _QUOTES = str.maketrans({"\u2032": "\u2019", "\u00b4": "\u2019", "`": "\u2018",
@@ -22,7 +24,6 @@ _QUOTES = str.maketrans({"\u2032": "\u2019", "\u00b4": "\u2019", "`": "\u2018",
 _DOUBLED = re.compile(r"''|‘‘|’’")
 _HAS_STAND_IN = re.compile("[" + re.escape("".join(map(chr, _QUOTES))) + "]")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SENTENCE_END = re.compile(r"(?<=[.!?”’\"])\s+")
 
 

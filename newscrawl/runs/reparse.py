@@ -39,9 +39,8 @@ from newscrawl.store import StoreError, is_postgres_url, open_store
 from newscrawl.warc import WarcResponse, iter_warc_responses
 
 if TYPE_CHECKING:
-    from newscrawl.outlets.spec import Outlet
-
     from newscrawl.layout import DataDir
+    from newscrawl.outlets.spec import Outlet
     from newscrawl.store import Archive
 
 log = logging.getLogger(__name__)

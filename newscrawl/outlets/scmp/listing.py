@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from parsel import Selector
 
-from newscrawl.outlets import Card, Listing, NextPage
+from newscrawl.extraction import dates
+from newscrawl.outlets.spec import Card, Listing, NextPage
 
 GATEWAY_PATH = "/content-delivery/v2"
 CARD_SELECTOR = 'a[data-qa="BaseLink-renderAnchor-StyledAnchor"]'
@@ -36,7 +38,7 @@ _NON_ARTICLE_TYPES = {"Video", "Gallery", "Podcast", "Live", "Topic", "Author"}
 
 def _iso(ms: Any) -> str | None:
     if isinstance(ms, int | float) and ms > 0:
-        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return dates.utc_iso(datetime.fromtimestamp(ms / 1000, UTC))
     return None
 
 
@@ -138,12 +140,13 @@ def find_gateway_contract(html: str, next_data: Any = None) -> dict[str, str] | 
                 return {"apikey": str(delivery["apikey"]), "operationName": op or str(name),
                         "sha256Hash": str(query["sha256Hash"])}
     key = _APIKEY.search(html)
-    for op in _OPERATION.finditer(html):
-        if "section" in op.group(1).lower():
-            sha = _HASH.search(html, op.end()) or _HASH.search(html, max(0, op.start() - 300))
+    for operation in _OPERATION.finditer(html):
+        if "section" in operation.group(1).lower():
+            sha = (_HASH.search(html, operation.end())
+                   or _HASH.search(html, max(0, operation.start() - 300)))
             if key and sha:
                 return {"apikey": key.group(1), "sha256Hash": sha.group(1),
-                        "operationName": op.group(1)}
+                        "operationName": operation.group(1)}
     return None
 
 
@@ -151,6 +154,7 @@ def _find_key(node: Any, key: str, depth: int = 0) -> Any:
     """The first value stored under ``key`` anywhere in a JSON tree (breadth-limited)."""
     if depth > 6:
         return None
+    children: Iterable[Any]
     if isinstance(node, dict):
         if key in node:
             return node[key]
@@ -182,12 +186,5 @@ def gateway_page(url: str, contract: dict[str, str], section: str, cursor: str) 
 
 
 def _normalise_iso(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = dates.parse_utc(value)
+    return dates.utc_iso(when) if when else None

@@ -1,24 +1,44 @@
-"""The South China Morning Post, declared as data for the registry (MARKUP.md 4-6)."""
+"""The South China Morning Post, declared as data for the registry (MARKUP.md 4-6), and the
+sole owner of its URL rules: the article-id patterns, the tracking parameters and the
+canonical twin of a page URL.
+
+The parser reads these rules too, so this module must not import it: the versions are listed
+where the outlet is registered, in ``newscrawl/outlets/scmp/__init__.py``
+(``SCMP = register(scmp_outlet(parsers=(ScmpParserV1(),)))``).
+"""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
-from newscrawl.outlets import BrowserPagination, Outlet, Politeness, register
+from newscrawl.extraction.urls import strip_tracking
+from newscrawl.outlets.scmp.furniture import FURNITURE
 from newscrawl.outlets.scmp.listing import (
     CARD_SELECTOR,
     LOAD_MORE_SELECTOR,
     read_listing,
     read_listing_api,
 )
-from newscrawl.outlets.scmp.parser import FURNITURE_EXACT, FURNITURE_PREFIXES, ScmpParserV1
-from newscrawl.records.cleaning import Furniture
+from newscrawl.outlets.spec import BrowserPagination, Outlet, Politeness
 
+if TYPE_CHECKING:
+    from newscrawl.outlets.spec import ArticleParser
+
+_ID = r"\d{6,8}"  # an article id: six to eight digits
+#: An article id on its own ("3352060").
+ARTICLE_ID = re.compile(rf"^{_ID}$")
+#: The ``/article/<id>`` of a path, anywhere in it (group 1: the id).
+ARTICLE_ID_IN_PATH = re.compile(rf"/article/({_ID})(?:/|$)")
 # /<section>[/<subsection>]/article/<id>/<slug>, /plus/article/<id>/<slug>,
 # /comment/opinion/article/<id>/<slug>, and the oddity /society/<slug>/article/<id>.
-_ARTICLE_PATH = re.compile(r"^(?:/amp)?/(?:[a-z0-9-]+/)+article/(\d{6,8})(?:/[^/]*)?/?$")
+_ARTICLE_PATH = re.compile(rf"^(?:/amp)?/(?:[a-z0-9-]+/)+article/({_ID})(?:/[^/]*)?/?$")
 _NOT_ARTICLE_PREFIXES = ("/video/", "/topics/", "/author/", "/live", "/podcasts")
+
+#: Query parameters that never change the page (and prefixes of such names).
+TRACKING_PARAMS = ("module", "pgtype")
+TRACKING_PREFIXES = ("utm_",)
 
 MAIN_SECTIONS = ("news/hong-kong", "news/china", "news/asia", "news/world", "business",
                  "economy", "tech", "opinion", "lifestyle", "sport", "week-asia")
@@ -44,26 +64,47 @@ def article_id_from_url(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-SCMP = register(Outlet(
-    name="scmp",
-    base_url="https://www.scmp.com",
-    domains=("www.scmp.com", "scmp.com", "amp.scmp.com"),
-    sections=MAIN_SECTIONS,
-    all_sections=ALL_SECTIONS,
-    feeds=FEEDS,
-    sitemaps=SITEMAPS,
-    # robots.txt asks for Crawl-delay: 10; CrawlDelayMiddleware applies whatever it says.
-    politeness=Politeness(crawl_delay=10.0, concurrency_per_domain=4, autothrottle_target=2.0),
-    parsers=(ScmpParserV1(),),
-    read_listing=read_listing,
-    read_listing_api=read_listing_api,
-    browser_pagination=BrowserPagination(load_more_selector=LOAD_MORE_SELECTOR,
-                                         card_selector=CARD_SELECTOR),
-    is_article_url=is_article_url,
-    article_id_from_url=article_id_from_url,
-    tracking_params=("module", "pgtype"),
-    tracking_prefixes=("utm_",),
-    furniture=Furniture(exact=FURNITURE_EXACT, prefixes=FURNITURE_PREFIXES),
-    news_sitemaps=("/sitemap_news.xml",),
-    main_feeds=("/rss/feed",),  # "everything": the latest 50 stories of every section
-))
+def unamp_path(path: str) -> str:
+    """The path of the page an AMP copy (``/amp/...``) copies."""
+    return path[4:] if path.startswith("/amp/") else path
+
+
+def canonical_twin(url: str) -> str:
+    """A page URL as its canonical twin: tracking parameters, fragment and AMP copy undone."""
+    url = strip_tracking(url, TRACKING_PARAMS, TRACKING_PREFIXES)
+    parts = urlsplit(url)
+    host = parts.netloc
+    scheme = parts.scheme
+    if host.lower().startswith("amp.") and host.lower().endswith("scmp.com"):
+        host = "www." + host[4:]
+    if host.lower() in ("scmp.com", "www.scmp.com"):
+        scheme, host = "https", "www.scmp.com"
+    return urlunsplit((scheme, host, unamp_path(parts.path), parts.query, ""))
+
+
+def scmp_outlet(parsers: tuple[ArticleParser, ...]) -> Outlet:
+    """SCMP's registry entry, read by ``parsers`` (any order: the Outlet sorts them)."""
+    return Outlet(
+        name="scmp",
+        base_url="https://www.scmp.com",
+        domains=("www.scmp.com", "scmp.com", "amp.scmp.com"),
+        sections=MAIN_SECTIONS,
+        all_sections=ALL_SECTIONS,
+        feeds=FEEDS,
+        sitemaps=SITEMAPS,
+        # robots.txt asks for Crawl-delay: 10; CrawlDelayMiddleware applies whatever it says.
+        politeness=Politeness(crawl_delay=10.0, concurrency_per_domain=4,
+                              autothrottle_target=2.0),
+        parsers=parsers,
+        read_listing=read_listing,
+        read_listing_api=read_listing_api,
+        browser_pagination=BrowserPagination(load_more_selector=LOAD_MORE_SELECTOR,
+                                             card_selector=CARD_SELECTOR),
+        is_article_url=is_article_url,
+        article_id_from_url=article_id_from_url,
+        tracking_params=TRACKING_PARAMS,
+        tracking_prefixes=TRACKING_PREFIXES,
+        furniture=FURNITURE,
+        news_sitemaps=("/sitemap_news.xml",),
+        main_feeds=("/rss/feed",),  # "everything": the latest 50 stories of every section
+    )

@@ -1,13 +1,16 @@
-"""Rebuild the SCMP golden fixtures of tests/goldens/scmp/V1 (STYLE.md example 10).
+"""Rebuild the golden fixtures of SCMP's current parser version (STYLE.md example 10), in
+tests/goldens/scmp/<version>/ (``tests/goldens/scmp/V1`` for ``scmp.V1``).
 
-    .venv/bin/python tests/goldens/regenerate.py          # rewrite every golden
-    .venv/bin/python tests/goldens/regenerate.py --check  # only report what would change
+    .venv/bin/python scripts/regenerate_goldens.py          # rewrite every golden
+    .venv/bin/python scripts/regenerate_goldens.py --check  # only report what would change
 
 Each golden is a page as the replica serves it (rendered for ``https://www.scmp.com``, so the
 fixtures carry the real site's host names), or a hand-made variant of one (a source removed
-or broken by an edit made here, in ``VARIANTS``), stored as ``<name>.html.gz`` beside
+or broken by an edit made here: a ``Case``'s ``edit``), stored as ``<name>.html.gz`` beside
 ``<name>.json`` = ``{"url", "fetched_at", "expected"}``. ``expected`` is what the current
-parser returns: the Article as a dict, or ``{"error": "NotAnArticle", "reason": ...}``.
+parser returns: the Article as a dict, or ``{"error": "NotAnArticle", "reason": ...}``. The
+parser is the registry's current version (``get_outlet("scmp").current_parser``): the
+replica serves today's site, and an older version's goldens stay as they were.
 
 The expected records are *not* checked by this script, you check them: for every page taken
 from the replica it prints where the record differs from the replica's truth (a JSON-LD-only
@@ -24,15 +27,15 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from newscrawl.extraction.dates import parse_utc  # noqa: E402
 from newscrawl.extraction.errors import PageRejected  # noqa: E402
-from newscrawl.outlets.scmp.parser import ScmpParserV1  # noqa: E402
+from newscrawl.outlets import get_outlet  # noqa: E402
 from newscrawl.replica import ReplicaConfig, World  # noqa: E402
 from newscrawl.replica.pages.article import (  # noqa: E402
     render_amp_page,
@@ -40,7 +43,9 @@ from newscrawl.replica.pages.article import (  # noqa: E402
 )
 from newscrawl.replica.world import ArticleContent, ItemSpec  # noqa: E402
 
-GOLDEN_DIR = Path(__file__).resolve().parent / "scmp" / "V1"
+OUTLET = get_outlet("scmp")
+PARSER = OUTLET.current_parser
+GOLDEN_DIR = ROOT / "tests" / "goldens" / OUTLET.name / OUTLET.version_suffix(PARSER)
 BASE = "https://www.scmp.com"
 FETCHED_AT = "2026-06-01T08:00:00Z"
 WORLD_CONFIG = ReplicaConfig(articles=300, seed=1)
@@ -172,9 +177,9 @@ def find(world: World, case: Case, taken: set[int]) -> tuple[int, ItemSpec, str]
 
 
 def expected_record(url: str, html: str) -> dict[str, Any]:
-    fetched_at = datetime.fromisoformat(FETCHED_AT.replace("Z", "+00:00")).astimezone(UTC)
+    fetched_at = parse_utc(FETCHED_AT)
     try:
-        return asdict(ScmpParserV1().parse(url, html, fetched_at))
+        return asdict(PARSER.parse(url, html, fetched_at))
     except PageRejected as exc:
         return {"error": type(exc).__name__, "reason": exc.reason}
 
