@@ -112,6 +112,22 @@ def sample(pid: int) -> dict[str, int] | None:
             "children": harness.rss_sum(proc_children(pid))}
 
 
+def passed_milestones(out: dict[str, Any], ahead: list[int], count: int, elapsed: float,
+                      mem: dict[str, int]) -> int:
+    """Record (and print) the milestones ``count`` articles have passed; how many."""
+    passed = 0
+    for milestone in ahead:
+        if count < milestone:
+            break
+        out["milestones"].append({"milestone": milestone, "articles": count,
+                                  "t": round(elapsed, 1), **mem})
+        print(f"  {count:>7} articles at {elapsed:6.0f} s: RSS {mem['rss'] / 1e6:.0f} MB, "
+              f"peak so far {mem['hwm'] / 1e6:.0f} MB, children {mem['children'] / 1e6:.0f} MB",
+              flush=True)
+        passed += 1
+    return passed
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     milestones = sorted(args.milestones)
     out: dict[str, Any] = {"milestones": [], "timeline": []}
@@ -144,15 +160,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     if count >= 0 and elapsed - last_timeline >= args.timeline_every:
                         out["timeline"].append({"t": round(elapsed, 1), "articles": count, **mem})
                         last_timeline = elapsed
-                    for milestone in milestones[next_milestone:]:
-                        if count < milestone:
-                            break
-                        out["milestones"].append({"milestone": milestone, "articles": count,
-                                                  "t": round(elapsed, 1), **mem})
-                        print(f"  {count:>7} articles at {elapsed:6.0f} s: RSS "
-                              f"{mem['rss'] / 1e6:.0f} MB, peak so far {mem['hwm'] / 1e6:.0f} MB, "
-                              f"children {mem['children'] / 1e6:.0f} MB", flush=True)
-                        next_milestone += 1
+                    next_milestone += passed_milestones(out, milestones[next_milestone:],
+                                                        count, elapsed, mem)
                 time.sleep(args.interval)
             out["timed_out"] = crawl.running()
             final_mem = sample(crawl.pid)

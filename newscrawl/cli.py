@@ -267,7 +267,7 @@ def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.page.startswith(("http://", "https://")):
         url = args.url or args.page
         try:
-            with urllib.request.urlopen(args.page, timeout=30) as resp:  # noqa: S310
+            with urllib.request.urlopen(args.page, timeout=30) as resp:
                 html = resp.read().decode(resp.headers.get_content_charset() or "utf-8", "replace")
                 url = args.url or resp.url
         except OSError as exc:

@@ -65,7 +65,7 @@ def scalar(store: str, sql: str):
         db.close()
 
 
-def test_three_workers_share_one_frontier(big_replica, redis_server, postgres, tmp_path):  # noqa: F811
+def test_three_workers_share_one_frontier(big_replica, redis_server, postgres, tmp_path):
     client = Client(big_replica.base_url)
     single = tmp_path / "single"
     done = run_cli("crawl", "scmp", "--base-url", big_replica.base_url, "--data-dir", str(single),
@@ -91,7 +91,7 @@ def test_three_workers_share_one_frontier(big_replica, redis_server, postgres, t
     assert report.returncode == 0 and f"{len(listed)} articles" in report.stdout, report.stderr
 
 
-def test_a_killed_worker_loses_nothing_after_a_follow_up_run(big_replica, redis_server, postgres,  # noqa: F811
+def test_a_killed_worker_loses_nothing_after_a_follow_up_run(big_replica, redis_server, postgres,
                                                               tmp_path):
     client = Client(big_replica.base_url)
     store = postgres.database()

@@ -36,7 +36,7 @@ def rows(url: str, query: str, params: tuple = ()) -> list[tuple]:
         return db.execute(query, params).fetchall()
 
 
-def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(postgres):  # noqa: F811
+def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(postgres):
     url = postgres.database()
     big = "\n\n".join(f"Paragraph {i}: " + "\u00e9\u4e2d\U0001F600 text " * 40 for i in range(3000))
     assert len(big.encode("utf-8")) > 1_000_000
@@ -67,7 +67,7 @@ def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(postgres):  # 
         assert archive.count("articles") == len(written) == archive.count("revisions")
 
 
-def test_upserts_are_idempotent_and_an_edit_adds_one_revision(postgres):  # noqa: F811
+def test_upserts_are_idempotent_and_an_edit_adds_one_revision(postgres):
     with PostgresArchive(postgres.database()) as archive:
         assert archive.journal_path is None  # no JSON Lines journal for PostgreSQL
         check_upserts(archive)
@@ -132,7 +132,7 @@ def exercise(archive) -> list:
     return seen
 
 
-def test_every_method_answers_as_the_sqlite_archive_does(postgres, tmp_path):  # noqa: F811
+def test_every_method_answers_as_the_sqlite_archive_does(postgres, tmp_path):
     with SqliteArchive(tmp_path / "a.sqlite") as sqlite_archive:
         expected = exercise(sqlite_archive)
     with PostgresArchive(postgres.database()) as postgres_archive:
@@ -143,7 +143,7 @@ def test_every_method_answers_as_the_sqlite_archive_does(postgres, tmp_path):  #
     assert stored["3300002"]["duplicate_of"] == "3300001"  # linked, then re-pointed
 
 
-def test_search_export_and_stats_read_both_archives_alike(postgres, tmp_path):  # noqa: F811
+def test_search_export_and_stats_read_both_archives_alike(postgres, tmp_path):
     url = postgres.database()
     records = [record(str(3_400_000 + i), f"Paragraph about {topic} in Kowloon. " * 12,
                       headline=f"{topic.title()} news {i}", summary=f"All about {topic}.",
@@ -215,7 +215,7 @@ def store_as_worker(url: str, worker: int, start, between, results) -> None:
     results.put((dict(outcomes), archive.lock_waits))
 
 
-def test_four_workers_storing_the_same_stories_record_each_version_once(postgres):  # noqa: F811
+def test_four_workers_storing_the_same_stories_record_each_version_once(postgres):
     url = postgres.database()
     PostgresArchive(url).close()  # the schema, so the workers' opening races nothing else
     context = multiprocessing.get_context("spawn")
@@ -268,7 +268,7 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_a_worker_killed_mid_transaction_loses_only_its_batch(postgres):  # noqa: F811
+def test_a_worker_killed_mid_transaction_loses_only_its_batch(postgres):
     url = postgres.database()
     writer = subprocess.Popen([sys.executable, "-c", WRITER, url], stdout=subprocess.PIPE,
                               text=True, cwd=Path(__file__).parents[1])
@@ -299,7 +299,7 @@ def test_an_unreachable_server_is_one_line_naming_the_url_without_its_password()
     assert mask_password("postgres://u@h/db?password=x&a=1") == "postgres://u@h/db?password=***&a=1"
 
 
-def test_open_store_picks_the_backend_from_the_target(postgres, tmp_path):  # noqa: F811
+def test_open_store_picks_the_backend_from_the_target(postgres, tmp_path):
     url = postgres.database()
     for target in (url, url.replace("postgresql://", "postgres://")):
         with open_store(target, DataDir.of(tmp_path, "scmp")) as archive:
@@ -312,7 +312,7 @@ def test_open_store_picks_the_backend_from_the_target(postgres, tmp_path):  # no
         assert archive.path == tmp_path / "other.sqlite" and archive.journal_path is None
 
 
-def test_a_crawl_into_postgresql_stores_what_a_crawl_into_sqlite_does(replica, postgres,  # noqa: F811
+def test_a_crawl_into_postgresql_stores_what_a_crawl_into_sqlite_does(replica, postgres,
                                                                        tmp_path):
     url = postgres.database()
     crawl(replica, tmp_path / "lite")

@@ -84,7 +84,7 @@ class ScriptedServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 with server.lock:
                     server.arrivals.append(Arrival(time.monotonic(), self.headers["Host"].split(":")[0],
                                                    self.path))

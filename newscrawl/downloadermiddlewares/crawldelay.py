@@ -62,7 +62,7 @@ class CrawlDelayMiddleware:
         if not request.meta.get("dont_obey_robotstxt"):
             self._floor_delay(None, request)
 
-    def _floor_delay(self, response: Response | None, request: Request, **_: object) -> None:
+    def _floor_delay(self, response: Response | None, request: Request, **kwargs: object) -> None:
         delay = self.delays.get(urlparse_cached(request).hostname or "")
         if delay is None or self.crawler.engine is None:
             return

@@ -33,7 +33,7 @@ from newscrawl.store import PostgresArchive, StoreError, open_store
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from newscrawl.store.base import Archive
+    from newscrawl.store import Archive
 
 log = logging.getLogger(__name__)
 

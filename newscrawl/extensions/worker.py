@@ -69,7 +69,7 @@ class Worker:
     def live_workers(self) -> list[str]:
         now = time.time()
         beats = self.server.hgetall(self.workers_key)
-        return [w.decode() for w, t in beats.items() if now - float(t) < self.stale_after]
+        return [_text(w) for w, t in beats.items() if now - float(t) < self.stale_after]
 
     def claim_seed(self) -> bool:
         """True for the one worker of this run that must yield the start requests."""
@@ -77,7 +77,7 @@ class Worker:
         if self.server.set(self.seed_key, self.id, nx=True, ex=ttl):
             self._new_run()
             return True
-        holder = (self.server.get(self.seed_key) or b"").decode()
+        holder = _text(self.server.get(self.seed_key) or b"")
         if holder not in self.live_workers():
             # The seeding worker died and no live worker carries the run on: take over.
             self.server.set(self.seed_key, self.id, ex=ttl)
@@ -113,3 +113,8 @@ class Worker:
                 self.server.delete(self.seed_key)  # the run is over: the next one seeds
         except RedisError as exc:
             log.warning("could not sign off from Redis: %s", exc)
+
+
+def _text(value: bytes | str) -> str:
+    """A Redis reply as text (redis-py answers bytes unless told to decode)."""
+    return value.decode() if isinstance(value, bytes) else value

@@ -164,7 +164,7 @@ def reparse_into(outlet: Outlet, files: DataDir, *, warc: list[str] | None = Non
     into ``db`` (a SQLite file or a ``postgresql://`` URL; default the outlet's own archive,
     whose journal then stays in step and which no crawl may write meanwhile). Returns where
     it stored (password masked) and the report; ``ReparseError`` in one line."""
-    sources: list[str | os.PathLike[str]] = list(warc or [files.warc])
+    sources: list[str | os.PathLike[str]] = list(warc) if warc else [files.warc]
     try:
         paths = warc_files(sources) if warc or files.warc.is_dir() else []
     except FileNotFoundError as exc:
@@ -184,7 +184,8 @@ def reparse_into(outlet: Outlet, files: DataDir, *, warc: list[str] | None = Non
     finally:
         if lock is not None:
             lock.release()
-    where = str(files.archive) if own else (mask_password(db) if is_postgres_url(db) else str(db))
+    where = str(files.archive) if own or db is None else \
+        (mask_password(db) if is_postgres_url(db) else db)
     return where, report
 
 

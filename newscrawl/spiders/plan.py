@@ -112,8 +112,9 @@ class DiscoveryPlan:
         if not (self.uses(Surface.NEWS) or self.uses(Surface.MAIN_FEEDS)):
             return None
         last_index = self.history.last_high_water(name, having=INDEX_STAT)
-        if last_index:
-            self.index_since = min(self.window_start, _shifted(last_index, -WINDOW_OVERLAP))
+        shifted = _shifted(last_index, -WINDOW_OVERLAP) if last_index else None
+        if shifted:
+            self.index_since = min(self.window_start, shifted)
         return Voucher(tuple(s for s in DEFERRABLE if self.uses(s)))
 
     def uses(self, surface: Surface) -> bool:
@@ -197,7 +198,7 @@ def _shifted(when: str, by: timedelta) -> str | None:
     return utc_iso(parsed + by) if parsed else None
 
 
-def _age(later: str, earlier: str) -> Any:
+def _age(later: str, earlier: str) -> timedelta:
     """``later - earlier`` as a timedelta (site times as the listings gave them)."""
     a, b = parse_utc(later), parse_utc(earlier)
     if a is None or b is None:

@@ -15,7 +15,7 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, tmp_path) -> None:  # noqa: ANN001
+    def __init__(self, tmp_path) -> None:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is missing: .ci/run installs Debian's redis-server"
         self.port = free_port()
