@@ -134,7 +134,7 @@ def render_amp_page(world: World, content: ArticleContent, *, base: str) -> str:
         '<!DOCTYPE html><html amp lang="en-GB"><head><meta charset="utf-8"/>',
         '<script async src="https://cdn.ampproject.org/v0.js"></script>',
         _AMP_SCRIPTS,
-        f"<title>{esc(spec.headline)} | South China Morning Post</title>",
+        f"<title>{esc(item.title)}</title>",
         f'<link rel="canonical" href="{esc(item.canonical)}"/>',
         '<meta name="viewport" content="width=device-width,minimum-scale=1,initial-scale=1"/>',
         f'<meta name="description" content="{esc(content.summary)}"/>',

@@ -18,7 +18,6 @@ from newscrawl.replica.pages.article.data import (
     Item,
     app_config_text,
     author_alias,
-    chrome_length,
     classes,
     display_time,
     entity_for,
@@ -31,7 +30,6 @@ from newscrawl.replica.pages.chrome import esc, page_parts
 BODY_ARGS = json.dumps({"customContents": ["IMAGE", "YOUTUBE_VIDEO", "TWEET", "PULL_QUOTE",
                                            "RELATED_LINK", "INLINE_AD", "NEWSLETTER"]},
                        separators=(",", ":"))
-_FILLER_MARK = "\x00filler\x00"
 
 
 def _ref(node_id: str, typename: str | None = None, generated: bool = False) -> dict[str, Any]:
@@ -41,8 +39,21 @@ def _ref(node_id: str, typename: str | None = None, generated: bool = False) -> 
     return ref
 
 
-def _apollo_state(item: Item, filler: str) -> str:
-    """``window.__APOLLO_STATE__``'s JSON, with ``filler`` (JSON text) as trending items."""
+def _normalise(cache: dict[str, Any], typename: str, entries: list[tuple[str, dict[str, Any]]],
+               *, generated: bool = False) -> list[dict[str, Any]]:
+    """Put ``(cache key, node)`` entries in ``cache`` as ``typename`` nodes; return their refs.
+
+    ``__typename`` goes last unless the node has it already: the key order is the site's."""
+    refs = []
+    for node_key, entry in entries:
+        cache[node_key] = {**entry, "__typename": typename}
+        refs.append(_ref(node_key, typename, generated))
+    return refs
+
+
+def _apollo_state(item: Item) -> tuple[str, str]:
+    """``window.__APOLLO_STATE__``'s JSON text before and after its trending items, where the
+    page's weight (the filler, a JSON array) goes."""
     spec, content = item.spec, item.content
     key = f"{item.typename}:{item.id}"
     cache: dict[str, Any] = {}
@@ -64,46 +75,28 @@ def _apollo_state(item: Item, filler: str) -> str:
         "sponsorType": "sponsored" if spec.sponsored else None,
         "readingTime": reading_time(item.paragraphs) if spec.is_article else None,
     }
-    authors = []
-    for author in item.authors_data():
-        author_key = f"Author:{author['entityId']}"
-        cache[author_key] = {**author, "__typename": "Author"}
-        authors.append(_ref(author_key, "Author"))
-    node["authors"] = authors
-    images = []
-    for k, image in enumerate(item.images_data()):
-        image_key = f"${key}.images.{k}"
-        cache[image_key] = {**image, "__typename": "Image"}
-        images.append(_ref(image_key, "Image", generated=True))
-    node["images"] = images
+    node["authors"] = _normalise(cache, "Author", [
+        (f"Author:{author['entityId']}", author) for author in item.authors_data()])
+    node["images"] = _normalise(cache, "Image", [
+        (f"${key}.images.{k}", image) for k, image in enumerate(item.images_data())],
+        generated=True)
     levels = []
     for level in section_levels(spec):
-        section_key = f"Section:{entity_for('section', level['urlAlias'])}"
-        cache[section_key] = {"__typename": "Section",
-                              "entityId": section_key.split(":")[1], **level}
-        levels.append(_ref(section_key, "Section"))
-    cache[f"${key}.sections.0"] = {"value": levels, "__typename": "SectionSegment"}
-    node["sections"] = [_ref(f"${key}.sections.0", "SectionSegment", generated=True)]
-    topics = []
-    for topic in item.topics_data():
-        topic_key = f"Topic:{topic['entityId']}"
-        cache[topic_key] = {**topic, "__typename": "Topic"}
-        topics.append(_ref(topic_key, "Topic"))
-    node["topics"] = topics
-    paywall = []
-    for entry in PAYWALL_TYPES[spec.access]:
-        paywall_key = f"PaywallType:{entry['entityId']}"
-        cache[paywall_key] = {**entry, "__typename": "PaywallType"}
-        paywall.append(_ref(paywall_key, "PaywallType"))
-    node["paywallTypes"] = paywall
-    related = []
-    for other in item.related():
-        other_key = f"Article:{other.article_id}"
-        cache[other_key] = {"__typename": "Article", "entityId": str(other.article_id),
-                            "headline": other.headline, "urlAlias": other.path,
-                            "publishedDate": other.published_ms}
-        related.append(_ref(other_key, "Article"))
-    node['relatedArticles({"limit":3})'] = related
+        section_id = entity_for("section", level["urlAlias"])
+        levels.append((f"Section:{section_id}",
+                       {"__typename": "Section", "entityId": section_id, **level}))
+    section_refs = _normalise(cache, "Section", levels)
+    node["sections"] = _normalise(cache, "SectionSegment", [
+        (f"${key}.sections.0", {"value": section_refs})], generated=True)
+    node["topics"] = _normalise(cache, "Topic", [
+        (f"Topic:{topic['entityId']}", topic) for topic in item.topics_data()])
+    node["paywallTypes"] = _normalise(cache, "PaywallType", [
+        (f"PaywallType:{entry['entityId']}", entry) for entry in PAYWALL_TYPES[spec.access]])
+    node['relatedArticles({"limit":3})'] = _normalise(cache, "Article", [
+        (f"Article:{other.article_id}",
+         {"__typename": "Article", "entityId": str(other.article_id), "headline": other.headline,
+          "urlAlias": other.path, "publishedDate": other.published_ms})
+        for other in item.related()])
     content_query = "content(" + json.dumps({"contentType": item.typename.upper(),
                                              "filter": {"entityId": item.id}},
                                             separators=(",", ":")) + ")"
@@ -119,7 +112,7 @@ def _apollo_state(item: Item, filler: str) -> str:
     text = script_json(state)
     # The trending connection (weight) goes last in the content cache, as JSON text.
     return (text[:-2] + ',"$ROOT_QUERY.' + trending.replace('"', '\\"')
-            + '":{"__typename":"TrendingContents","items":' + filler + "}}}")
+            + '":{"__typename":"TrendingContents","items":', "}}}")
 
 
 def _apollo_html(item: Item, c: dict[str, str]) -> str:
@@ -160,22 +153,19 @@ def _apollo_html(item: Item, c: dict[str, str]) -> str:
 
 
 def apollo_page(item: Item, *, malformed: bool) -> list[str]:
-    spec, seed = item.spec, item.seed
+    seed = item.seed
     c = classes(seed)
     head = item.head_meta(apollo=True) + item.ld_html(apollo=True)
-    title = f"{spec.headline} | South China Morning Post"
     dom = _apollo_html(item, c)
     config = ["<script>window.__APP_CONFIG__ = ", app_config_text(seed), ";</script>"]
-    # Measure with a one-item filler, then build the real one.
-    probe = _apollo_state(item, "[]")
-    used = (chrome_length(seed) + len(esc(title)) + len(head) + len(dom)
-            + sum(map(len, config)) + len(probe)
+    before_filler, after_filler = _apollo_state(item)
+    # Weighed as with an empty filler ("[]") and before the fault's edit.
+    used = (len(dom) + sum(map(len, config)) + len(before_filler) + len("[]") + len(after_filler)
             + len("<script>window.__APOLLO_STATE__ = ;</script>"))
-    before_filler, after_filler = _apollo_state(item, _FILLER_MARK).split(_FILLER_MARK)
     if malformed:  # a JavaScript literal, not JSON
         before_filler = before_filler.replace(
             '"sponsorType":null', '"sponsorType":undefined', 1).replace(
             '"sponsorType":"sponsored"', '"sponsorType":undefined', 1)
     body = [dom, *config, "<script>window.__APOLLO_STATE__ = ", before_filler,
-            *item.filler(used), after_filler, ";</script>"]
-    return page_parts(title=title, head=head, body=body, seed=seed)
+            *item.filler(head, used), after_filler, ";</script>"]
+    return page_parts(title=item.title, head=head, body=body, seed=seed)

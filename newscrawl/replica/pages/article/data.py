@@ -159,6 +159,7 @@ class Item:
         self.seed = world.config.seed
         self.id = str(spec.article_id)
         self.canonical = base + spec.path
+        self.title = f"{spec.headline} | {SITE_NAME}"
         self.typename = TYPENAMES[spec.kind]
         self.uuid = _uuid(self.seed, spec.article_id)
         self.images = [dict(img, url=base + img["url"]) for img in content.images]
@@ -423,8 +424,9 @@ class Item:
     def target_size(self) -> int:
         return (MIN_KB + self.pick("weight", MAX_KB - MIN_KB + 1)) * 1024
 
-    def filler(self, used: int) -> list[str]:
+    def filler(self, head: str, used: int) -> list[str]:
         """Related-content JSON (one valid JSON array, as cached parts) that brings the page to
-        its target size."""
+        its target size: the chrome around ``head`` and body parts of ``used`` characters."""
+        used += chrome_length(self.seed) + len(esc(self.title)) + len(head)
         kb = max(1, (self.target_size() - used) // 1024)
         return filler_parts(self.seed, stable_hash(self.seed, "filler", self.id), kb)

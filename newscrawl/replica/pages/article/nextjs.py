@@ -25,7 +25,6 @@ from newscrawl.replica.pages.article.data import (
     Item,
     app_config_text,
     author_alias,
-    chrome_length,
     classes,
     display_time,
     iso_z,
@@ -322,42 +321,39 @@ def _nextjs_article_html(item: Item, c: dict[str, str], furniture: dict[str, str
 
 
 def _video_html(item: Item, c: dict[str, str], furniture: dict[str, str]) -> str:
-    spec, content = item.spec, item.content
-    return "".join((
-        furniture["top_ad"],
-        f'<div data-qa="VideoPage-Container" class="{c["video"]}" data-entity-id="{item.id}">',
-        f'<div data-qa="VideoPlayer-Container"><iframe src="https://www.youtube.com/embed/'
-        f'{item.youtube_id()}" width="1280" height="720" frameborder="0" allowfullscreen '
-        'title="YouTube video player"></iframe></div>',
-        _section_tag(item, c),
-        _headline_html(item, c),
-        f'<time data-qa="VideoDate-PublishedDate" datetime="{iso_z(spec.published_ms)}">'
-        f"{display_time(spec.published_ms)}</time>",
-        f'<p data-qa="VideoDescription-Description">{esc(content.summary)}</p>',
-        furniture["share"],
-        _topics_html(item, c),
-        "</div>",
-        furniture["rail_ad"],
-    ))
+    player = (f'<div data-qa="VideoPlayer-Container"><iframe src="https://www.youtube.com/embed/'
+              f'{item.youtube_id()}" width="1280" height="720" frameborder="0" allowfullscreen '
+              'title="YouTube video player"></iframe></div>')
+    return _media_html(item, c, furniture, "Video", player=player)
 
 
 def _gallery_html(item: Item, c: dict[str, str], furniture: dict[str, str]) -> str:
-    spec, content = item.spec, item.content
     figures = "".join(
         f'<figure data-qa="GalleryImage-Container" class="{c["gallery"]}">'
         f'<img src="{esc(img["url"])}" alt="{esc(img["caption"])}" loading="lazy"/>'
         f'<figcaption><span>{k + 1}/{len(item.images)}</span> {esc(img["caption"])} '
         f'Photo: {esc(img["credit"])}</figcaption></figure>'
         for k, img in enumerate(item.images))
+    return _media_html(item, c, furniture, "Gallery",
+                       extra=f'<div data-qa="GalleryPage-ImageList">{figures}</div>')
+
+
+def _media_html(item: Item, c: dict[str, str], furniture: dict[str, str], name: str, *,
+                player: str = "", extra: str = "") -> str:
+    """A video or gallery page (``name`` "Video" or "Gallery"): ``player`` above the section
+    tag, ``extra`` under the description."""
+    published = item.spec.published_ms
     return "".join((
         furniture["top_ad"],
-        f'<div data-qa="GalleryPage-Container" class="{c["gallery"]}" data-entity-id="{item.id}">',
+        f'<div data-qa="{name}Page-Container" class="{c[name.lower()]}" '
+        f'data-entity-id="{item.id}">',
+        player,
         _section_tag(item, c),
         _headline_html(item, c),
-        f'<time data-qa="GalleryDate-PublishedDate" datetime="{iso_z(spec.published_ms)}">'
-        f"{display_time(spec.published_ms)}</time>",
-        f'<p data-qa="GalleryDescription-Description">{esc(content.summary)}</p>',
-        f'<div data-qa="GalleryPage-ImageList">{figures}</div>',
+        f'<time data-qa="{name}Date-PublishedDate" datetime="{iso_z(published)}">'
+        f"{display_time(published)}</time>",
+        f'<p data-qa="{name}Description-Description">{esc(item.content.summary)}</p>',
+        extra,
         furniture["share"],
         _topics_html(item, c),
         "</div>",
@@ -384,7 +380,6 @@ def nextjs_page(item: Item, *, malformed: bool) -> list[str]:
     else:
         dom = _nextjs_article_html(item, c, furniture)
     head = item.head_meta(apollo=False) + item.ld_html(apollo=False)
-    title = f"{spec.headline} | South China Morning Post"
     page_name = {"video": "/video", "gallery": "/gallery"}.get(spec.kind, "/article")
     app = app_config_text(seed)
     broken = malformed or spec.variant == "nextdata_broken"
@@ -404,8 +399,5 @@ def nextjs_page(item: Item, *, malformed: bool) -> list[str]:
         if broken:
             after = _break_json(item, after, len(payload), len(article_json))
         after += "</script>"
-    esc_title_len = len(esc(title))
-    used = (chrome_length(seed) + esc_title_len + len(head) + len(dom)
-            + sum(map(len, before)) + len(after))
-    body = [dom, *before, *item.filler(used), after]
-    return page_parts(title=title, head=head, body=body, seed=seed)
+    filler = item.filler(head, len(dom) + sum(map(len, before)) + len(after))
+    return page_parts(title=item.title, head=head, body=[dom, *before, *filler, after], seed=seed)
