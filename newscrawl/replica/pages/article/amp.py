@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING, Any
 from newscrawl.replica.pages.article.body import HEADINGS, BodyWriter
 from newscrawl.replica.pages.article.data import (
     Item,
-    author_alias,
     classes,
     display_time,
-    iso_z,
     script_json,
-    section_levels,
     topic_alias,
 )
 from newscrawl.replica.pages.chrome import esc
+from newscrawl.replica.world import author_alias, iso_ms
 
 if TYPE_CHECKING:
     from newscrawl.replica.world import ArticleContent, World
@@ -125,7 +123,7 @@ def render_amp_page(world: World, content: ArticleContent, *, base: str) -> str:
         paywall = ('<div class="paywall"><p>This article is exclusive to SCMP Plus subscribers.'
                    '</p><a href="/plus/subscribe">Subscribe now</a></div>')
     sections = "".join(f'<li><a href="{esc(level["urlAlias"])}">{esc(level["name"])}</a></li>'
-                       for level in section_levels(spec))
+                       for level in item.levels)
     analytics = script_json({"vars": {"account": "UA-0000000-1"}, "triggers": {
         "trackPageview": {"on": "visible", "request": "pageview"}},
         "extraUrlParams": {"articleId": item.id, "section": spec.section.path,
@@ -150,7 +148,7 @@ def render_amp_page(world: World, content: ArticleContent, *, base: str) -> str:
         f'<h1 class="article__headline">{esc(spec.headline)}</h1>',
         bullets,
         f'<div class="article__authors">{authors}</div>' if spec.is_article else "",
-        f'<time class="article__date" datetime="{iso_z(spec.published_ms)}">Published: '
+        f'<time class="article__date" datetime="{iso_ms(spec.published_ms)}">Published: '
         f"{display_time(spec.published_ms)}</time>",
         _amp_figure("", leading["url"], leading["caption"], leading["credit"])
         if leading else "",

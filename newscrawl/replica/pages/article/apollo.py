@@ -17,15 +17,14 @@ from newscrawl.replica.pages.article.data import (
     PAYWALL_TYPES,
     Item,
     app_config_text,
-    author_alias,
     classes,
     display_time,
     entity_for,
     reading_time,
     script_json,
-    section_levels,
 )
 from newscrawl.replica.pages.chrome import esc, page_parts
+from newscrawl.replica.world import author_alias
 
 BODY_ARGS = json.dumps({"customContents": ["IMAGE", "YOUTUBE_VIDEO", "TWEET", "PULL_QUOTE",
                                            "RELATED_LINK", "INLINE_AD", "NEWSLETTER"]},
@@ -81,7 +80,7 @@ def _apollo_state(item: Item) -> tuple[str, str]:
         (f"${key}.images.{k}", image) for k, image in enumerate(item.images_data())],
         generated=True)
     levels = []
-    for level in section_levels(spec):
+    for level in item.levels:
         section_id = entity_for("section", level["urlAlias"])
         levels.append((f"Section:{section_id}",
                        {"__typename": "Section", "entityId": section_id, **level}))
@@ -117,7 +116,7 @@ def _apollo_state(item: Item) -> tuple[str, str]:
 
 def _apollo_html(item: Item, c: dict[str, str]) -> str:
     spec, content = item.spec, item.content
-    level = section_levels(spec)[-1]
+    level = item.levels[-1]
     bullets = ("<div class=\"info__subHeadline sub-headline\"><ul>"
                + "".join(f"<li>{esc(b)}</li>" for b in content.subheadline) + "</ul></div>"
                if content.subheadline else "")

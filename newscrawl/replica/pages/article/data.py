@@ -2,9 +2,10 @@
 
 ``Item`` holds one item's data, computed once per render: the article object of
 ``__NEXT_DATA__`` (which the Apollo state normalises), the JSON-LD blocks, the head meta, the
-related articles and the page weight. Beside it sit the small deterministic helpers (hashes,
-URL aliases, time formats) and the per-seed pieces (generated class names, the serialised app
-configuration, the chrome's length) that every page module shares.
+related articles and the page weight. Beside it sit the small helpers (entity ids, topic
+paths, the article pages' time formats) and the per-seed pieces (generated class names, the
+serialised app configuration, the chrome's length) that every page module shares; the facts
+the listings share too (hashes, UUIDs, section levels, author paths) are in ``world``.
 
 Deterministic choices (all keyed on the article id, so a page never changes between renders):
 
@@ -23,9 +24,8 @@ the section cards of :mod:`newscrawl.replica.pages.listing`), empty for free pag
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -39,14 +39,19 @@ from newscrawl.replica.pages.chrome import (
     page,
     static,
 )
+from newscrawl.replica.world import (
+    HKT,
+    MONTHS,
+    TYPENAMES,
+    author_alias,
+    image_title,
+    stable_hash,
+)
 
 if TYPE_CHECKING:
     from newscrawl.replica.world import ArticleContent, ItemSpec, World
 
 SITE_NAME = "South China Morning Post"
-HKT = timedelta(hours=8)
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-TYPENAMES = {"article": "Article", "opinion": "Article", "video": "Video", "gallery": "Gallery"}
 LD_HEADLINE_CUT = 105
 MIN_KB, MAX_KB = 160, 380  # page weight targets (MARKUP: real pages weigh 150-400 KB)
 PAYWALL_TYPES = {"free": [], "metered": [{"entityId": "491", "name": "Metered"}],
@@ -57,33 +62,12 @@ SPONSORS = ("InvestHK", "Hong Kong Tourism Board", "Swire Properties", "Cyberpor
 
 
 # -- small deterministic helpers ------------------------------------------------------------
-def stable_hash(*parts: object) -> int:
-    data = ":".join(map(str, parts)).encode()
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
-
-
-def _uuid(seed: int, article_id: int) -> str:
-    """The item's UUID (same formula as the section cards of ``listing``)."""
-    h = hashlib.md5(f"uuid:{seed}:{article_id}".encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
-
-
 def entity_for(kind: str, name: str) -> str:
     return str(100_000 + stable_hash("entity", kind, name) % 900_000)
 
 
-def author_alias(name: str) -> str:
-    return "/author/" + name.lower().replace(" ", "-")
-
-
 def topic_alias(name: str) -> str:
     return "/topics/" + gen.slugify(name)
-
-
-def section_levels(spec: ItemSpec) -> list[dict[str, str]]:
-    parts = spec.section.path.split("/")
-    return [{"name": name, "urlAlias": "/" + "/".join(parts[: k + 1])}
-            for k, name in enumerate(spec.section.names)]
 
 
 def script_json(data: Any) -> str:
@@ -100,23 +84,18 @@ def reading_time(paragraphs: list[str]) -> int:
 
 
 # -- time ----------------------------------------------------------------------------------
-def _utc(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms // 1000, UTC)
-
-
-def iso_z(ms: int) -> str:
-    """ISO 8601 UTC with milliseconds: ``2026-05-26T08:30:17.000Z`` (the ``<time>`` hook)."""
-    return _utc(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+def _hkt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms // 1000, HKT)
 
 
 def _iso_hkt(ms: int) -> str:
     """ISO 8601 in Hong Kong time: ``2026-05-26T16:30:17+08:00`` (JSON-LD and meta)."""
-    return (_utc(ms) + HKT).strftime("%Y-%m-%dT%H:%M:%S") + "+08:00"
+    return _hkt(ms).strftime("%Y-%m-%dT%H:%M:%S") + "+08:00"
 
 
 def display_time(ms: int, *, apollo: bool = False) -> str:
     """"4:30pm, 26 May 2026" (Next.js) or "4:30pm, 26 May, 2026" (Apollo), Hong Kong time."""
-    t = _utc(ms) + HKT
+    t = _hkt(ms)
     clock = f"{t.hour % 12 or 12}:{t.minute:02d}{'am' if t.hour < 12 else 'pm'}"
     if apollo:
         return f"{clock}, {t.day} {MONTHS[t.month - 1]}, {t.year}"
@@ -161,7 +140,8 @@ class Item:
         self.canonical = base + spec.path
         self.title = f"{spec.headline} | {SITE_NAME}"
         self.typename = TYPENAMES[spec.kind]
-        self.uuid = _uuid(self.seed, spec.article_id)
+        self.uuid = world.uuid(spec.article_id)
+        self.levels = spec.section.levels
         self.images = [dict(img, url=base + img["url"]) for img in content.images]
         self.paragraphs = content.paragraphs if spec.is_article else []
         self.sponsor = SPONSORS[stable_hash(self.seed, "sponsor", self.id) % len(SPONSORS)] \
@@ -194,7 +174,7 @@ class Item:
 
     def images_data(self) -> list[dict[str, Any]]:
         return [{"type": "leading" if k == 0 else "inline", "url": img["url"],
-                 "title": f"{img['caption']} Photo: {img['credit']}", "width": 1200,
+                 "title": image_title(img), "width": 1200,
                  "height": 800}
                 for k, img in enumerate(self.images)]
 
@@ -226,7 +206,7 @@ class Item:
             "publishedDate": spec.published_ms,
             "updatedDate": content.updated_ms,
             "createdDate": spec.published_ms,
-            "sections": [{"value": section_levels(spec)}],
+            "sections": [{"value": self.levels}],
             "topics": self.topics_data(),
             "keywords": self.keywords(),
             "images": self.images_data(),
@@ -277,20 +257,20 @@ class Item:
                 "url": self.canonical, "datePublished": _iso_hkt(spec.published_ms),
                 "dateModified": _iso_hkt(content.updated_ms), "publisher": org,
                 "image": [{"@type": "ImageObject", "url": img["url"],
-                           "caption": f"{img['caption']} Photo: {img['credit']}"}
+                           "caption": image_title(img)}
                           for img in self.images]})
         else:
             blocks.append(self.ld_article(ctx, org, image_ld, apollo=apollo))
         crumbs = [{"@type": "ListItem", "position": k + 1, "name": level["name"],
                    "item": self.base + level["urlAlias"]}
-                  for k, level in enumerate(section_levels(spec))]
+                  for k, level in enumerate(self.levels)]
         crumbs.append({"@type": "ListItem", "position": len(crumbs) + 1,
                        "name": spec.headline, "item": self.canonical})
         blocks.append({"@context": ctx, "@type": "BreadcrumbList", "itemListElement": crumbs})
         if spec.is_article and self.pick("ld-images", 3):
             blocks.extend({"@context": ctx, "@type": "ImageObject", "url": img["url"],
                            "contentUrl": img["url"],
-                           "caption": f"{img['caption']} Photo: {img['credit']}",
+                           "caption": image_title(img),
                            "creditText": img["credit"], "width": 1200, "height": 800}
                           for img in self.images)
         return blocks

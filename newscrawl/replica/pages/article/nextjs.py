@@ -24,16 +24,14 @@ from newscrawl.replica.pages.article.body import HEADINGS, TRACKER_NODE_TYPES, B
 from newscrawl.replica.pages.article.data import (
     Item,
     app_config_text,
-    author_alias,
     classes,
     display_time,
-    iso_z,
     reading_time,
     script_json,
-    section_levels,
     topic_alias,
 )
 from newscrawl.replica.pages.chrome import build_id, esc, page_parts
+from newscrawl.replica.world import author_alias, iso_ms
 
 
 # -- furniture and the body ----------------------------------------------------------------
@@ -198,16 +196,16 @@ def _authors_html(item: Item, c: dict[str, str]) -> str:
 def _dates_html(item: Item, c: dict[str, str]) -> str:
     spec, content = item.spec, item.content
     html = (f'<div data-qa="Article20Date-Container" class="{c["date"]}">'
-            f'<time data-qa="Article20Date-PublishedDate" datetime="{iso_z(spec.published_ms)}">'
+            f'<time data-qa="Article20Date-PublishedDate" datetime="{iso_ms(spec.published_ms)}">'
             f"Published: {display_time(spec.published_ms)}</time>")
     if content.updated_ms != spec.published_ms:
-        html += (f'<time data-qa="Article20Date-UpdatedDate" datetime="{iso_z(content.updated_ms)}">'
+        html += (f'<time data-qa="Article20Date-UpdatedDate" datetime="{iso_ms(content.updated_ms)}">'
                  f"Updated: {display_time(content.updated_ms)}</time>")
     return html + "</div>"
 
 
 def _section_tag(item: Item, c: dict[str, str]) -> str:
-    level = section_levels(item.spec)[-1]
+    level = item.levels[-1]
     return (f'<div data-qa="ArticleSectionTag-Container" class="{c["section"]}">'
             f'<a data-qa="BaseLink-renderAnchor-StyledAnchor" href="{esc(level["urlAlias"])}">'
             f'{esc(level["name"])}</a></div>')
@@ -350,7 +348,7 @@ def _media_html(item: Item, c: dict[str, str], furniture: dict[str, str], name: 
         player,
         _section_tag(item, c),
         _headline_html(item, c),
-        f'<time data-qa="{name}Date-PublishedDate" datetime="{iso_z(published)}">'
+        f'<time data-qa="{name}Date-PublishedDate" datetime="{iso_ms(published)}">'
         f"{display_time(published)}</time>",
         f'<p data-qa="{name}Description-Description">{esc(item.content.summary)}</p>',
         extra,
