@@ -489,7 +489,7 @@ def _split_inline(rng: random.Random, text: str, link_host: str) -> list[tuple[s
 
 
 def _p_node(par: Paragraph) -> dict[str, Any]:
-    children = []
+    children: list[dict[str, Any]] = []
     for kind, txt, href in par.segments:
         leaf = {"type": "text", "data": txt}
         if kind == "text":
@@ -528,9 +528,9 @@ def _build_content(world: World, spec: ItemSpec, version: int) -> ArticleContent
         for n in range(1, rng.randint(5, 12)):
             images.append({"url": world.image_path(spec.index, n),
                            "caption": gen.caption(rng, place), "credit": rng.choice(gen.CREDITS)})
-        nodes = [{"type": "div", "attribs": {"class": "photo-gallery"}, "children": [
+        gallery = [{"type": "div", "attribs": {"class": "photo-gallery"}, "children": [
             _img_node(img) for img in images[1:]]}]
-        return ArticleContent(spec, 0, spec.published_ms, summary, [], topics, nodes, [],
+        return ArticleContent(spec, 0, spec.published_ms, summary, [], topics, gallery, [],
                               images)
     n_pars = rng.randint(6, 20)
     pars = [Paragraph(_split_inline(rng, gen.paragraph(rng), ""))

@@ -62,7 +62,7 @@ def _node_text(node: dict[str, Any]) -> str:
 
 def _related_link(node: dict[str, Any]) -> dict[str, Any] | None:
     """The ``a`` of an ``h3`` whose only child is a link (an inline "READ MORE" link)."""
-    children = node.get("children") or ()
+    children: list[dict[str, Any]] = node.get("children") or []
     if len(children) == 1 and children[0].get("type") == "a":
         return children[0]
     return None

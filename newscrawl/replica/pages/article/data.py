@@ -152,7 +152,7 @@ class Item:
 
     def related(self, count: int = 3) -> list[ItemSpec]:
         """Earlier articles (published, so their links resolve), newest first."""
-        found = []
+        found: list[ItemSpec] = []
         j = self.spec.index - 1
         while j >= 0 and len(found) < count and self.spec.index - j < 40:
             other = self.world.spec(j)
