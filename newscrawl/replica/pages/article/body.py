@@ -83,19 +83,22 @@ def _inline(children: Any, out: list[str]) -> None:
         elif kind == "a":
             attribs = child.get("attribs") or {}
             target = attribs.get("target")
-            out.append(f'<a href="{esc(attribs.get("href") or "")}"'
-                       + (f' target="{esc(target)}" rel="noopener noreferrer"' if target else "")
-                       + ">")
-            _inline(child.get("children"), out)
-            out.append("</a>")
+            rel = f' target="{esc(target)}" rel="noopener noreferrer"' if target else ""
+            _wrap(out, f'<a href="{esc(attribs.get("href") or "")}"{rel}>',
+                  child.get("children"), "</a>")
         elif kind in _INLINE_TAGS:
-            out.append(f"<{kind}>")
-            _inline(child.get("children"), out)
-            out.append(f"</{kind}>")
+            _wrap(out, f"<{kind}>", child.get("children"), f"</{kind}>")
         elif kind == "br":
             out.append("<br/>")
         else:
             _inline(child.get("children"), out)
+
+
+def _wrap(out: list[str], start: str, children: Any, end: str) -> None:
+    """``children``'s inline markup between the tags ``start`` and ``end``."""
+    out.append(start)
+    _inline(children, out)
+    out.append(end)
 
 
 class BodyWriter:
@@ -120,9 +123,7 @@ class BodyWriter:
         kind = node.get("type") or ""
         attribs = node.get("attribs") or {}
         if kind == "p":
-            out.append(tags["p"])
-            _inline(node.get("children"), out)
-            out.append("</p>")
+            _wrap(out, tags["p"], node.get("children"), "</p>")
         elif kind in HEADINGS:
             link = _related_link(node)
             if link is not None:
@@ -130,15 +131,11 @@ class BodyWriter:
                 out.append(f'{tags["read-more " + kind]}READ MORE: <a href="{esc(href)}">'
                            f"{esc(_node_text(link))}</a></{kind}>")
             else:
-                out.append(tags[kind])
-                _inline(node.get("children"), out)
-                out.append(f"</{kind}>")
+                _wrap(out, tags[kind], node.get("children"), f"</{kind}>")
         elif kind in ("ul", "ol"):
             out.append(tags[kind])
             for item in node.get("children") or ():
-                out.append("<li>")
-                _inline(item.get("children"), out)
-                out.append("</li>")
+                _wrap(out, "<li>", item.get("children"), "</li>")
             out.append(f"</{kind}>")
         elif kind == "img":
             caption, credit = _split_title(attribs.get("title") or "", attribs.get("alt") or "")
@@ -150,21 +147,15 @@ class BodyWriter:
             children = node.get("children") or ()
             out.append(tags["quote"])
             if children:
-                out.append(tags["quote p"])
-                _inline(children[0].get("children"), out)
-                out.append("</p>")
+                _wrap(out, tags["quote p"], children[0].get("children"), "</p>")
             for child in children[1:]:
-                out.append(tags["quote cite"])
-                _inline(child.get("children"), out)
-                out.append("</cite>")
+                _wrap(out, tags["quote cite"], child.get("children"), "</cite>")
             out.append(tags["/quote"])
         elif kind == "blockquote":
             out.append(self.embed(attribs))
             for child in node.get("children") or ():
                 if child.get("type") == "p":
-                    out.append('<p lang="en" dir="ltr">')
-                    _inline(child.get("children"), out)
-                    out.append("</p>")
+                    _wrap(out, '<p lang="en" dir="ltr">', child.get("children"), "</p>")
                 else:
                     _inline([child], out)
             out.append(tags["/embed"])
