@@ -158,7 +158,8 @@ def apollo_page(item: Item, *, malformed: bool) -> list[str]:
     dom = _apollo_html(item, c)
     config = ["<script>window.__APP_CONFIG__ = ", app_config_text(seed), ";</script>"]
     before_filler, after_filler = _apollo_state(item)
-    # Weighed as with an empty filler ("[]") and before the fault's edit.
+    # Weighed with an empty filler ("[]") and before the fault's edit, as it always was: the
+    # filler's size, and so every page's bytes, stay as they were.
     used = (len(dom) + sum(map(len, config)) + len(before_filler) + len("[]") + len(after_filler)
             + len("<script>window.__APOLLO_STATE__ = ;</script>"))
     if malformed:  # a JavaScript literal, not JSON
