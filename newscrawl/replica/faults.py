@@ -9,6 +9,7 @@ retries (and honours ``Retry-After``) always gets through.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 #: Every fault the replica can inject. ``bad_nextdata`` applies to article pages only.
@@ -56,7 +57,8 @@ class FaultProfile:
         return cls.from_mapping(values)
 
     @classmethod
-    def from_mapping(cls, values: dict[str, object], base: FaultProfile | None = None) -> FaultProfile:
+    def from_mapping(cls, values: Mapping[str, object],
+                     base: FaultProfile | None = None) -> FaultProfile:
         base = base or cls()
         known = {"rate", "kinds", "seed", "max_attempts", "slow_seconds", "retry_after", "scope"}
         unknown = set(values) - known

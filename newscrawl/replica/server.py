@@ -76,6 +76,14 @@ class _BodyCache:
         return entry
 
 
+class _Injected(Exception):
+    """Raised by ``ReplicaApp._begin`` when the fault profile answers instead of the handler."""
+
+    def __init__(self, response: web.StreamResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 class ReplicaApp:
     """State of one running replica: world, clock, deploy, statistics, faults."""
 
@@ -138,6 +146,8 @@ class ReplicaApp:
     async def _count_status(self, request: web.Request, handler: Any) -> web.StreamResponse:
         try:
             response = await handler(request)
+        except _Injected as injected:
+            response = injected.response
         except web.HTTPException as exc:
             self.statuses[str(exc.status)] += 1
             raise
@@ -145,9 +155,11 @@ class ReplicaApp:
         return response
 
     # -- helpers --------------------------------------------------------------
-    async def _fault(self, request: web.Request, kind: str) -> str | web.StreamResponse | None:
-        """Apply the fault profile; return a response that replaces the real one, or the
-        name of a fault the handler must apply itself (truncate, bad_nextdata), or None."""
+    async def _begin(self, request: web.Request, kind: str) -> str | None:
+        """Count a request of ``kind`` and apply the fault profile: return the name of a fault
+        the handler must apply itself (truncate, bad_nextdata) or None; raise ``_Injected``
+        with the answer that replaces the handler's (500, 503, 429)."""
+        self.requests[kind] += 1
         if not self.faults.rate:
             return None
         key = request.path_qs
@@ -161,10 +173,10 @@ class ReplicaApp:
             await asyncio.sleep(self.faults.slow_seconds)
             return None
         if fault == "500":
-            return web.Response(status=500, text="Internal Server Error (injected)\n")
+            raise _Injected(web.Response(status=500, text="Internal Server Error (injected)\n"))
         if fault in ("503", "429"):
-            return web.Response(status=int(fault), text=f"{fault} (injected)\n",
-                                headers={"Retry-After": str(self.faults.retry_after)})
+            raise _Injected(web.Response(status=int(fault), text=f"{fault} (injected)\n",
+                                         headers={"Retry-After": str(self.faults.retry_after)}))
         if fault == "reset":
             transport = request.transport
             if transport is not None:
@@ -193,9 +205,10 @@ class ReplicaApp:
         payload = entry[0]
         assert payload is not None
         if "gzip" in request.headers.get("Accept-Encoding", "") and len(payload) > 512:
-            if entry[1] is None:
-                entry[1] = _gzip(payload)
-            payload = entry[1]
+            packed = entry[1]
+            if packed is None:
+                packed = entry[1] = _gzip(payload)
+            payload = packed
             headers["Content-Encoding"] = "gzip"
         if fault == "truncate":
             response = web.StreamResponse(status=status, headers=headers)
@@ -237,45 +250,35 @@ class ReplicaApp:
         return await self._send(request, text.encode(), content_type="text/plain; charset=utf-8")
 
     async def sitemap_index(self, request: web.Request) -> web.StreamResponse:
-        self.requests["sitemap"] += 1
-        fault = await self._fault(request, "sitemap")
-        if isinstance(fault, web.StreamResponse):
-            return fault
+        fault = await self._begin(request, "sitemap")
         xml = sitemaps.render_sitemap_index(self.world, base=self.base)
-        return await self._send(request, xml.encode(), content_type="application/xml",
-                                etag=self._etag("smi", self.world.count), fault=fault)
+        return await self._send_xml(request, xml, fault, "smi", self.world.count)
 
     async def sitemap_month(self, request: web.Request) -> web.StreamResponse:
-        self.requests["sitemap"] += 1
-        fault = await self._fault(request, "sitemap")
-        if isinstance(fault, web.StreamResponse):
-            return fault
+        fault = await self._begin(request, "sitemap")
         try:
             year, month = sitemaps.month_from_filename(request.match_info["name"])
             xml = sitemaps.render_monthly_sitemap(self.world, year, month, base=self.base)
         except KeyError:
             raise web.HTTPNotFound(text="no such sitemap\n") from None
-        return await self._send(request, xml.encode(), content_type="application/xml",
-                                etag=self._etag("smm", year, month, hashlib.md5(xml.encode()).hexdigest()),
-                                fault=fault)
+        return await self._send_xml(request, xml, fault, "smm", year, month, _md5(xml))
 
     async def sitemap_news(self, request: web.Request) -> web.StreamResponse:
-        self.requests["sitemap"] += 1
         if not self.config.news_sitemap:
+            self.requests["sitemap"] += 1
             raise web.HTTPNotFound(text="no such sitemap\n")
-        fault = await self._fault(request, "sitemap")
-        if isinstance(fault, web.StreamResponse):
-            return fault
+        fault = await self._begin(request, "sitemap")
         xml = sitemaps.render_news_sitemap(self.world, base=self.base)
+        return await self._send_xml(request, xml, fault, "news", _md5(xml))
+
+    async def _send_xml(self, request: web.Request, xml: str, fault: str | None,
+                        *etag: object) -> web.StreamResponse:
+        """A sitemap, with an ETag made of ``etag`` (the parts that name its content)."""
         return await self._send(request, xml.encode(), content_type="application/xml",
-                                etag=self._etag("news", hashlib.md5(xml.encode()).hexdigest()),
-                                fault=fault)
+                                etag=self._etag(*etag), fault=fault)
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
-        self.requests["feed"] += 1
-        fault = await self._fault(request, "feed")
-        if isinstance(fault, web.StreamResponse):
-            return fault
+        fault = await self._begin(request, "feed")
         try:
             xml, last_ms = feeds.render_feed(self.world, request.match_info.get("feed_id"),
                                              base=self.base)
@@ -286,10 +289,7 @@ class ReplicaApp:
                                 last_modified_ms=last_ms, fault=fault)
 
     async def gateway(self, request: web.Request) -> web.StreamResponse:
-        self.requests["gateway"] += 1
-        fault = await self._fault(request, "gateway")
-        if isinstance(fault, web.StreamResponse):
-            return fault
+        fault = await self._begin(request, "gateway")
         contract = listing.gateway_contract(self.config.seed, self.deploy)
         q = request.query
         if request.headers.get("apikey") != contract.apikey:
@@ -318,25 +318,24 @@ class ReplicaApp:
         path = request.path.rstrip("/") or "/"
         if path.lstrip("/") in SECTION_PAGES:
             return await self._section(request, path.lstrip("/"))
-        match = ARTICLE_PATH.match(path) or VIDEO_PATH.match(path)
-        if not match:
-            self.requests["other"] += 1
-            raise web.HTTPNotFound(text="Page not found\n")
-        return await self._article(request, int(match.group(1)), amp=False)
+        return await self._article(request, self._item_id(path, ARTICLE_PATH, VIDEO_PATH),
+                                   amp=False)
 
     async def amp(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
-        match = ARTICLE_PATH.match(path)
-        if not match:
-            self.requests["other"] += 1
-            raise web.HTTPNotFound(text="Page not found\n")
-        return await self._article(request, int(match.group(1)), amp=True)
+        return await self._article(request, self._item_id(path, ARTICLE_PATH), amp=True)
+
+    def _item_id(self, path: str, *patterns: re.Pattern[str]) -> int:
+        """The item id in ``path``, which one of ``patterns`` matches; else a 404."""
+        for pattern in patterns:
+            match = pattern.match(path)
+            if match:
+                return int(match.group(1))
+        self.requests["other"] += 1
+        raise web.HTTPNotFound(text="Page not found\n")
 
     async def _section(self, request: web.Request, section: str) -> web.StreamResponse:
-        self.requests["section"] += 1
-        fault = await self._fault(request, "section")
-        if isinstance(fault, web.StreamResponse):
-            return fault
+        fault = await self._begin(request, "section")
         html = listing.render_section_page(self.world, section, base=self.base, deploy=self.deploy)
         return await self._send(request, html.encode(), content_type="text/html; charset=utf-8",
                                 fault=fault)
@@ -356,10 +355,7 @@ class ReplicaApp:
             if request.query_string:
                 target += "?" + request.query_string
             raise web.HTTPMovedPermanently(location=target)
-        self.requests[kind] += 1
-        fault = await self._fault(request, kind)
-        if isinstance(fault, web.StreamResponse):
-            return fault
+        fault = await self._begin(request, kind)
         if not amp:
             self.article_fetches[str(article_id)] += 1
         content = self.world.content_at(index)
@@ -518,6 +514,10 @@ def _http_date(seconds: int) -> str:
     return format_datetime(datetime.fromtimestamp(seconds, UTC), usegmt=True)
 
 
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
 def _gzip(data: bytes) -> bytes:
     compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
     return compressor.compress(data) + compressor.flush()
@@ -526,6 +526,20 @@ def _gzip(data: bytes) -> bytes:
 _ASSET_JS = (b"/* replica static chunk */\n" + b"!function(){var e={};" + b"e.a=function(t){return t};" * 2000
              + b"}();\n")
 _ASSET_CSS = b".css-1x2y3z{display:block}" * 400
+
+
+async def _bind(state: ReplicaApp, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve ``state`` on ``host:port`` (0: a free one) and point its base URL there; return
+    the runner and the port."""
+    runner = web.AppRunner(state.make_app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=1024)
+    await site.start()
+    server = site._server  # aiohttp exposes no public accessor for the port
+    assert server is not None
+    bound = int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+    state.base = f"http://{host}:{bound}"
+    return runner, bound
 
 
 class ReplicaServer:
@@ -553,14 +567,7 @@ class ReplicaServer:
         return self.state.base
 
     async def _serve(self) -> None:
-        self._runner = web.AppRunner(self.state.make_app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
-        await site.start()
-        server = site._server  # noqa: SLF001 - aiohttp exposes no public accessor for the port
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        self.state.base = f"http://{self.host}:{self.port}"
+        self._runner, self.port = await _bind(self.state, self.host, self.port)
 
     def start(self) -> ReplicaServer:
         def run() -> None:
@@ -603,12 +610,7 @@ def serve_forever(config: ReplicaConfig, *, host: str, port: int,
     state = ReplicaApp(config, faults)
 
     async def main() -> None:
-        runner = web.AppRunner(state.make_app(), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port, backlog=1024)
-        await site.start()
-        bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # noqa: SLF001
-        state.base = f"http://{host}:{bound}"
+        await _bind(state, host, port)
         print(f"replica of scmp.com serving {config.articles} articles (seed {config.seed}) "
               f"at {state.base}/  control: {state.base}/__replica__/", flush=True)
         await asyncio.Event().wait()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
+from typing import TypeVar
 
 GIVEN = (
     "Ka-man Wing-sze Tak-ming Siu-lun Mei-ling Chi-keung Hoi-yan Wai-kit Ying-ying Man-kit "
@@ -111,7 +113,11 @@ SPEAKERS = ("a government spokesman", "a lawmaker", "an analyst", "a resident", 
             "the company", "a source familiar with the matter", "the chief executive")
 
 
-def _pick(rng: random.Random, seq):  # noqa: ANN001, ANN202 - random.choice, without its rejection loop
+T = TypeVar("T")
+
+
+def _pick(rng: random.Random, seq: Sequence[T]) -> T:
+    """``rng.choice(seq)`` without its rejection loop."""
     return seq[int(rng.random() * len(seq))]
 
 

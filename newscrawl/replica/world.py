@@ -23,7 +23,7 @@ import bisect
 import hashlib
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -31,6 +31,11 @@ from newscrawl.replica import text as gen
 
 ID_BASE = 3_200_000
 DEFAULT_START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+#: Hong Kong time: the site prints its dates in it, and its editors count months in it.
+HKT = timezone(timedelta(hours=8))
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: The GraphQL ``__typename`` of each kind of item.
+TYPENAMES = {"article": "Article", "opinion": "Article", "video": "Video", "gallery": "Gallery"}
 
 #: Strings of MARKUP.md 2.2 that are page furniture, never article text. The generator never
 #: produces them in body text; a record whose body contains one has leaked boilerplate.
@@ -55,6 +60,10 @@ class Section:
     @property
     def url(self) -> str:
         return "/" + self.path
+
+    @property
+    def levels(self) -> list[dict[str, str]]:
+        return section_levels(self.path, self.names)
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -102,7 +111,9 @@ def in_section(section_path: str, subtree: str) -> bool:
     return not subtree or section_path == subtree or section_path.startswith(subtree + "/")
 
 
-def _h(*parts: object) -> int:
+def stable_hash(*parts: object) -> int:
+    """A 64-bit number that stands for ``parts``, the same on every machine and run: what
+    every deterministic choice of the replica is keyed on."""
     data = ":".join(map(str, parts)).encode()
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
@@ -110,6 +121,29 @@ def _h(*parts: object) -> int:
 def iso(ms: int) -> str:
     """Epoch milliseconds to ISO 8601 UTC with a Z, second precision."""
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_ms(ms: int) -> str:
+    """ISO 8601 UTC with milliseconds: ``2026-05-26T08:30:17.000Z`` (the pages' ``<time>``)."""
+    return (datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+            + f"{ms % 1000:03d}Z")
+
+
+def author_alias(name: str) -> str:
+    """The path of an author's page: ``/author/ka-man-chan``."""
+    return "/author/" + name.lower().replace(" ", "-")
+
+
+def section_levels(path: str, names: tuple[str, ...]) -> list[dict[str, str]]:
+    """A section path as the site's data gives it: ``[{name, urlAlias}, ...]``, top first."""
+    parts = path.split("/")
+    return [{"name": name, "urlAlias": "/" + "/".join(parts[: k + 1])}
+            for k, name in enumerate(names)]
+
+
+def image_title(image: dict[str, str]) -> str:
+    """An image's title as the site writes it, credit included: "... Photo: Sam Tsang"."""
+    return f"{image['caption']} Photo: {image['credit']}"
 
 
 @dataclass(frozen=True)
@@ -268,7 +302,7 @@ class World:
 
     # -- time ---------------------------------------------------------------
     def published_ms(self, index: int) -> int:
-        jitter = _h(self.config.seed, "t", index) % self.interval_ms
+        jitter = stable_hash(self.config.seed, "t", index) % self.interval_ms
         return (self.origin_ms + index * self.interval_ms + jitter) // 1000 * 1000
 
     def count_at(self, t_ms: int) -> int:
@@ -303,8 +337,13 @@ class World:
         return {"published": published, "updated": updated}
 
     # -- identity -----------------------------------------------------------
+    def uuid(self, article_id: int) -> str:
+        """The item's ``entityUuid``."""
+        h = hashlib.md5(f"uuid:{self.config.seed}:{article_id}".encode()).hexdigest()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
     def article_id(self, index: int) -> int:
-        return ID_BASE + 3 * index + _h(self.config.seed, "id", index) % 3
+        return ID_BASE + 3 * index + stable_hash(self.config.seed, "id", index) % 3
 
     def index_of(self, article_id: int) -> int | None:
         """The index of a published item with this id, or None."""
@@ -316,7 +355,7 @@ class World:
     # -- items --------------------------------------------------------------
     def _spec(self, index: int) -> ItemSpec:
         seed = self.config.seed
-        rng = random.Random(_h(seed, "spec", index))
+        rng = random.Random(stable_hash(seed, "spec", index))
         pick = rng.random() * _total
         section = SECTIONS[bisect.bisect_right(_SECTION_CUMULATIVE, pick)]
         roll = rng.random()
@@ -402,7 +441,7 @@ class World:
 
     def image_path(self, index: int, n: int) -> str:
         day = datetime.fromtimestamp(self.published_ms(index) / 1000, UTC)
-        token = f"{_h(self.config.seed, 'img', index, n):016x}"
+        token = f"{stable_hash(self.config.seed, 'img', index, n):016x}"
         return f"/d8/images/canvas/{day:%Y/%m/%d}/{token}.jpg"
 
     # -- listings -----------------------------------------------------------
@@ -450,7 +489,7 @@ def _split_inline(rng: random.Random, text: str, link_host: str) -> list[tuple[s
 
 
 def _p_node(par: Paragraph) -> dict[str, Any]:
-    children = []
+    children: list[dict[str, Any]] = []
     for kind, txt, href in par.segments:
         leaf = {"type": "text", "data": txt}
         if kind == "text":
@@ -466,9 +505,14 @@ def _text_node(kind: str, txt: str) -> dict[str, Any]:
     return {"type": kind, "children": [{"type": "text", "data": txt}]}
 
 
+def _img_node(image: dict[str, str]) -> dict[str, Any]:
+    return {"type": "img", "attribs": {"src": image["url"], "alt": image["caption"],
+                                       "title": image_title(image)}}
+
+
 def _build_content(world: World, spec: ItemSpec, version: int) -> ArticleContent:
     seed = world.config.seed
-    rng = random.Random(_h(seed, "body", spec.index))
+    rng = random.Random(stable_hash(seed, "body", spec.index))
     place = spec.place
     summary = gen.sentence(rng)
     bullets = gen.bullets(rng, place) if rng.random() < 0.85 else []
@@ -484,18 +528,16 @@ def _build_content(world: World, spec: ItemSpec, version: int) -> ArticleContent
         for n in range(1, rng.randint(5, 12)):
             images.append({"url": world.image_path(spec.index, n),
                            "caption": gen.caption(rng, place), "credit": rng.choice(gen.CREDITS)})
-        nodes = [{"type": "div", "attribs": {"class": "photo-gallery"}, "children": [
-            {"type": "img", "attribs": {"src": img["url"], "alt": img["caption"],
-                                        "title": f"{img['caption']} Photo: {img['credit']}"}}
-            for img in images[1:]]}]
-        return ArticleContent(spec, 0, spec.published_ms, summary, [], topics, nodes, [],
+        gallery = [{"type": "div", "attribs": {"class": "photo-gallery"}, "children": [
+            _img_node(img) for img in images[1:]]}]
+        return ArticleContent(spec, 0, spec.published_ms, summary, [], topics, gallery, [],
                               images)
     n_pars = rng.randint(6, 20)
     pars = [Paragraph(_split_inline(rng, gen.paragraph(rng), ""))
             for _ in range(n_pars)]
     # Editorial edits, one per version: a sentence rewritten or a paragraph added.
     for v in range(1, version + 1):
-        erng = random.Random(_h(seed, "edit", spec.index, v))
+        erng = random.Random(stable_hash(seed, "edit", spec.index, v))
         if erng.random() < 0.5 and pars:
             k = erng.randrange(len(pars))
             pars[k] = Paragraph([("text", gen.paragraph(erng, (1, 2)), None)])
@@ -543,10 +585,7 @@ def _build_content(world: World, spec: ItemSpec, version: int) -> ArticleContent
                 nodes.append({"type": "ul", "children": [_text_node("li", li) for li in list_items]})
                 truth.extend(list_items)
             if inline_images:
-                img = inline_images[0]
-                nodes.append({"type": "img", "attribs": {
-                    "src": img["url"], "alt": img["caption"],
-                    "title": f"{img['caption']} Photo: {img['credit']}"}})
+                nodes.append(_img_node(inline_images[0]))
         if k == 4:
             nodes.append({"type": "outstream-1" if old_style else "inline-widget",
                           "attribs": {"data-widget": "newsletter"}})
@@ -556,7 +595,7 @@ def _build_content(world: World, spec: ItemSpec, version: int) -> ArticleContent
                     _text_node("p", quote), _text_node("p", spec.authors[0])]})
         if k == 5 and has_youtube:
             nodes.append({"type": "iframe", "attribs": {
-                "src": f"https://www.youtube.com/embed/{_h(spec.index, 'yt') % 10**10:010d}",
+                "src": f"https://www.youtube.com/embed/{stable_hash(spec.index, 'yt') % 10**10:010d}",
                 "width": "560", "height": "315"}})
         if k == 6:
             if has_tweet:
@@ -566,10 +605,7 @@ def _build_content(world: World, spec: ItemSpec, version: int) -> ArticleContent
                      "children": [{"type": "text", "data": "— SCMP News (@SCMPNews)"}]}]})
                 nodes.append({"type": "script", "attribs": {"src": "https://platform.twitter.com/widgets.js"}})
             if len(inline_images) > 1:
-                img = inline_images[1]
-                nodes.append({"type": "img", "attribs": {
-                    "src": img["url"], "alt": img["caption"],
-                    "title": f"{img['caption']} Photo: {img['credit']}"}})
+                nodes.append(_img_node(inline_images[1]))
         if k == len(served) // 2:
             nodes.append({"type": "native-ads" if old_style else "track-viewed-percentage",
                           "attribs": {"data-percentage": "50"}})
@@ -585,7 +621,7 @@ def _build_content(world: World, spec: ItemSpec, version: int) -> ArticleContent
 
 def _syndicate(world: World, spec: ItemSpec, original: ArticleContent) -> ArticleContent:
     """A wire copy of ``original``: same story, lightly edited, under another id."""
-    rng = random.Random(_h(world.config.seed, "syndicate", spec.index))
+    rng = random.Random(stable_hash(world.config.seed, "syndicate", spec.index))
     pars = list(original.paragraphs)
     if len(pars) > 4:
         pars.pop()

@@ -154,16 +154,6 @@ def app_config_json(seed: int) -> dict:
     }
 
 
-def filler_json(seed: int, kb: int) -> str:
-    """``kb`` kilobytes of related-content JSON, varied per call by ``seed``."""
-    rng = random.Random(seed)
-    unit = json.dumps([{"entityId": str(3_100_000 + rng.randrange(10**5)),
-                        "headline": f"Related story {rng.getrandbits(32):08x}",
-                        "urlAlias": f"/news/article/{rng.getrandbits(24)}/related"}
-                       for _ in range(8)])
-    return unit * max(1, kb * 1024 // len(unit))
-
-
 def filler_parts(seed: int, variant: int, kb: int) -> list[str]:
     """About ``kb`` KB of related-content JSON (one valid JSON array) as cached parts.
 

@@ -61,7 +61,7 @@ def render_feed(world: World, feed_id: str | None, *, base: str) -> tuple[str, i
         subtree, name, path = "", "All", "/rss/feed"
     else:
         subtree, name, path = RSS_FEEDS[feed_id], _FEED_NAMES[feed_id], f"/rss/{feed_id}/feed"
-    items = []
+    items: list[str] = []
     last_ms = 0
     for spec in world.newest_first(subtree, articles_only=True):
         if len(items) == FEED_SIZE:

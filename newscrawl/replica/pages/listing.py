@@ -43,11 +43,24 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from newscrawl.replica.pages.chrome import app_config_json, build_id, esc, page
-from newscrawl.replica.world import RSS_FEEDS, SECTION_BY_PATH, SECTION_PAGES, ItemSpec, World
+from newscrawl.replica.world import (
+    HKT,
+    MONTHS,
+    RSS_FEEDS,
+    SECTION_BY_PATH,
+    SECTION_PAGES,
+    TYPENAMES,
+    ItemSpec,
+    World,
+    author_alias,
+    image_title,
+    iso_ms,
+    section_levels,
+)
 
 GATEWAY_ENDPOINT = "/content-delivery/v2"
 OPERATION_NAME = "SectionContentsPaginationQuery"
@@ -61,10 +74,7 @@ PAGE_SIZE = 20
 MAX_COUNT = 50
 TRACKING_QUERY = "?module=perpetual_scroll_0&pgtype=section"
 CARD_ANCHOR_QA = "BaseLink-renderAnchor-StyledAnchor"
-HKT = timedelta(hours=8)
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_TYPENAMES = {"article": "Article", "opinion": "Article", "video": "Video", "gallery": "Gallery"}
 
 
 # -- the gateway contract ------------------------------------------------------------------
@@ -152,42 +162,30 @@ def _tracked(entity_id: int) -> bool:
     return entity_id % 12 == 7
 
 
-def _section_levels(path: str, names: tuple[str, ...]) -> list[dict[str, str]]:
-    parts = path.split("/")
-    return [{"name": name, "urlAlias": "/" + "/".join(parts[: n + 1])}
-            for n, name in enumerate(names)]
-
-
 def _node(world: World, spec: ItemSpec, base: str) -> dict[str, Any]:
     """The card of one item as the site's GraphQL answers it."""
     content = world.content_at(spec.index)
     image = content.images[0]
     version = spec.version_at(world.now_ms)
-    seed = world.config.seed
     return {
-        "__typename": _TYPENAMES[spec.kind],
+        "__typename": TYPENAMES[spec.kind],
         "entityId": str(spec.article_id),
-        "entityUuid": _uuid(seed, spec.article_id),
+        "entityUuid": world.uuid(spec.article_id),
         "headline": spec.headline,
         "socialHeadline": spec.social_headline,
         "urlAlias": spec.path,
         "publishedDate": spec.published_ms,
         "updatedDate": spec.updated_ms(version),
         "summary": {"text": content.summary},
-        "sections": [{"value": _section_levels(spec.section.path, spec.section.names)}],
+        "sections": [{"value": spec.section.levels}],
         "images": [{"type": "leading", "url": base + image["url"],
-                    "title": f"{image['caption']} Photo: {image['credit']}",
+                    "title": image_title(image),
                     "width": 1200, "height": 800}],
-        "authors": [{"name": a, "urlAlias": "/author/" + a.lower().replace(" ", "-")}
+        "authors": [{"name": a, "urlAlias": author_alias(a)}
                     for a in spec.authors] if spec.is_article else [],
         "paywallTypes": [{"entityId": "493", "name": "Plus"}] if spec.access == "plus" else [],
         "sponsorType": "sponsored" if spec.sponsored else None,
     }
-
-
-def _uuid(seed: int, article_id: int) -> str:
-    h = hashlib.md5(f"uuid:{seed}:{article_id}".encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
 def relative_time(now_ms: int, t_ms: int) -> str:
@@ -203,14 +201,10 @@ def relative_time(now_ms: int, t_ms: int) -> str:
         return f"{hours} hour{'s' if hours != 1 else ''} ago"
     if days < 7:
         return f"{days} day{'s' if days != 1 else ''} ago"
-    when = datetime.fromtimestamp(t_ms / 1000, UTC) + HKT
+    when = datetime.fromtimestamp(t_ms / 1000, HKT)
     hour12 = when.hour % 12 or 12
-    return (f"{when.day} {_MONTHS[when.month - 1]} {when.year} - "
+    return (f"{when.day} {MONTHS[when.month - 1]} {when.year} - "
             f"{hour12}:{when.minute:02d}{'AM' if when.hour < 12 else 'PM'}")
-
-
-def _iso_ms(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def render_card(node: dict[str, Any], now_ms: int, classes: dict[str, str]) -> str:
@@ -240,7 +234,7 @@ def render_card(node: dict[str, Any], now_ms: int, classes: dict[str, str]) -> s
         f'{esc(node["summary"]["text"])}</p>'
         f'<div data-qa="ContentActionBar-Container" class="{c["bar"]}">'
         f'<time data-qa="ContentActionBar-handleRenderDisplayDateTime-time" class="{c["time"]}" '
-        f'datetime="{_iso_ms(node["publishedDate"])}">'
+        f'datetime="{iso_ms(node["publishedDate"])}">'
         f'{esc(relative_time(now_ms, node["publishedDate"]))}</time></div></div></div>'
     )
 
@@ -299,7 +293,7 @@ def render_section_page(world: World, section_path: str, *, base: str, deploy: i
                 "payload": {"data": {
                     "section": {"entityId": str(500_000 + int(_h("sec", section_path), 16) % 99_999),
                                 "name": name, "urlAlias": url_alias,
-                                "parentSection": _section_levels(section_path, lineage)},
+                                "parentSection": section_levels(section_path, lineage)},
                     "contents": contents,
                 }},
                 "serverTime": now,

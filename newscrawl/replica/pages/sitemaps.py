@@ -22,14 +22,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from newscrawl.replica.pages.chrome import esc
-from newscrawl.replica.world import ItemSpec, World
+from newscrawl.replica.world import HKT, ItemSpec, World, stable_hash
 
-HKT = timezone(timedelta(hours=8))
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 NEWS_WINDOW_MS = 2 * 86_400_000
 NEWS_MAX = 1000
@@ -51,11 +49,6 @@ _BLOCKED_AGENTS = ("GPTBot", "ChatGPT-User", "CCBot", "Google-Extended", "anthro
 
 def _w3c(ms: int) -> str:
     return datetime.fromtimestamp(ms // 1000, HKT).isoformat()
-
-
-def _h(*parts: object) -> int:
-    return int.from_bytes(hashlib.blake2b(":".join(map(str, parts)).encode(),
-                                          digest_size=8).digest(), "big")
 
 
 # -- robots.txt ---------------------------------------------------------------------------------
@@ -103,7 +96,7 @@ def _months(world: World) -> list[tuple[int, int]]:
 def month_filename(year: int, month: int) -> str:
     """``2026_may``, ``2026_JUN`` or ``2026_Jul``: the case is a fixed function of the month."""
     name = MONTHS[month - 1]
-    style = _h("month-case", year, month) % 3
+    style = stable_hash("month-case", year, month) % 3
     return f"{year}_{name if style == 0 else name.upper() if style == 1 else name.title()}"
 
 
@@ -160,7 +153,7 @@ def render_monthly_sitemap(world: World, year: int, month: int, *, base: str) ->
             continue
         loc = base + (spec.old_path or spec.path)
         entry = f"<url><loc>{esc(loc)}</loc>"
-        if _h("lastmod", seed, spec.article_id) % 10:
+        if stable_hash("lastmod", seed, spec.article_id) % 10:
             entry += f"<lastmod>{_w3c(spec.updated_ms(spec.version_at(world.now_ms)))}</lastmod>"
         entries.append(entry + "</url>")
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n'
