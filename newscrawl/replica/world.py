@@ -358,39 +358,15 @@ class World:
         rng = random.Random(stable_hash(seed, "spec", index))
         pick = rng.random() * _total
         section = SECTIONS[bisect.bisect_right(_SECTION_CUMULATIVE, pick)]
-        roll = rng.random()
-        if roll < 0.03:
-            kind = "video"
-        elif roll < 0.05:
-            kind = "gallery"
-        else:
-            kind = "opinion" if section.topic_group == "opinion" else "article"
-        if kind in ("video", "gallery") and section.topic_group == "opinion":
-            section = SECTION_BY_PATH["news/hong-kong"]
+        kind, section = _kind(rng, section)
         published = self.published_ms(index)
         place = rng.choice(section.places)
         generation = "apollo" if rng.random() < self.config.apollo_share else "nextjs"
-        access_roll = rng.random()
-        access = "plus" if access_roll < 0.04 else "metered" if access_roll < 0.34 else "free"
-        sponsored = rng.random() < 0.03 and kind == "article"
-        if sponsored or kind in ("video", "gallery"):
-            access = "free"
-        variant_roll = rng.random()
-        variant = ("nextdata_broken" if variant_roll < 0.02 else
-                   "nextdata_missing" if variant_roll < 0.03 else "full")
-        if generation == "apollo" or kind != "article" and kind != "opinion":
-            variant = "full"
+        access, sponsored, variant = _access(rng, kind, generation)
         headline = gen.headline(rng, place)
         social = gen._cap(f"{place}: {gen.phrase(rng)} {rng.choice(gen.VERBS_PAST)}")
-        if kind == "opinion":
-            authors: tuple[str, ...] = (gen.person(rng),)
-        else:
-            n = 1 if rng.random() < 0.7 else 2 if rng.random() < 0.85 else 3
-            authors = tuple(dict.fromkeys(gen.person(rng) for _ in range(n)))
-        updates: list[int] = []
-        if kind in ("article", "opinion") and rng.random() < 0.35:
-            for _ in range(1 if rng.random() < 0.7 else 2):
-                updates.append(published + rng.randint(45 * 60, 48 * 3600) * 1000)
+        authors = _authors(rng, kind)
+        updates = _updates(rng, kind, published)
         duplicate_of = None
         if kind == "article" and index > 5 and rng.random() < 0.03 and not sponsored:
             candidate = index - rng.randint(1, 40)
@@ -405,11 +381,7 @@ class World:
                     section, updates, access = orig.section, [], orig.access
                     generation, variant = "nextjs", "full"
         slug = gen.slugify(headline)
-        old_slug = None
-        if kind in ("article", "opinion") and rng.random() < 0.08:
-            old_slug = gen.slugify(gen.headline(rng, place))
-            if old_slug == slug:
-                old_slug = None
+        old_slug = _old_slug(rng, kind, place, slug)
         legacy_opinion = kind == "opinion" and generation == "apollo" and rng.random() < 0.5
         return ItemSpec(
             index=index, article_id=self.article_id(index), kind=kind, section=section,
@@ -462,6 +434,60 @@ class World:
             yield self.spec(i)
 
 
+def _kind(rng: random.Random, section: Section) -> tuple[str, Section]:
+    """What an item is (video, gallery, opinion, article), and its section for that kind."""
+    roll = rng.random()
+    if roll < 0.03:
+        kind = "video"
+    elif roll < 0.05:
+        kind = "gallery"
+    else:
+        kind = "opinion" if section.topic_group == "opinion" else "article"
+    if kind in ("video", "gallery") and section.topic_group == "opinion":
+        section = SECTION_BY_PATH["news/hong-kong"]
+    return kind, section
+
+
+def _access(rng: random.Random, kind: str, generation: str) -> tuple[str, bool, str]:
+    """Who may read an item (plus, metered, free), whether it is sponsored, and the state of
+    its Next.js payload (full, broken, missing)."""
+    access_roll = rng.random()
+    access = "plus" if access_roll < 0.04 else "metered" if access_roll < 0.34 else "free"
+    sponsored = rng.random() < 0.03 and kind == "article"
+    if sponsored or kind in ("video", "gallery"):
+        access = "free"
+    variant_roll = rng.random()
+    variant = ("nextdata_broken" if variant_roll < 0.02 else
+               "nextdata_missing" if variant_roll < 0.03 else "full")
+    if generation == "apollo" or kind != "article" and kind != "opinion":
+        variant = "full"
+    return access, sponsored, variant
+
+
+def _authors(rng: random.Random, kind: str) -> tuple[str, ...]:
+    if kind == "opinion":
+        return (gen.person(rng),)
+    n = 1 if rng.random() < 0.7 else 2 if rng.random() < 0.85 else 3
+    return tuple(dict.fromkeys(gen.person(rng) for _ in range(n)))
+
+
+def _updates(rng: random.Random, kind: str, published: int) -> list[int]:
+    """When a story is edited after publication (epoch ms), if it is."""
+    updates: list[int] = []
+    if kind in ("article", "opinion") and rng.random() < 0.35:
+        for _ in range(1 if rng.random() < 0.7 else 2):
+            updates.append(published + rng.randint(45 * 60, 48 * 3600) * 1000)
+    return updates
+
+
+def _old_slug(rng: random.Random, kind: str, place: str, slug: str) -> str | None:
+    """The slug a renamed story had, whose URL now redirects."""
+    if kind in ("article", "opinion") and rng.random() < 0.08:
+        old = gen.slugify(gen.headline(rng, place))
+        return old if old != slug else None
+    return None
+
+
 def _syndicated_headline(headline: str, rng: random.Random) -> str:
     words = headline.split()
     if len(words) > 6:
@@ -511,6 +537,7 @@ def _img_node(image: dict[str, str]) -> dict[str, Any]:
 
 
 def _build_content(world: World, spec: ItemSpec, version: int) -> ArticleContent:
+    # Every draw from ``rng`` happens in one fixed order: the same seed serves the same page.
     seed = world.config.seed
     rng = random.Random(stable_hash(seed, "body", spec.index))
     place = spec.place
@@ -521,17 +548,34 @@ def _build_content(world: World, spec: ItemSpec, version: int) -> ArticleContent
     leading_credit = rng.choice(gen.CREDITS)
     images = [{"url": world.image_path(spec.index, 0), "caption": gen.caption(rng, place),
                "credit": leading_credit}]
+    if spec.kind in ("video", "gallery"):
+        nodes = _media_nodes(rng, world, spec, summary, images)
+        return ArticleContent(spec, 0, spec.published_ms, summary, [], topics, nodes, [], images)
+    pars = _paragraphs(rng, seed, spec, version)
+    extras = _Extras.draw(rng, world, spec)
+    served = pars[:3] if spec.access == "plus" else pars
+    nodes, truth = _body_nodes(rng, spec, served, extras)
+    # Inline images sit after paragraphs 4 and 7: a truncated body serves fewer of them.
+    images.extend(img for n, img in enumerate(extras.inline_images) if len(served) > (3, 6)[n])
+    bio = extras.bio
+    return ArticleContent(spec, version, spec.updated_ms(version), summary, bullets, topics,
+                          nodes, truth, images, [bio] if bio else [], len(served))
+
+
+def _media_nodes(rng: random.Random, world: World, spec: ItemSpec, summary: str,
+                 images: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The body of a video page (its summary) or a gallery (its pictures, added to images)."""
     if spec.kind == "video":
-        return ArticleContent(spec, 0, spec.published_ms, summary, [], topics,
-                              [_text_node("p", summary)], [], images)
-    if spec.kind == "gallery":
-        for n in range(1, rng.randint(5, 12)):
-            images.append({"url": world.image_path(spec.index, n),
-                           "caption": gen.caption(rng, place), "credit": rng.choice(gen.CREDITS)})
-        gallery = [{"type": "div", "attribs": {"class": "photo-gallery"}, "children": [
-            _img_node(img) for img in images[1:]]}]
-        return ArticleContent(spec, 0, spec.published_ms, summary, [], topics, gallery, [],
-                              images)
+        return [_text_node("p", summary)]
+    for n in range(1, rng.randint(5, 12)):
+        images.append({"url": world.image_path(spec.index, n),
+                       "caption": gen.caption(rng, spec.place), "credit": rng.choice(gen.CREDITS)})
+    return [{"type": "div", "attribs": {"class": "photo-gallery"}, "children": [
+        _img_node(img) for img in images[1:]]}]
+
+
+def _paragraphs(rng: random.Random, seed: int, spec: ItemSpec, version: int) -> list[Paragraph]:
+    """The story's paragraphs as of ``version``."""
     n_pars = rng.randint(6, 20)
     pars = [Paragraph(_split_inline(rng, gen.paragraph(rng), ""))
             for _ in range(n_pars)]
@@ -544,79 +588,118 @@ def _build_content(world: World, spec: ItemSpec, version: int) -> ArticleContent
         else:
             pars.insert(erng.randint(len(pars) // 2, len(pars)),
                         Paragraph([("text", gen.paragraph(erng, (1, 2)), None)]))
-    subhead = gen._cap(gen.phrase(rng) + " in " + place) if rng.random() < 0.3 else None
-    list_items = [gen.sentence(rng) for _ in range(rng.randint(2, 4))] if rng.random() < 0.15 else []
-    inline_images = []
-    for n in range(1, 1 + (rng.random() < 0.4) + (rng.random() < 0.15)):
-        inline_images.append({"url": world.image_path(spec.index, n),
-                              "caption": gen.caption(rng, place),
-                              "credit": rng.choice(gen.CREDITS)})
-    has_pull_quote = rng.random() < 0.3
-    has_read_more = rng.random() < 0.5
-    has_tweet = rng.random() < 0.05
-    has_youtube = rng.random() < 0.1
-    read_more_id = ID_BASE + rng.randint(0, 3 * max(1, spec.index))
-    read_more_headline = gen.headline(rng, rng.choice(gen.PLACES))
-    bio = gen.bio(rng, spec.authors[0]) if spec.kind == "opinion" else None
+    return pars
 
+
+@dataclass
+class _Extras:
+    """What a story's body holds besides its paragraphs."""
+
+    subhead: str | None
+    list_items: list[str]
+    inline_images: list[dict[str, str]]
+    has_pull_quote: bool
+    has_read_more: bool
+    has_tweet: bool
+    has_youtube: bool
+    read_more_id: int
+    read_more_headline: str
+    bio: str | None
+
+    @classmethod
+    def draw(cls, rng: random.Random, world: World, spec: ItemSpec) -> _Extras:
+        place = spec.place
+        subhead = gen._cap(gen.phrase(rng) + " in " + place) if rng.random() < 0.3 else None
+        list_items = [gen.sentence(rng) for _ in range(rng.randint(2, 4))] \
+            if rng.random() < 0.15 else []
+        inline_images = []
+        for n in range(1, 1 + (rng.random() < 0.4) + (rng.random() < 0.15)):
+            inline_images.append({"url": world.image_path(spec.index, n),
+                                  "caption": gen.caption(rng, place),
+                                  "credit": rng.choice(gen.CREDITS)})
+        has_pull_quote = rng.random() < 0.3
+        has_read_more = rng.random() < 0.5
+        has_tweet = rng.random() < 0.05
+        has_youtube = rng.random() < 0.1
+        read_more_id = ID_BASE + rng.randint(0, 3 * max(1, spec.index))
+        read_more_headline = gen.headline(rng, rng.choice(gen.PLACES))
+        bio = gen.bio(rng, spec.authors[0]) if spec.kind == "opinion" else None
+        return cls(subhead, list_items, inline_images, has_pull_quote, has_read_more, has_tweet,
+                   has_youtube, read_more_id, read_more_headline, bio)
+
+
+def _body_nodes(rng: random.Random, spec: ItemSpec, served: list[Paragraph],
+                extras: _Extras) -> tuple[list[dict[str, Any]], list[str]]:
+    """The body's node tree, and its truth: the paragraphs, subheading and list items."""
     nodes: list[dict[str, Any]] = []
     truth: list[str] = []
     if spec.public_service:
         nodes.append({"type": "p", "children": [_text_node("em", PUBLIC_SERVICE_NOTICE)]})
-    served = pars
-    if spec.access == "plus":
-        served = pars[:3]
     old_style = spec.generation == "apollo"
     for k, par in enumerate(served):
         nodes.append(_p_node(par))
         truth.append(par.text)
-        if k == 1:
-            nodes.append({"type": "ad1" if old_style else "inline-ad-slot",
-                          "attribs": {"data-position": "1"}})
-        if k == 2 and has_read_more and spec.access != "plus":
-            nodes.append({"type": "h3", "children": [{"type": "a", "attribs": {
-                "href": f"/news/hong-kong/article/{read_more_id}/{gen.slugify(read_more_headline)}"},
-                "children": [{"type": "text", "data": read_more_headline}]}]})
-        if k == 3:
-            if subhead:
-                nodes.append(_text_node("h3", subhead))
-                truth.append(subhead)
-            if list_items:
-                nodes.append({"type": "ul", "children": [_text_node("li", li) for li in list_items]})
-                truth.extend(list_items)
-            if inline_images:
-                nodes.append(_img_node(inline_images[0]))
-        if k == 4:
-            nodes.append({"type": "outstream-1" if old_style else "inline-widget",
-                          "attribs": {"data-widget": "newsletter"}})
-            if has_pull_quote:
-                quote = served[rng.randrange(k)].text.split(". ")[0].rstrip(".") + "."
-                nodes.append({"type": "blockquote-quote", "children": [
-                    _text_node("p", quote), _text_node("p", spec.authors[0])]})
-        if k == 5 and has_youtube:
-            nodes.append({"type": "iframe", "attribs": {
-                "src": f"https://www.youtube.com/embed/{stable_hash(spec.index, 'yt') % 10**10:010d}",
-                "width": "560", "height": "315"}})
-        if k == 6:
-            if has_tweet:
-                nodes.append({"type": "blockquote", "attribs": {"class": "twitter-tweet"}, "children": [
-                    _text_node("p", gen.sentence(rng)),
-                    {"type": "a", "attribs": {"href": "https://twitter.com/scmpnews/status/1"},
-                     "children": [{"type": "text", "data": "— SCMP News (@SCMPNews)"}]}]})
-                nodes.append({"type": "script", "attribs": {"src": "https://platform.twitter.com/widgets.js"}})
-            if len(inline_images) > 1:
-                nodes.append(_img_node(inline_images[1]))
+        _after_paragraph(k, rng, spec, served, extras, nodes, truth)
         if k == len(served) // 2:
             nodes.append({"type": "native-ads" if old_style else "track-viewed-percentage",
                           "attribs": {"data-percentage": "50"}})
-    if bio and spec.access != "plus":
-        nodes.append({"type": "p", "children": [_text_node("em", bio)]})
+    if extras.bio and spec.access != "plus":
+        nodes.append({"type": "p", "children": [_text_node("em", extras.bio)]})
     nodes.append({"type": "reading-100-percent-completion-tracker" if old_style
                   else "track-viewed-percentage", "attribs": {"data-percentage": "100"}})
-    # Inline images sit after paragraphs 4 and 7: a truncated body serves fewer of them.
-    images.extend(img for n, img in enumerate(inline_images) if len(served) > (3, 6)[n])
-    return ArticleContent(spec, version, spec.updated_ms(version), summary, bullets, topics,
-                          nodes, truth, images, [bio] if bio else [], len(served))
+    return nodes, truth
+
+
+def _after_paragraph(k: int, rng: random.Random, spec: ItemSpec, served: list[Paragraph],
+                     extras: _Extras, nodes: list[dict[str, Any]], truth: list[str]) -> None:
+    """What the body holds after its ``k``-th paragraph: ads, widgets, a subheading..."""
+    old_style = spec.generation == "apollo"
+    if k == 1:
+        nodes.append({"type": "ad1" if old_style else "inline-ad-slot",
+                      "attribs": {"data-position": "1"}})
+    elif k == 2 and extras.has_read_more and spec.access != "plus":
+        headline = extras.read_more_headline
+        nodes.append({"type": "h3", "children": [{"type": "a", "attribs": {
+            "href": f"/news/hong-kong/article/{extras.read_more_id}/{gen.slugify(headline)}"},
+            "children": [{"type": "text", "data": headline}]}]})
+    elif k == 3:
+        _after_third(extras, nodes, truth)
+    elif k == 4:
+        nodes.append({"type": "outstream-1" if old_style else "inline-widget",
+                      "attribs": {"data-widget": "newsletter"}})
+        if extras.has_pull_quote:
+            quote = served[rng.randrange(k)].text.split(". ")[0].rstrip(".") + "."
+            nodes.append({"type": "blockquote-quote", "children": [
+                _text_node("p", quote), _text_node("p", spec.authors[0])]})
+    elif k == 5 and extras.has_youtube:
+        nodes.append({"type": "iframe", "attribs": {
+            "src": f"https://www.youtube.com/embed/{stable_hash(spec.index, 'yt') % 10**10:010d}",
+            "width": "560", "height": "315"}})
+    elif k == 6:
+        _after_sixth(rng, extras, nodes)
+
+
+def _after_third(extras: _Extras, nodes: list[dict[str, Any]], truth: list[str]) -> None:
+    if extras.subhead:
+        nodes.append(_text_node("h3", extras.subhead))
+        truth.append(extras.subhead)
+    if extras.list_items:
+        nodes.append({"type": "ul", "children": [_text_node("li", li)
+                                                 for li in extras.list_items]})
+        truth.extend(extras.list_items)
+    if extras.inline_images:
+        nodes.append(_img_node(extras.inline_images[0]))
+
+
+def _after_sixth(rng: random.Random, extras: _Extras, nodes: list[dict[str, Any]]) -> None:
+    if extras.has_tweet:
+        nodes.append({"type": "blockquote", "attribs": {"class": "twitter-tweet"}, "children": [
+            _text_node("p", gen.sentence(rng)),
+            {"type": "a", "attribs": {"href": "https://twitter.com/scmpnews/status/1"},
+             "children": [{"type": "text", "data": "— SCMP News (@SCMPNews)"}]}]})
+        nodes.append({"type": "script", "attribs": {"src": "https://platform.twitter.com/widgets.js"}})
+    if len(extras.inline_images) > 1:
+        nodes.append(_img_node(extras.inline_images[1]))
 
 
 def _syndicate(world: World, spec: ItemSpec, original: ArticleContent) -> ArticleContent:

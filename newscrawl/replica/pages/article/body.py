@@ -9,7 +9,8 @@ with the markup that differs given as tags and a few methods its subclasses in
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from newscrawl.replica.pages.chrome import esc
 
@@ -119,54 +120,74 @@ class BodyWriter:
             self.block(node)
 
     def block(self, node: dict[str, Any]) -> None:
-        out, tags = self.out, self.tags
         kind = node.get("type") or ""
         attribs = node.get("attribs") or {}
-        if kind == "p":
-            _wrap(out, tags["p"], node.get("children"), "</p>")
-        elif kind in HEADINGS:
-            link = _related_link(node)
-            if link is not None:
-                href = (link.get("attribs") or {}).get("href") or ""
-                out.append(f'{tags["read-more " + kind]}READ MORE: <a href="{esc(href)}">'
-                           f"{esc(_node_text(link))}</a></{kind}>")
-            else:
-                _wrap(out, tags[kind], node.get("children"), f"</{kind}>")
+        if kind in HEADINGS:
+            self._heading(kind, node)
         elif kind in ("ul", "ol"):
-            out.append(tags[kind])
-            for item in node.get("children") or ():
-                _wrap(out, "<li>", item.get("children"), "</li>")
-            out.append(f"</{kind}>")
-        elif kind == "img":
-            caption, credit = _split_title(attribs.get("title") or "", attribs.get("alt") or "")
-            out.append(self.figure(attribs.get("src") or "", caption, credit))
+            self._list(kind, node)
         elif kind in AD_NODE_TYPES:
             self.ads += 1
-            out.append(self.ad(kind, self.ads))
-        elif kind == "blockquote-quote":
-            children = node.get("children") or ()
-            out.append(tags["quote"])
-            if children:
-                _wrap(out, tags["quote p"], children[0].get("children"), "</p>")
-            for child in children[1:]:
-                _wrap(out, tags["quote cite"], child.get("children"), "</cite>")
-            out.append(tags["/quote"])
-        elif kind == "blockquote":
-            out.append(self.embed(attribs))
-            for child in node.get("children") or ():
-                if child.get("type") == "p":
-                    _wrap(out, '<p lang="en" dir="ltr">', child.get("children"), "</p>")
-                else:
-                    _inline([child], out)
-            out.append(tags["/embed"])
-        elif kind == "iframe":
-            out.append(self.iframe(attribs))
-        elif kind == "div":
-            out.append(f'{tags["div"]}{esc(attribs.get("class") or "")}">')
-            self.write_div(node.get("children") or [])
-            out.append("</div>")
+            self.out.append(self.ad(kind, self.ads))
+        elif kind in self._BLOCKS:
+            self._BLOCKS[kind](self, node, attribs)
         else:
             self.other(kind, attribs, node)
+
+    def _paragraph(self, node: dict[str, Any], attribs: dict[str, Any]) -> None:
+        _wrap(self.out, self.tags["p"], node.get("children"), "</p>")
+
+    def _heading(self, kind: str, node: dict[str, Any]) -> None:
+        link = _related_link(node)
+        if link is None:
+            _wrap(self.out, self.tags[kind], node.get("children"), f"</{kind}>")
+            return
+        href = (link.get("attribs") or {}).get("href") or ""
+        self.out.append(f'{self.tags["read-more " + kind]}READ MORE: <a href="{esc(href)}">'
+                        f"{esc(_node_text(link))}</a></{kind}>")
+
+    def _list(self, kind: str, node: dict[str, Any]) -> None:
+        self.out.append(self.tags[kind])
+        for item in node.get("children") or ():
+            _wrap(self.out, "<li>", item.get("children"), "</li>")
+        self.out.append(f"</{kind}>")
+
+    def _image(self, node: dict[str, Any], attribs: dict[str, Any]) -> None:
+        caption, credit = _split_title(attribs.get("title") or "", attribs.get("alt") or "")
+        self.out.append(self.figure(attribs.get("src") or "", caption, credit))
+
+    def _quote(self, node: dict[str, Any], attribs: dict[str, Any]) -> None:
+        out, tags = self.out, self.tags
+        children = node.get("children") or ()
+        out.append(tags["quote"])
+        if children:
+            _wrap(out, tags["quote p"], children[0].get("children"), "</p>")
+        for child in children[1:]:
+            _wrap(out, tags["quote cite"], child.get("children"), "</cite>")
+        out.append(tags["/quote"])
+
+    def _embed(self, node: dict[str, Any], attribs: dict[str, Any]) -> None:
+        out = self.out
+        out.append(self.embed(attribs))
+        for child in node.get("children") or ():
+            if child.get("type") == "p":
+                _wrap(out, '<p lang="en" dir="ltr">', child.get("children"), "</p>")
+            else:
+                _inline([child], out)
+        out.append(self.tags["/embed"])
+
+    def _iframe(self, node: dict[str, Any], attribs: dict[str, Any]) -> None:
+        self.out.append(self.iframe(attribs))
+
+    def _div(self, node: dict[str, Any], attribs: dict[str, Any]) -> None:
+        self.out.append(f'{self.tags["div"]}{esc(attribs.get("class") or "")}">')
+        self.write_div(node.get("children") or [])
+        self.out.append("</div>")
+
+    #: Writers of the other block kinds, by node type.
+    _BLOCKS: ClassVar[dict[str, Callable[..., None]]] = {
+        "p": _paragraph, "img": _image, "blockquote-quote": _quote, "blockquote": _embed,
+        "iframe": _iframe, "div": _div}
 
     def figure(self, src: str, caption: str, credit: str) -> str:
         raise NotImplementedError
