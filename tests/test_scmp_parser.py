@@ -354,9 +354,11 @@ def test_script_search() -> None:
             '<script id="__NEXT_DATA__" type="application/json">'
             '{"props": {"pageProps": {"config": {"article": 0}, "payload": {"data": '
             '{"article": {"headline": "H"}}}}}}</script></body></html>')
-    assert scripts.script_by_id(page, "__NEXT_DATA__").startswith('{"props"')
+    next_data = scripts.script_start_by_id(page, "__NEXT_DATA__")
+    assert scripts.script_content(page, next_data).startswith('{"props"')
     assert scripts.scripts_by_type(page, "application/ld+json") == ['{"a": 1}']
-    assert scripts.assigned_json(page, "__APOLLO_STATE__") == {"ROOT_QUERY": {}}
+    apollo = scripts.assigned_start(page, "__APOLLO_STATE__")
+    assert scripts.decode_at(page, apollo) == {"ROOT_QUERY": {}}
     start = scripts.script_start_by_id(page, "__NEXT_DATA__")
     path = ("props", "pageProps", "payload", "data", "article")
     assert scripts.seek_json(page, path, start) == {"headline": "H"}

@@ -21,12 +21,11 @@ def test_assigned_start_skips_comparisons_and_mentions() -> None:
     start = scripts.assigned_start(PAGE, "__APOLLO_STATE__")
     assert PAGE[start] == "{" and PAGE[start:].startswith('{"userService"')
     assert scripts.decode_at(PAGE, start) == STATE
-    assert scripts.assigned_json(PAGE, "__APOLLO_STATE__") == STATE
     assert scripts.assigned_start(PAGE, "__NOTHING__") == -1
     text = "x.__S__ = 5; y.__S__ = [1, 2]"  # a number is no JSON state: the list is
     assert scripts.assigned_start(text, "__S__") == text.index("[")
-    assert scripts.assigned_json("<script>window.__S__ = {broken</script>", "__S__") \
-        is scripts.MISSING
+    broken = "<script>window.__S__ = {broken</script>"
+    assert scripts.decode_at(broken, scripts.assigned_start(broken, "__S__")) is scripts.MISSING
 
 
 def test_decode_at_decodes_one_value_only() -> None:

@@ -8,7 +8,7 @@ a record, not a reason to lose the record.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -107,10 +107,6 @@ def raw_string(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip() or None
-
-
-def fixed_offset(hours: float) -> timezone:
-    return timezone(timedelta(hours=hours))
 
 
 def parse_utc(value: str | None) -> datetime | None:

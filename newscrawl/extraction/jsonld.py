@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from lxml import etree
-
 _TRAILING_COMMA = re.compile(r",\s*([\]}])")
 _OPENINGS = ("<!--", "//<![CDATA[", "<![CDATA[")
 _CLOSINGS = ("-->", "//]]>", "]]>", ";")
@@ -59,12 +57,6 @@ def _decode_all(text: str) -> list[Any] | None:
         while pos < end and text[pos] in " \t\r\n,;":
             pos += 1
     return values
-
-
-def script_blocks(root: etree._Element) -> list[str]:
-    """Raw text of every ``<script type="application/ld+json">`` in a parsed document."""
-    return [script.text or "" for script in root.iter("script")
-            if (script.get("type") or "").strip().lower() == "application/ld+json"]
 
 
 def parse_blocks(blocks: Iterable[str]) -> list[dict[str, Any]]:

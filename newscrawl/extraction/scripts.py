@@ -91,12 +91,6 @@ def script_content(text: str, start: int) -> str | None:
     return _content_after(text, start)
 
 
-def script_by_id(text: str, script_id: str) -> str | None:
-    """The raw content of ``<script id="script_id">``; None if there is none (or unclosed)."""
-    start = script_start_by_id(text, script_id)
-    return _content_after(text, start) if start >= 0 else None
-
-
 def scripts_by_type(text: str, script_type: str, start: int = 0,
                     end: int | None = None) -> list[str]:
     """Raw contents of every ``<script type="script_type">`` opened between ``start`` and
@@ -134,15 +128,6 @@ def assigned_start(text: str, name: str) -> int:
             cursor = _skip_ws(text, cursor + 1)
             if text[cursor: cursor + 1] in ("{", "["):
                 return cursor
-
-
-def assigned_json(text: str, name: str) -> Any:
-    """The JSON value of ``name = {...}`` in an inline script (``window.__APOLLO_STATE__``).
-
-    Returns ``MISSING`` when there is no such assignment or its value is not valid JSON.
-    """
-    start = assigned_start(text, name)
-    return MISSING if start < 0 else decode_at(text, start)
 
 
 def decode_at(text: str, start: int) -> Any:
