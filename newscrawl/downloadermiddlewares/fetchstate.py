@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from newscrawl.extensions.archive import ArchiveExtension
+from newscrawl.extensions.archive import ArchiveUser
 from newscrawl.extraction.dates import utc_now
 from newscrawl.layout import crawl_outlet
 from newscrawl.store import StoreError
@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
+    from newscrawl.extensions.archive import ArchiveExtension
 
-class FetchStateMiddleware:
+
+class FetchStateMiddleware(ArchiveUser):
     """Record what every fetch of an article page answered: status, ETag, Last-Modified, time.
 
     The archive keeps it per URL (table ``fetch_state``), so later runs can ask "has it
@@ -23,13 +25,8 @@ class FetchStateMiddleware:
     """
 
     def __init__(self, crawler: Crawler, owner: ArchiveExtension) -> None:
-        self.crawler = crawler
-        self.owner = owner
+        super().__init__(crawler, owner)
         self.outlet = crawl_outlet(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> FetchStateMiddleware:
-        return cls(crawler, ArchiveExtension.of(crawler))
 
     def process_request(self, request: Request) -> None:
         """Make a revisit conditional on the validators of the version the archive holds."""
@@ -46,7 +43,7 @@ class FetchStateMiddleware:
         if last_modified and b"If-Modified-Since" not in request.headers:
             request.headers["If-Modified-Since"] = last_modified
         if etag or last_modified:
-            self.crawler.stats.inc_value("newscrawl/requests/conditional")
+            self.stats.inc_value("newscrawl/requests/conditional")
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("newscrawl_page") != "article":

@@ -31,6 +31,8 @@ from newscrawl.runs.locks import RunLock, lock_holder
 from newscrawl.store import PostgresArchive, StoreError, open_store
 
 if TYPE_CHECKING:
+    from typing import Self
+
     from scrapy.crawler import Crawler
 
     from newscrawl.store import Archive
@@ -168,6 +170,20 @@ class ArchiveExtension:
             self.close()
             if self.lock is not None:
                 self.lock.release()
+
+
+class ArchiveUser:
+    """A component that reads or writes the crawl's archive through its owner, the extension:
+    ``self.owner.archive`` to use it, ``self.owner.lost(exc)`` when it fails."""
+
+    def __init__(self, crawler: Crawler, owner: ArchiveExtension) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.owner = owner
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler, ArchiveExtension.of(crawler))
 
 
 def stored_counts(stats: dict[str, Any]) -> dict[str, int]:

@@ -16,26 +16,23 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from newscrawl.extensions.archive import ArchiveExtension
+from newscrawl.extensions.archive import ArchiveUser
 from newscrawl.idset import IdSet
 from newscrawl.store import StoreError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from newscrawl.extensions.archive import ArchiveExtension
 
-class DedupePipeline:
+
+class DedupePipeline(ArchiveUser):
     def __init__(self, crawler: Crawler, owner: ArchiveExtension) -> None:
-        self.stats = crawler.stats
-        self.owner = owner
+        super().__init__(crawler, owner)
         # Per outlet, the stories met in this run and those stored without an original so far
         # (ids as bits: memory does not grow with each story, newscrawl.idset).
         self.seen: defaultdict[str, IdSet] = defaultdict(IdSet)
         self.unlinked: defaultdict[str, IdSet] = defaultdict(IdSet)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
-        return cls(crawler, ArchiveExtension.of(crawler))
 
     def close_spider(self) -> None:
         """After the last commit, look again for originals other processes stored meanwhile."""

@@ -8,27 +8,16 @@ per reported field, ``newscrawl/filled/<field>``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from newscrawl.extensions.archive import ArchiveExtension
+from newscrawl.extensions.archive import ArchiveUser
 from newscrawl.items import REPORTED_FIELDS, to_record
 from newscrawl.store import StoreError
 
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
 
-
-class StorePipeline:
-    def __init__(self, crawler: Crawler, owner: ArchiveExtension) -> None:
-        self.stats = crawler.stats
-        self.owner = owner
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler, ArchiveExtension.of(crawler))
-
+class StorePipeline(ArchiveUser):
     def process_item(self, item: Any) -> Any:
         record = to_record(item)
         try:

@@ -94,10 +94,7 @@ class Admission:
 
     def __init__(self, outlet: Outlet, config: CrawlConfig, history: ArticleHistory,
                  stats: Stats, *, window_start: str | None = None) -> None:
-        self.outlet = outlet
-        self.config = config
-        self.history = history
-        self.stats = stats
+        self.outlet, self.config, self.history, self.stats = outlet, config, history, stats
         self.window_start = window_start  # listings stop at stories older than this, unchanged
         self.rule = RevisitRule.of(config)
         self.since = utc_iso(config.since) if config.since else None

@@ -211,6 +211,16 @@ class OutletSpider(scrapy.Spider):
             return None
         return self._article_request(admitted, via) if admitted else None
 
+    def _listed_all(self, entries: Iterable[tuple[str, str | None, str | None]],
+                    via: str) -> Iterator[scrapy.Request]:
+        """Requests for the (url, published, updated) a feed or sitemap lists, within the
+        chosen sections."""
+        for url, published_at, updated_at in entries:
+            if self._in_chosen_sections(url):
+                request = self._listed(url, via, published_at, updated_at)
+                if request is not None:
+                    yield request
+
     def _due_revisits(self) -> Iterator[scrapy.Request]:
         """Archived stories due for a check by age, listed or not (conditional requests)."""
         due = self.owner.archive.due_for_revisit(self.outlet.name, utc_iso(datetime.now(UTC)),
@@ -241,12 +251,8 @@ class OutletSpider(scrapy.Spider):
             return
         if voucher:
             yield from self._released([e.published_at for e in entries], voucher)
-        for entry in entries:
-            if self._in_chosen_sections(entry.link):
-                request = self._listed(entry.link, response.url, entry.published_at,
-                                       entry.updated_at)
-                if request is not None:
-                    yield request
+        yield from self._listed_all(((e.link, e.published_at, e.updated_at) for e in entries),
+                                    response.url)
 
     def _sitemap_failed(self, failure: Any) -> Iterator[scrapy.Request]:
         self.stats.inc_value("newscrawl/errors/sitemap_failed")
@@ -296,12 +302,8 @@ class OutletSpider(scrapy.Spider):
                 yield scrapy.Request(child.url, callback=self.parse_sitemap,
                                      priority=DISCOVERY_PRIORITY)
             return
-        for entry in sitemap.entries:
-            if self._in_chosen_sections(entry.url):
-                request = self._listed(entry.url, response.url, entry.publication_date,
-                                       entry.lastmod)
-                if request is not None:
-                    yield request
+        yield from self._listed_all(((e.url, e.publication_date, e.lastmod)
+                                     for e in sitemap.entries), response.url)
 
     # -- section pages over HTTP, then the API ----------------------------------
     def parse_section(self, response: Response, section: str) -> Iterator[scrapy.Request]:

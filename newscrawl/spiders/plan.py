@@ -80,10 +80,7 @@ class DiscoveryPlan:
 
     def __init__(self, outlet: Outlet, config: CrawlConfig, history: RunHistory, stats: Stats,
                  *, shared_frontier: bool = False) -> None:
-        self.outlet = outlet
-        self.config = config
-        self.history = history
-        self.stats = stats
+        self.outlet, self.config, self.history, self.stats = outlet, config, history, stats
         self.shared_frontier = shared_frontier
         self.window_start: str | None = None  # None walks every listing in full
         self.index_since: str | None = None  # the sitemap index: monthly files changed since

@@ -178,7 +178,7 @@ class ArchiveBase:
         freshest first."""
         condition, params = rule.sql(self._days_since, now)
         return iter(self.db.execute(self._sql(
-            f"SELECT article_id, url FROM articles WHERE outlet=? AND {condition} "  # noqa: S608
+            f"SELECT article_id, url FROM articles WHERE outlet=? AND {condition} "
             "ORDER BY published_at DESC NULLS LAST"), (outlet, *params)).fetchall())
 
     def article_state(self, outlet: str, article_id: str) -> ArticleState | None:

@@ -184,7 +184,7 @@ def select_articles(db: Connection, *, since: str | None = None,
         where.append("(lower(section_path) = ? OR lower(section_path) LIKE ? ESCAPE '\\')")
         path = " > ".join(names).lower()
         params += [path, path.replace("%", "\\%").replace("_", "\\_") + " > %"]
-    cur = db.execute(f"SELECT * FROM articles WHERE {' AND '.join(where)} "  # noqa: S608
+    cur = db.execute(f"SELECT * FROM articles WHERE {' AND '.join(where)} "
                      "ORDER BY published_at, article_id", params)
     names = [c[0] for c in cur.description]
     for row in cur:
@@ -212,7 +212,7 @@ def _select_postgres(db: psycopg.Connection, *, since: str | None, until: str | 
     with db.transaction(), db.cursor(name="newscrawl_export", row_factory=dict_row) as cur:
         cur.itersize = 500
         yield from cur.execute(
-            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE {' AND '.join(where)} "  # noqa: S608
+            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE {' AND '.join(where)} "
             "ORDER BY published_at NULLS FIRST, article_id", params)
 
 
@@ -286,7 +286,7 @@ def coverage_report(db: Connection) -> str:
     lines += ["", "field fill rate:"]
     for name in COVERAGE_FIELDS:
         empty = "'[]'" if name in JSON_FIELDS else "''"
-        filled = _first(db, f"SELECT count(*) FROM articles WHERE {name} IS NOT NULL "  # noqa: S608
+        filled = _first(db, f"SELECT count(*) FROM articles WHERE {name} IS NOT NULL "
                             f"AND {name} <> {empty}")[0]
         lines.append(f"  {name:<34} {filled / total if total else 0:>7.1%}")
     return "\n".join(lines)
