@@ -46,11 +46,11 @@ def test_clean_removes_furniture_pull_quotes_and_normalises(crawler):
              "and covers 40,000\u00a0households.\n\nThe scheme starts in January and covers "
              "40,000 households.\n\nLawmakers will debate the bill ne\u200bxt week.")
     item = article(body=dirty, headline="  Plan\u00a0 unveiled ", authors=["Jane Doe", "Jane Doe"],
-                   summary="It\u2032s cafe\u0301 &amp; more")
+                   summary="It\u2032s cafe\u0301 & more")
     cleaned = CleanPipeline.from_crawler(crawler).process_item(item)
     assert cleaned.body == BODY
     assert cleaned.headline == "Plan unveiled" and cleaned.authors == ["Jane Doe"]
-    assert cleaned.summary == "It\u2019s caf\u00e9 & more"  # entity, NFC, prime as apostrophe
+    assert cleaned.summary == "It\u2019s caf\u00e9 & more"  # NFC, prime as apostrophe
     assert cleaned.word_count == len(BODY.split())
     assert cleaned.images[0].caption == "A caption"
     assert crawler.stats.get_value("newscrawl/cleaned/paragraphs_removed") == 4
@@ -66,7 +66,12 @@ def test_clean_keeps_clean_text_exactly():
     ("It''s ‘‘in’’ quotes", "It”s “in” quotes"),
     ("`Tis a 5′ wall, a 2″ gap, „low‚ and acute´", "‘Tis a 5’ wall, a 2” gap, “low‘ and acute’"),
     ("soft\u00adhyphen and\u200b zero  width\n", "softhyphen and zero width"),
-    ("Caf\u0065\u0301 &amp; more", "Caf\u00e9 & more"),
+    # A record holds decoded text: an entity left in it is what the page printed.
+    ("Caf\u0065\u0301 &amp; more", "Caf\u00e9 &amp; more"),
+    # A zero-width joiner inside an emoji sequence is part of it; elsewhere it goes.
+    ("family \U0001F468\u200D\U0001F469\u200D\U0001F467, flag \U0001F3F3\uFE0F\u200D\U0001F308",
+     "family \U0001F468\u200D\U0001F469\u200D\U0001F467, flag \U0001F3F3\uFE0F\u200D\U0001F308"),
+    ("zero\u200dwidth joiner", "zerowidth joiner"),
 ])
 def test_clean_unifies_stand_in_quotes_and_spacing(raw, clean):
     assert clean_text(raw) == clean
@@ -125,3 +130,27 @@ def test_dedupe_drops_a_story_seen_twice_and_links_copies(crawler):
                                          for i in range(12)))
     assert dedupe.process_item(unrelated).duplicate_of is None
     assert crawler.stats.get_value("newscrawl/dropped/duplicate_in_run") == 1
+
+
+def test_an_entity_a_page_prints_is_decoded_once(crawler):
+    """A page that prints "AT&amp;T" (its HTML says ``AT&amp;amp;T``) keeps it through the
+    parser and the clean pipeline: decoded once, by the parser, never again."""
+    from datetime import UTC, datetime
+
+    from newscrawl.outlets.scmp.parser import ScmpParserV1
+    from newscrawl.replica import ReplicaConfig, World
+    from newscrawl.replica.pages.article import render_article_page
+
+    world = World(ReplicaConfig(articles=40, seed=1))
+    content = next(world.content_at(i) for i in range(world.count)
+                   if world.spec(i).kind == "article" and world.spec(i).generation == "nextjs"
+                   and world.spec(i).variant == "full")
+    html = render_article_page(world, content, base="http://127.0.0.1:8000")
+    first = content.paragraphs[0].split()[0]
+    assert html.count(f">{first} ") + html.count(f'"{first} ') >= 2  # in the DOM and the JSON
+    html = html.replace(f">{first} ", ">AT&amp;amp;T ").replace(f'"{first} ', '"AT&amp;amp;T ')
+    article = ScmpParserV1().parse("http://127.0.0.1:8000" + content.spec.path, html,
+                                   datetime.now(UTC))
+    assert article.body.startswith("AT&amp;T ")
+    cleaned = CleanPipeline.from_crawler(crawler).process_item(article)
+    assert cleaned.body.startswith("AT&amp;T ")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+#: Emoji and what joins into them (variation selector 16, the keycap mark): a zero-width joiner
+#: between two of these is part of one emoji (a family, a flag), not an invisible character.
+_EMOJI = "\u2194-\u2b55\u3030\u303d\u3297\u3299\u20e3\ufe0f\U0001f000-\U0001faff"
 #: Characters that render as nothing or as a plain space and must not split or glue words
-#: (the clean pipeline's ``newscrawl.records.cleaning`` removes them too).
-INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+#: (the clean pipeline's ``newscrawl.records.cleaning`` removes them too); a zero-width
+#: joiner only where it joins no emoji.
+INVISIBLE = re.compile(f"[\u200b\u200c\u2060\ufeff\u00ad]|(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])")
 _CREDIT = re.compile(
     r"(?:^|(?<=[\s.!?)”\"’']))\(?(?:File\s+)?(?:Photos?|Pictures?|Images?|Illustration|Graphic|"
     r"Photo illustration|Video)\s*:\s*(?P<credit>[^()]+?)\)?\s*$",

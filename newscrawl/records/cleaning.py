@@ -8,7 +8,6 @@ Paragraph boundaries (one blank line) are kept.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Iterable, MutableMapping
@@ -23,7 +22,6 @@ _QUOTES = str.maketrans({"\u2032": "\u2019", "\u00b4": "\u2019", "`": "\u2018",
                          "\u2033": "\u201d", "\u201e": "\u201c", "\u201a": "\u2018"})
 _DOUBLED = re.compile(r"''|‘‘|’’")
 _HAS_STAND_IN = re.compile("[" + re.escape("".join(map(chr, _QUOTES))) + "]")
-_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 _SENTENCE_END = re.compile(r"(?<=[.!?”’\"])\s+")
 
 
@@ -39,11 +37,14 @@ class Furniture:
 
 
 def clean_text(text: str | None) -> str:
-    """One line of text: entities decoded, NFC, quotes unified, whitespace collapsed."""
+    """One line of text: NFC, quotes unified, whitespace collapsed.
+
+    Entities are not decoded here: a record holds text, which its parser decoded once from
+    whatever its source encodes (HTML, JSON holding HTML); an "&amp;" left in it is what the
+    page says, and decoding it again would turn a page's "AT&amp;amp;T" into "AT&T".
+    """
     if not text:
         return ""
-    if "&" in text and _ENTITY.search(text):
-        text = html.unescape(text)
     text = unicodedata.normalize("NFC", text)
     if _INVISIBLE.search(text):
         text = _INVISIBLE.sub("", text)
