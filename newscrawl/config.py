@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 PAGINATION_MODES = ("auto", "api", "browser")
 DISCOVERY_SOURCES = ("sections", "feeds", "sitemaps")
 EVERY_RUN = " (every run)"  # what 0 means for an interval of site time
+_DEFAULT_PORT = {"http": 80, "https": 443}
 #: Spider arguments (``scrapy crawl scmp -a data_dir=X``) and the settings they stand for.
 SPIDER_ARGUMENTS = {
     "base_url": "NEWSCRAWL_BASE_URL", "sections": "NEWSCRAWL_SECTIONS", "days": "NEWSCRAWL_DAYS",
@@ -98,6 +99,26 @@ class CrawlConfig:
     # last fetched, unless the news sitemap leaves a gap (0: every run).
     sections_every_hours: float = 24.0
     sitemap_index_every_hours: float = 4.0
+    #: Where this crawl may send requests: the outlet's domains (any port, and their
+    #: subdomains) and the base URL's host and port (a replica or a mirror).
+    domains: tuple[str, ...] = ()
+
+    def offsite(self, url: str) -> str | None:
+        """Why this crawl must not request ``url`` (``not_http``, ``offsite``), or None."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return "not_http"
+        try:
+            host, port = (parts.hostname or "").rstrip("."), parts.port
+        except ValueError:  # a port out of range
+            return "offsite"
+        base = urlsplit(self.base_url)
+        if host == base.hostname and (port or _DEFAULT_PORT[parts.scheme]) == \
+                (base.port or _DEFAULT_PORT[base.scheme]):
+            return None
+        if any(host == domain or host.endswith("." + domain) for domain in self.domains):
+            return None
+        return "offsite"
 
     @classmethod
     def from_settings(cls, outlet: Outlet, settings: Any,
@@ -105,7 +126,7 @@ class CrawlConfig:
         """Read the ``NEWSCRAWL_*`` settings of a crawl of ``outlet``."""
         base_url = _base_url(outlet, settings)
         sections, chosen = _sections(outlet, settings)
-        return cls(
+        config = cls(
             outlet=outlet.name, base_url=base_url, sections=sections,
             since=_horizon(settings, now or datetime.now(UTC)), max_articles=_limit(settings),
             data_dir=DataDir.from_settings(settings, outlet.name),
@@ -114,11 +135,16 @@ class CrawlConfig:
             revisit_factor=number(settings, "NEWSCRAWL_REVISIT_FACTOR", zero_ok=False),
             revisit_min_hours=number(settings, "NEWSCRAWL_REVISIT_MIN_HOURS", zero_ok=False),
             revisit_max_days=number(settings, "NEWSCRAWL_REVISIT_MAX_DAYS", zero_ok=False),
-            sections_chosen=chosen,
+            sections_chosen=chosen, domains=tuple(d.lower() for d in outlet.domains),
             sections_every_hours=number(settings, "NEWSCRAWL_SECTIONS_EVERY_HOURS",
                                         zero_means=EVERY_RUN),
             sitemap_index_every_hours=number(settings, "NEWSCRAWL_SITEMAP_INDEX_EVERY_HOURS",
                                              zero_means=EVERY_RUN))
+        for url in config.urls:
+            if config.offsite(url):
+                raise ConfigError(f"--urls: {url} is not on {outlet.name}'s hosts "
+                                  f"({', '.join(outlet.domains)}) or the base URL's")
+        return config
 
     def describe(self) -> dict[str, Any]:
         """The config as JSON values, as a run's ``arguments`` keep it."""

@@ -33,6 +33,8 @@ TELNETCONSOLE_ENABLED = False
 
 # Each component is one class in the module its dotted path names.
 DOWNLOADER_MIDDLEWARES = {
+    # First of all (Scrapy's OffsiteMiddleware stands at 50): only the outlet's own hosts.
+    "newscrawl.downloadermiddlewares.onsite.OnSiteMiddleware": 40,
     # After RobotsTxtMiddleware (100), which fires robots_parsed before any request of a host:
     # Scrapy parses robots.txt's Crawl-delay but does not apply it; this does.
     "newscrawl.downloadermiddlewares.crawldelay.CrawlDelayMiddleware": 110,

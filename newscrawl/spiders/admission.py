@@ -1,6 +1,7 @@
 """Which listed article pages a run fetches: plain objects, no Scrapy.
 
-A listed story is admitted when it is an article URL of the outlet, inside the horizon, not
+A listed story is admitted when it is an http(s) URL on the crawl's hosts (the outlet's domains
+and the base URL's host), an article URL of the outlet, inside the horizon, not
 already asked for in this run, within the limit, and either unknown to the archive, said by a
 listing, feed or sitemap to have changed since the stored version, or due for a revisit by
 age (``RevisitRule``, the one statement of that rule). The newest publication or change time
@@ -110,6 +111,10 @@ class Admission:
         Reads the archive (``StoreError`` when it fails).
         """
         url = self._normalised(url)
+        offsite = self.config.offsite(url)
+        if offsite:  # a file:// card, another host's page: never requested
+            self.stats.inc_value(f"newscrawl/skipped/{offsite}")
+            return None
         if not self.outlet.is_article_url(url):
             self.stats.inc_value("newscrawl/skipped/not_article_url")
             return None

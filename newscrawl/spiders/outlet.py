@@ -423,7 +423,8 @@ class OutletSpider(scrapy.Spider):
             self.stats.inc_value("newscrawl/dropped/not_text")
             self.logger.warning("dropped %s: not a text response", response.url)
             return
-        if not self.admission.emit(article, discovered_via):
+        if not self._own_story(article, response.url) \
+                or not self.admission.emit(article, discovered_via):
             return
         article.outlet = self.outlet.name
         article.fetched_at = utc_iso(fetched_at)
@@ -432,6 +433,21 @@ class OutletSpider(scrapy.Spider):
         yield article
         if self.admission.emitted_enough():
             raise CloseSpider("max_articles")
+
+    def _own_story(self, article: Any, url: str) -> bool:
+        """The story a page is stored as comes from the URL it was fetched from (after
+        redirects, all on the outlet's hosts): page data naming another story is a counted
+        mismatch and stores nothing, and a canonical URL off the outlet's hosts is not kept."""
+        url_id = self.outlet.article_id_from_url(url)
+        if url_id and article.article_id != url_id:
+            self.stats.inc_value("newscrawl/dropped/id_mismatch")
+            self.logger.warning("dropped %s: its data says it is story %s", url,
+                                article.article_id)
+            return False
+        if article.canonical_url and self.config.offsite(article.canonical_url):
+            self.stats.inc_value("newscrawl/mismatch/canonical_url")
+            article.canonical_url = None
+        return True
 
     def _not_an_article(self, response: Response, reason: str) -> None:
         try:
