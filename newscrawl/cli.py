@@ -238,6 +238,9 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return exc.exit_code
     print(f"{result.articles} articles stored in {result.store}" if result.store
           else f"{result.articles} articles written to {result.output}")
+    if result.failure:
+        sys.stderr.write(f"newscrawl crawl: {result.failure}\n")
+        return 1
     return 0
 
 

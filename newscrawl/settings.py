@@ -35,8 +35,12 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # First of all (Scrapy's OffsiteMiddleware stands at 50): only the outlet's own hosts.
     "newscrawl.downloadermiddlewares.onsite.OnSiteMiddleware": 40,
-    # After RobotsTxtMiddleware (100), which fires robots_parsed before any request of a host:
-    # Scrapy parses robots.txt's Crawl-delay but does not apply it; this does.
+    # Scrapy's RobotsTxtMiddleware, with RFC 9309's rule for a robots.txt that answers 5xx or
+    # nothing: complete disallow (Scrapy allows everything then).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newscrawl.downloadermiddlewares.robots.PoliteRobotsTxtMiddleware": 100,
+    # After robots.txt (100), which fires robots_parsed before any request of a host: Scrapy
+    # parses robots.txt's Crawl-delay but does not apply it; this does.
     "newscrawl.downloadermiddlewares.crawldelay.CrawlDelayMiddleware": 110,
     # robots.txt kept between runs for NEWSCRAWL_ROBOTS_CACHE_HOURS (RFC 9309 allows 24).
     "newscrawl.downloadermiddlewares.robotscache.RobotsCacheMiddleware": 120,

@@ -25,6 +25,15 @@ if TYPE_CHECKING:
 
     from newscrawl.layout import DataDir
 
+#: Finish reasons of a crawl that could not do its work, and what to tell the user.
+FAILURES = {
+    "robots_unavailable": "the site's robots.txt answered a server error or nothing, so it "
+                          "was not crawled (RFC 9309); the next run asks again",
+    "store_unavailable": "the archive failed (see the log); what was committed is kept and the "
+                         "next run fetches the rest",
+    "redis_unavailable": "Redis was lost; what was committed is kept and the next run "
+                         "fetches the rest",
+}
 #: ``newscrawl crawl`` options and the settings they set.
 OPTION_SETTINGS = {**SPIDER_ARGUMENTS, "warc": "NEWSCRAWL_WARC", "redis": "NEWSCRAWL_REDIS",
                    "store": "NEWSCRAWL_STORE"}
@@ -54,6 +63,11 @@ class CrawlResult:
     base_url: str = ""
     expected: int | None = None
     store: str = ""  # a PostgreSQL archive (password masked), which keeps no journal
+
+    @property
+    def failure(self) -> str | None:
+        """Why the crawl did not do its work (its exit code is then 1), or None."""
+        return FAILURES.get(str(self.stats.get("finish_reason")))
 
     @property
     def output(self) -> Path:

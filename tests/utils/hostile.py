@@ -9,13 +9,15 @@ own address in them, in place of the replica's) with these additions:
   redirects to the decoy, and ``CLAIM_PATH``, a page of this site whose data is a copy of
   another story's page (the page at ``claimed_path``);
 - the first two cards of every section page point at the decoy and at ``file://``;
-- ``decoy.requests`` counts what the decoy was asked: a polite crawler asks it nothing.
+- ``decoy.requests`` counts what the decoy was asked: a polite crawler asks it nothing;
+- with ``robots`` (a status, or ``"reset"``), robots.txt answers that instead of the replica's.
 """
 
 from __future__ import annotations
 
 import http.server
 import re
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -61,9 +63,14 @@ class Decoy:
 
 
 class HostileSite:
-    def __init__(self, replica: Any, claimed_path: str) -> None:
+    def __init__(self, replica: Any, claimed_path: str = "/", *,
+                 robots: int | str | bytes | None = None) -> None:
         self.replica = replica.base_url
         self.claimed_path = claimed_path  # the page the claim copies
+        # robots.txt answers this status, or "reset": no answer at all, or these rules (bytes)
+        self.robots = robots
+        self.robots_asked = 0
+        self.paths: list[str] = []  # every path asked, in order
         self.decoy = Decoy()
         site = self
 
@@ -89,6 +96,16 @@ class HostileSite:
     # -- answering ------------------------------------------------------------------
     def answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         path = handler.path
+        self.paths.append(path)
+        if path == "/robots.txt" and self.robots is not None:
+            self.robots_asked += 1
+            if isinstance(self.robots, bytes):
+                return self._send(handler, 200, self.robots, {"Content-Type": "text/plain"})
+            if self.robots == "reset":  # the connection closes with no answer
+                handler.close_connection = True
+                handler.connection.shutdown(socket.SHUT_RDWR)
+                return None
+            return self._send(handler, int(self.robots), b"Service Unavailable", {})
         if path.split("?")[0] == REDIRECT_PATH:
             return self._send(handler, 301, b"", {"Location": self.decoy.base_url + "/away"})
         upstream = self.claimed_path if path.split("?")[0] == CLAIM_PATH else path
