@@ -76,7 +76,7 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         parser = build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL)
         pending = self._parsers[netloc]
         self._parsers[netloc] = parser
-        if hasattr(pending, "callback"):
+        if isinstance(pending, Deferred):
             pending.callback(parser)
         if netloc == self._own_netloc():
             self._close(UNAVAILABLE)
