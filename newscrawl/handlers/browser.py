@@ -31,12 +31,16 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright's download handler, started by the first request that asks for it.
 
     Requests without ``playwright`` in their meta go through Scrapy's HTTP/1.1 handler, as
-    with the parent class; Playwright (its driver, then Chromium) starts only when a request
+    with the parent class (whose connection pool resends nothing by itself); Playwright (its driver, then Chromium) starts only when a request
     needs a browser, and is closed with the crawl if it was started.
     """
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
+        # Twisted's pool resends an idempotent request by itself when a reused connection
+        # drops before any answer: a retry without backoff that nothing counts. Every retry
+        # goes through PoliteRetryMiddleware instead.
+        self._pool.retryAutomatically = False
         crawler.signals.disconnect(self._maybe_launch_in_thread, signals.engine_started)
         self.launched = False
         self._starting = asyncio.Lock()
