@@ -10,10 +10,13 @@ at worst, in a torn last member that ``iter_warc_responses`` reports and skips.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import logging
 import os
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -22,7 +25,11 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import (
+    StatusAndHeaders,
+    StatusAndHeadersParser,
+    StatusAndHeadersParserException,
+)
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
 
@@ -165,26 +172,36 @@ def _status_line(status: int) -> str:
 
 
 # -- reading ----------------------------------------------------------------------------------
-def iter_warc_responses(paths: Iterable[str | os.PathLike[str]]) -> Iterator[WarcResponse]:
-    """The response records of ``paths``, in file order, bodies decoded.
+def iter_warc_responses(paths: Iterable[str | os.PathLike[str]],
+                        skipped: Counter[str] | None = None) -> Iterator[WarcResponse]:
+    """The HTTP response records of ``paths``, in file order, bodies decoded.
 
-    A file torn by a killed process yields its complete records, then a warning is logged
-    and the next file is read.
+    A record that is not one (a response record holding no HTTP message, one whose block
+    does not match its digest) is skipped and counted in ``skipped`` by reason, and reading
+    goes on; a file torn by a killed process yields its complete records, then a warning is
+    logged (``torn``) and the next file is read.
     """
+    skipped = Counter() if skipped is None else skipped
     for path in paths:
         with open(path, "rb") as stream:
             count = 0
-            # Digests catch a record cut short by a kill: its body would read as merely short.
-            records = iter(ArchiveIterator(stream, check_digests="raise"))
+            # Records are read unparsed, so one that holds no HTTP message costs that record
+            # only (warcio's own parsing would end the file there).
+            records = iter(ArchiveIterator(stream, no_record_parse=True))
             while True:
                 try:
                     record = next(records)
-                    if record.rec_type != "response" or record.http_headers is None:
+                    if record.rec_type != "response":
                         continue
                     item = _read_response(record)
                 except StopIteration:
                     break
+                except _Unreadable as exc:
+                    skipped[exc.reason] += 1
+                    log.warning("%s: skipped a record after %d responses (%s)", path, count, exc)
+                    continue
                 except Exception as exc:  # a torn tail has no single error type
+                    skipped["torn"] += 1
                     log.warning("%s: unreadable after %d responses (%s); skipping the rest",
                                 path, count, one_line(exc, 200))
                     break
@@ -192,15 +209,38 @@ def iter_warc_responses(paths: Iterable[str | os.PathLike[str]]) -> Iterator[War
                 yield item
 
 
+class _Unreadable(Exception):
+    """One record that is no readable HTTP response; ``reason`` says why."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+_HTTP = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0"], verify=False)
+
+
 def _read_response(record: ArcWarcRecord) -> WarcResponse:
-    http = record.http_headers
-    payload = record.raw_stream.read()
-    # A record torn by a kill reads as merely short: its digest is never reached, so compare
-    # with the length its WARC header promised.
-    if record.length is not None and http.total_len and \
-            len(payload) < int(record.length) - http.total_len:
-        raise EOFError(f"record of {record.rec_headers.get_header('WARC-Target-URI')} is cut "
-                       f"short ({len(payload)} of {int(record.length) - http.total_len} bytes)")
+    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+    block = record.raw_stream.read()
+    # A record torn by a kill reads as merely short: compare with the length its WARC
+    # header promised, then with its digest.
+    if record.length is not None and len(block) < int(record.length):
+        raise EOFError(f"record of {uri} is cut short ({len(block)} of {record.length} bytes)")
+    digest = record.rec_headers.get_header("WARC-Block-Digest")
+    if digest and digest.startswith("sha1:") and \
+            base64.b32encode(hashlib.sha1(block).digest()).decode() != digest[5:]:
+        raise _Unreadable("bad_digest", f"the block of {uri} does not match its digest")
+    if not uri.startswith(("http:", "https:")):
+        raise _Unreadable("not_http", f"{uri or 'a record'} is no HTTP response")
+    stream = io.BytesIO(block)
+    try:
+        http = _HTTP.parse(stream)
+        status = int(http.get_statuscode())
+    except (StatusAndHeadersParserException, ValueError, TypeError) as exc:
+        raise _Unreadable("not_http", f"{uri} holds no HTTP message ({one_line(exc, 120)})") \
+            from None
+    payload = stream.read()
     headers = list(http.headers)
     encodings = [e.strip().lower() for value in (v for k, v in headers
                  if k.lower() == "content-encoding") for e in value.split(",") if e.strip()]
@@ -212,10 +252,7 @@ def _read_response(record: ArcWarcRecord) -> WarcResponse:
             headers = [(k, v) for k, v in headers if k.lower() != "content-encoding"]
     fetched_at = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date"))
     return WarcResponse(
-        url=record.rec_headers.get_header("WARC-Target-URI"),
-        status=int(http.get_statuscode()),
-        headers=headers,
-        body=body,
+        url=uri, status=status, headers=headers, body=body,
         fetched_at=fetched_at.replace(tzinfo=UTC) if fetched_at.tzinfo is None else fetched_at,
     )
 

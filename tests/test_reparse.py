@@ -155,3 +155,47 @@ def test_reparse_into_postgresql(replica, postgres, tmp_path):
         got = dict(db.execute("SELECT article_id, content_hash FROM articles").fetchall())
     assert got == {aid: row["content_hash"] for aid, row in want.items()}
     assert not (tmp_path / url.rsplit("/", 1)[-1]).exists()  # no SQLite file named after it
+
+
+def test_a_record_that_is_no_http_response_costs_that_record_only(tmp_path):
+    """Issue 17, item 11: one such record made the rest of its file unreadable."""
+    import gzip
+    from datetime import UTC, datetime
+
+    from newscrawl.layout import DataDir
+    from newscrawl.outlets import get_outlet
+    from newscrawl.replica import ReplicaConfig, World
+    from newscrawl.replica.pages.article import render_article_page
+    from newscrawl.runs.reparse import reparse
+    from newscrawl.store import SqliteArchive
+    from newscrawl.warc import RotatingWarcWriter
+
+    world = World(ReplicaConfig(articles=30, seed=1))
+    stories = [world.content_at(i) for i in range(world.count)
+               if world.spec(i).kind == "article" and world.spec(i).access == "free"][:3]
+    writer = RotatingWarcWriter(tmp_path / "warc", "scmp")
+
+    def page(content) -> None:
+        url = "http://127.0.0.1:8000" + content.spec.path
+        writer.write_exchange(
+            url=url, fetched_at=datetime.now(UTC), method="GET", request_headers=[],
+            request_body=b"", protocol="HTTP/1.1", status=200,
+            response_headers=[("Content-Type", "text/html; charset=utf-8")],
+            body=render_article_page(world, content, base="http://127.0.0.1:8000").encode())
+
+    page(stories[0])
+    text = b"no HTTP message here, just text\n"
+    writer._file.write(gzip.compress(  # a response record some other tool wrote
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Date: 2026-06-01T00:00:00Z\r\n"
+        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
+        b"WARC-Target-URI: http://127.0.0.1:8000/notes\r\nContent-Type: text/plain\r\n"
+        b"Content-Length: %d\r\n\r\n%s\r\n\r\n" % (len(text), text)))
+    page(stories[1])
+    page(stories[2])
+    writer.close()
+    files = DataDir.of(tmp_path, "scmp")
+    with SqliteArchive(files.archive) as archive:
+        report = reparse(get_outlet("scmp"), writer.paths, archive)
+    assert report.stored["new"] == 3  # the pages after the odd record too
+    assert report.unreadable == {"not_http": 1}
+    assert "unreadable:       1 WARC record(s) (not_http 1)" in report.describe()

@@ -60,6 +60,7 @@ class ReparseReport:
     parsers: Counter[str] = field(default_factory=Counter)  # pages read, by parser version
     stored: Counter[str] = field(default_factory=Counter)  # new / revised / unchanged
     skipped: Counter[str] = field(default_factory=Counter)  # article pages not stored, by reason
+    unreadable: Counter[str] = field(default_factory=Counter)  # WARC records passed over
 
     def describe(self) -> str:
         lines = [f"responses read:   {self.responses} in {self.files} WARC file(s), "
@@ -72,6 +73,10 @@ class ReparseReport:
                             sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])))
         lines.append(f"skipped:          {sum(self.skipped.values())}"
                      + (f" ({skipped})" if skipped else ""))
+        if self.unreadable:
+            lines.append(f"unreadable:       {sum(self.unreadable.values())} WARC record(s) ("
+                         + ", ".join(f"{reason} {count}" for reason, count in
+                                     sorted(self.unreadable.items())) + ")")
         return "\n".join(lines)
 
 
@@ -114,7 +119,7 @@ def reparse(outlet: Outlet, paths: Iterable[str | os.PathLike[str]], archive: Ar
 
 
 def _responses(files: list[str | os.PathLike[str]], report: ReparseReport) -> Iterator[WarcResponse]:
-    for response in iter_warc_responses(files):
+    for response in iter_warc_responses(files, report.unreadable):
         report.responses += 1
         yield response
 
