@@ -10,6 +10,16 @@ from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.server import ReplicaServer
 from tests.utils.client import Client
 from tests.utils.postgres_server import postgres  # noqa: F401 - a fixture for every test
+from tests.utils.system import ensure_packages
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Chromium, redis-server and PostgreSQL come from Debian: installed here when missing,
+    so the README's test command passes on a fresh machine as it is written."""
+    try:
+        ensure_packages()
+    except RuntimeError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.fixture(scope="session")
