@@ -432,3 +432,21 @@ def test_odd_json_shapes_never_crash(world: World) -> None:
                     return match.group(1) + json.dumps(data) + match.group(3)
                 damaged = re.sub(pattern, mutate, damaged, flags=re.S)
             _parse_or_reject(url, damaged)
+
+
+@pytest.mark.parametrize("depth", [500, 100_000])
+def test_a_next_data_nested_too_deep_falls_back_to_the_dom(world: World, depth: int) -> None:
+    """Issue 17, item 6: such a page raised RecursionError and was dropped; a broken
+    ``__NEXT_DATA__`` (invalid JSON) already fell back to the DOM, and so does this one."""
+    index = next(i for i in range(world.count) if world.spec(i).kind == "article"
+                 and world.spec(i).generation == "nextjs" and world.spec(i).variant == "full"
+                 and world.spec(i).access == "free")
+    url, html = _page(world, index)
+    deep = '{"type":"div","children":[' * depth + '{"type":"text","data":"x"}' + "]}" * depth
+    assert html.count('"body":{"json":[') == 1
+    html = html.replace('"body":{"json":[', '"body":{"json":[' + deep + ",")
+    article = ScmpParserV1().parse(url, html, FETCHED_AT)
+    truth = world.truth(index, BASE)
+    assert article.body == "\n\n".join(truth["body"])
+    assert article.field_sources["body"] == "dom"
+    assert article.headline == truth["headline"]

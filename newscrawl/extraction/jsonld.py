@@ -51,7 +51,7 @@ def _decode_all(text: str) -> list[Any] | None:
     while pos < end:
         try:
             value, pos = _DECODER.raw_decode(text, pos)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep to decode: broken
             return values or None
         values.append(value)
         while pos < end and text[pos] in " \t\r\n,;":

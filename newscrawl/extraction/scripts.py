@@ -135,7 +135,7 @@ def decode_at(text: str, start: int) -> Any:
     further; ``MISSING`` if it is not valid JSON."""
     try:
         value, _ = _DECODER.raw_decode(text, _skip_ws(text, start))
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past what a decoder can follow: broken
         return MISSING
     return value
 
@@ -211,7 +211,7 @@ def seek_json(text: str, keys: tuple[str, ...], start: int = 0, end: int | None 
             return MISSING
     try:
         value, _ = _DECODER.raw_decode(text, _skip_ws(text, pos))
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past what a decoder can follow: broken
         return BROKEN
     return value
 
@@ -240,5 +240,5 @@ def loads(text: str) -> Any:
     """A whole JSON text (control characters inside strings tolerated); MISSING if invalid."""
     try:
         return _DECODER.decode(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past what a decoder can follow: broken
         return MISSING
