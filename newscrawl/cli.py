@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="serve no Google News sitemap (MARKUP.md: it may be gone)")
     rep.add_argument("--faults", default=None, metavar="SPEC",
                      help='fault profile, e.g. "rate=0.2,kinds=500+503+429+reset+truncate+slow"')
+    rep.add_argument("--redesigned", action="store_true",
+                     help="serve article pages in the markup of the redesign from the start "
+                          "(as after POST /__replica__/redesign)")
     rep.set_defaults(func=_replica)
 
     def crawl_options(p: argparse.ArgumentParser) -> None:
@@ -217,7 +220,8 @@ def _replica(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ValueError as exc:
         parser.error(f"--faults: {exc}")
     config = ReplicaConfig(articles=args.articles, seed=args.seed, crawl_delay=args.crawl_delay,
-                           apollo_share=args.apollo_share, news_sitemap=not args.no_news_sitemap)
+                           apollo_share=args.apollo_share, news_sitemap=not args.no_news_sitemap,
+                           redesigned=args.redesigned)
     try:
         serve_forever(config, host=args.host, port=args.port, faults=faults)
     except OSError as exc:

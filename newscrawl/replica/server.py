@@ -53,13 +53,20 @@ TINY_JPEG = bytes.fromhex(
 
 
 class ReplicaApp(HttpReplica):
-    """State of one running replica: world, clock, deploy, statistics, faults."""
+    """State of one running replica: world, clock, deploy, redesign, statistics, faults."""
 
     def __init__(self, config: ReplicaConfig, faults: FaultProfile | None = None) -> None:
         super().__init__(faults, config.seed, cache_size=160)
         self.config = config
         self.world = World(config)
         self.deploy = 1
+        #: Since when (replica clock, epoch ms) article pages are served redesigned; None: never.
+        self.redesigned_since: int | None = self.world.start_ms if config.redesigned else None
+
+    def redesigned(self) -> bool:
+        """Whether article pages are served in the redesign's markup now."""
+        since = self.redesigned_since
+        return since is not None and self.world.now_ms >= since
 
     # -- application ----------------------------------------------------------
     def make_app(self) -> web.Application:
@@ -84,6 +91,8 @@ class ReplicaApp(HttpReplica):
         r.add_get("/__replica__/faults", self.get_faults)
         r.add_post("/__replica__/faults", self.set_faults)
         r.add_post("/__replica__/deploy", self.new_deploy)
+        r.add_get("/__replica__/redesign", self.get_redesign)
+        r.add_post("/__replica__/redesign", self.set_redesign)
         r.add_get("/amp/{tail:.*}", self.amp)
         r.add_get("/{tail:.*}", self.page)
         return app
@@ -206,7 +215,8 @@ class ReplicaApp(HttpReplica):
             self.article_fetches[str(article_id)] += 1
         content = self.world.content_at(index)
         malformed = fault == "bad_nextdata"
-        key = (kind, index, content.version, malformed, self.base)
+        redesigned = not amp and spec.is_article and self.redesigned()
+        key = (kind, index, content.version, malformed, self.base, redesigned)
         entry = self.cache.get(key)
         if entry is None:
             if amp:
@@ -215,12 +225,17 @@ class ReplicaApp(HttpReplica):
             else:
                 # Constant parts come encoded and deflated already (chrome.Static).
                 raw, packed = splice(article_pages.render_article_parts(
-                    self.world, content, base=self.base, malformed_nextdata=malformed))
+                    self.world, content, base=self.base, malformed_nextdata=malformed,
+                    redesigned=redesigned))
                 entry = self.cache.put(key, raw)
                 entry[1] = packed
+        # A redesigned page is new content: a new ETag, and modified when the redesign came.
+        etag = self._etag(kind, article_id, content.version, *(("redesign",) if redesigned else ()))
+        last_modified = content.updated_ms
+        if redesigned and self.redesigned_since is not None:
+            last_modified = max(last_modified, self.redesigned_since)
         return await self._send(request, entry, content_type="text/html; charset=utf-8",
-                                etag=self._etag(kind, article_id, content.version),
-                                last_modified_ms=content.updated_ms,
+                                etag=etag, last_modified_ms=last_modified,
                                 fault=None if malformed else fault)
 
     async def asset(self, request: web.Request) -> web.StreamResponse:
@@ -315,6 +330,26 @@ class ReplicaApp(HttpReplica):
         self.deploy += 1
         return web.json_response({"deploy": self.deploy})
 
+    async def get_redesign(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self._redesign_json())
+
+    async def set_redesign(self, request: web.Request) -> web.StreamResponse:
+        """``POST redesign``: article pages are redesigned from now on (``?at=`` an ISO 8601
+        time of the replica clock: from then on); ``POST redesign?off``: never again."""
+        if "off" in request.query:
+            self.redesigned_since = None
+        else:
+            try:
+                self.redesigned_since = parse_when(request.query.get("at"), self.world.now_ms)
+            except ValueError as exc:
+                raise web.HTTPBadRequest(text=f"{exc}\n") from None
+        return web.json_response(self._redesign_json())
+
+    def _redesign_json(self) -> dict[str, Any]:
+        since = self.redesigned_since
+        return {"redesigned": self.redesigned(), "since": None if since is None else iso(since),
+                "since_ms": since, "now": iso(self.world.now_ms)}
+
 
 def _json_error(status: int, message: str, code: str) -> web.Response:
     return web.json_response({"errors": [{"message": message, "extensions": {"code": code}}]},
@@ -350,10 +385,11 @@ class ReplicaServer(BackgroundServer):
 def serve_forever(config: ReplicaConfig, *, host: str, port: int,
                   faults: FaultProfile | None = None) -> None:
     """Run a replica in the foreground until interrupted (``newscrawl replica``)."""
+    redesign = ", redesigned" if config.redesigned else ""
     serve_in_foreground(
         ReplicaApp(config, faults), host=host, port=port,
         banner=lambda base: f"replica of scmp.com serving {config.articles} articles (seed "
-                            f"{config.seed}) at {base}/  control: {base}/__replica__/")
+                            f"{config.seed}{redesign}) at {base}/  control: {base}/__replica__/")
 
 
 __all__ = ["ReplicaApp", "ReplicaServer", "serve_forever"]
