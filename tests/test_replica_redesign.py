@@ -166,7 +166,7 @@ def test_a_replica_can_start_redesigned():
         assert b'data-qa="StoryHeader-Headline"' in client.get(spec.path)[2]
 
 
-def test_redesigned_pages_are_deterministic_and_cost_no_more():
+def test_redesigned_pages_are_deterministic_and_weigh_what_pages_weigh():
     world, twin = World(ReplicaConfig(articles=120, seed=3)), World(ReplicaConfig(articles=120, seed=3))
     for i in _articles(world):
         page = render_article_page(world, world.content_at(i), base=BASE, redesigned=True)

@@ -92,7 +92,7 @@ class CorpusConfig:
     directory: Path | str
     crawl_delay: float = 10.0  # what robots.txt says
     name: str = "Corpus replica"  # the site's name in the feed and the section pages
-    seed: int = 1  # what ETags and the text of edits are keyed on
+    seed: int = 1  # what the text of edits and the generated documents' ETags are keyed on
 
     def __post_init__(self) -> None:
         if self.crawl_delay < 0:
