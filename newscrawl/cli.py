@@ -60,20 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="newscrawl", description="Crawl news archives (scmp.com first).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    rep = sub.add_parser("replica", help="serve the local scmp.com replica")
+    rep = sub.add_parser("replica", help="serve the local scmp.com replica (or, with --corpus, "
+                         "a directory of saved pages as one site)")
     rep.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     rep.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one")
-    rep.add_argument("--articles", type=_positive_int, default=5000,
+    rep.add_argument("--corpus", metavar="DIR", help="serve the saved pages of DIR (and its "
+                     "index.json) as one news site instead of the scmp.com replica")
+    # None: not given (the scmp.com replica's defaults apply; --corpus refuses them).
+    rep.add_argument("--articles", type=_positive_int, default=None,
                      help="items published at the start clock (default 5000)")
-    rep.add_argument("--seed", type=int, default=1, help="everything is generated from it")
+    rep.add_argument("--seed", type=int, default=None, help="everything is generated from it "
+                     "(default 1)")
     rep.add_argument("--crawl-delay", type=_non_negative_float, default=10.0,
                      help="the Crawl-delay robots.txt announces (default 10, as scmp.com)")
-    rep.add_argument("--apollo-share", type=_share, default=0.15,
+    rep.add_argument("--apollo-share", type=_share, default=None,
                      help="share of Apollo-generation article pages (default 0.15)")
     rep.add_argument("--no-news-sitemap", action="store_true",
                      help="serve no Google News sitemap (MARKUP.md: it may be gone)")
     rep.add_argument("--faults", default=None, metavar="SPEC",
                      help='fault profile, e.g. "rate=0.2,kinds=500+503+429+reset+truncate+slow"')
+    rep.add_argument("--redesigned", action="store_true",
+                     help="serve article pages in the markup of the redesign from the start "
+                          "(as after POST /__replica__/redesign)")
     rep.set_defaults(func=_replica)
 
     def crawl_options(p: argparse.ArgumentParser) -> None:
@@ -209,21 +217,50 @@ def _outlet(name: str, parser: argparse.ArgumentParser) -> Outlet:
 
 def _replica(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from newscrawl.replica.faults import FaultProfile
-    from newscrawl.replica.server import serve_forever
-    from newscrawl.replica.world import ReplicaConfig
 
     try:
         faults = FaultProfile.parse(args.faults)
     except ValueError as exc:
         parser.error(f"--faults: {exc}")
-    config = ReplicaConfig(articles=args.articles, seed=args.seed, crawl_delay=args.crawl_delay,
-                           apollo_share=args.apollo_share, news_sitemap=not args.no_news_sitemap)
     try:
-        serve_forever(config, host=args.host, port=args.port, faults=faults)
+        if args.corpus is not None:
+            _serve_corpus(args, parser, faults)
+        else:
+            _serve_scmp(args, faults)
+    except ValueError as exc:  # a corpus that cannot be served (CorpusError)
+        sys.stderr.write(f"newscrawl replica: {exc}\n")
+        return 2
     except OSError as exc:
         sys.stderr.write(f"newscrawl replica: cannot listen on {args.host}:{args.port}: {exc.strerror}\n")
         return 1
     return 0
+
+
+def _serve_scmp(args: argparse.Namespace, faults: Any) -> None:
+    from newscrawl.replica.server import serve_forever
+    from newscrawl.replica.world import ReplicaConfig
+
+    config = ReplicaConfig(articles=5000 if args.articles is None else args.articles,
+                           seed=1 if args.seed is None else args.seed,
+                           crawl_delay=args.crawl_delay,
+                           apollo_share=0.15 if args.apollo_share is None else args.apollo_share,
+                           news_sitemap=not args.no_news_sitemap, redesigned=args.redesigned)
+    serve_forever(config, host=args.host, port=args.port, faults=faults)
+
+
+def _serve_corpus(args: argparse.Namespace, parser: argparse.ArgumentParser, faults: Any) -> None:
+    from newscrawl.replica.corpus.server import serve_corpus_forever
+    from newscrawl.replica.corpus.site import CorpusConfig
+
+    given = [flag for flag, value in (("--articles", args.articles), ("--seed", args.seed),
+                                      ("--apollo-share", args.apollo_share),
+                                      ("--no-news-sitemap", args.no_news_sitemap or None),
+                                      ("--redesigned", args.redesigned or None))
+             if value is not None]
+    if given:
+        parser.error(f"--corpus serves saved pages: {', '.join(given)} do not apply")
+    serve_corpus_forever(CorpusConfig(directory=args.corpus, crawl_delay=args.crawl_delay),
+                         host=args.host, port=args.port, faults=faults)
 
 
 def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

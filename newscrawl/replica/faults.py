@@ -83,15 +83,18 @@ class FaultProfile:
                 "max_attempts": self.max_attempts, "slow_seconds": self.slow_seconds,
                 "retry_after": self.retry_after, "scope": list(self.scope)}
 
-    def decide(self, request_kind: str, url_key: str, attempt: int) -> str | None:
-        """The fault for this request, or None."""
+    def decide(self, request_kind: str, url_key: str, attempt: int, *,
+               page_data: bool = True) -> str | None:
+        """The fault for this request, or None. ``bad_nextdata`` applies to article pages
+        only, and only where pages carry a data script to break (``page_data``)."""
         if not self.rate or attempt >= self.max_attempts or request_kind not in self.scope:
             return None
         digest = hashlib.blake2b(f"{self.seed}|{url_key}|{attempt}".encode(), digest_size=8).digest()
         value = int.from_bytes(digest, "big")
         if (value & 0xFFFFFFFF) / 2**32 >= self.rate:
             return None
-        kinds = [k for k in self.kinds if k != "bad_nextdata" or request_kind == "article"]
+        kinds = [k for k in self.kinds
+                 if k != "bad_nextdata" or (request_kind == "article" and page_data)]
         if not kinds:
             return None
         return kinds[(value >> 32) % len(kinds)]

@@ -10,19 +10,10 @@ Start it with ``newscrawl replica --port 8000`` or, from Python and tests,
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
 import re
-import socket
-import struct
-import threading
-import zlib
-from collections import Counter, OrderedDict
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
-from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -31,6 +22,12 @@ from newscrawl.replica.faults import FaultProfile
 from newscrawl.replica.pages import article as article_pages
 from newscrawl.replica.pages import feeds, listing, sitemaps
 from newscrawl.replica.pages.chrome import splice
+from newscrawl.replica.serving import (
+    BackgroundServer,
+    HttpReplica,
+    parse_when,
+    serve_in_foreground,
+)
 from newscrawl.replica.world import (
     SECTION_BY_PATH,
     SECTION_PAGES,
@@ -55,65 +52,21 @@ TINY_JPEG = bytes.fromhex(
     "d3ffd9")
 
 
-class _BodyCache:
-    """A small LRU of rendered bodies and their gzip encodings, keyed by content version."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[Any, list[bytes | None]] = OrderedDict()
-
-    def get(self, key: Any) -> list[bytes | None] | None:
-        entry = self.items.get(key)
-        if entry is not None:
-            self.items.move_to_end(key)
-        return entry
-
-    def put(self, key: Any, body: bytes) -> list[bytes | None]:
-        entry: list[bytes | None] = [body, None]
-        self.items[key] = entry
-        if len(self.items) > self.size:
-            self.items.popitem(last=False)
-        return entry
-
-
-class _Injected(Exception):
-    """Raised by ``ReplicaApp._begin`` when the fault profile answers instead of the handler."""
-
-    def __init__(self, response: web.StreamResponse) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
-class ReplicaApp:
-    """State of one running replica: world, clock, deploy, statistics, faults."""
+class ReplicaApp(HttpReplica):
+    """State of one running replica: world, clock, deploy, redesign, statistics, faults."""
 
     def __init__(self, config: ReplicaConfig, faults: FaultProfile | None = None) -> None:
+        super().__init__(faults, config.seed, cache_size=160)
         self.config = config
         self.world = World(config)
-        self.base = "http://127.0.0.1"
         self.deploy = 1
-        self.faults = faults or FaultProfile()
-        self.attempts: Counter[str] = Counter()
-        self.cache = _BodyCache(160)
-        self.reset_stats()
+        #: Since when (replica clock, epoch ms) article pages are served redesigned; None: never.
+        self.redesigned_since: int | None = self.world.start_ms if config.redesigned else None
 
-    # -- statistics -----------------------------------------------------------
-    def reset_stats(self) -> None:
-        self.requests: Counter[str] = Counter()
-        self.statuses: Counter[str] = Counter()
-        self.injected: Counter[str] = Counter()
-        self.article_fetches: Counter[str] = Counter()
-        self.not_modified = 0
-
-    def stats(self) -> dict[str, Any]:
-        return {
-            "requests": dict(self.requests),
-            "total": sum(self.requests.values()),
-            "not_modified": self.not_modified,
-            "statuses": dict(self.statuses),
-            "faults": dict(self.injected),
-            "article_fetches": dict(self.article_fetches),
-        }
+    def redesigned(self) -> bool:
+        """Whether article pages are served in the redesign's markup now."""
+        since = self.redesigned_since
+        return since is not None and self.world.now_ms >= since
 
     # -- application ----------------------------------------------------------
     def make_app(self) -> web.Application:
@@ -138,109 +91,11 @@ class ReplicaApp:
         r.add_get("/__replica__/faults", self.get_faults)
         r.add_post("/__replica__/faults", self.set_faults)
         r.add_post("/__replica__/deploy", self.new_deploy)
+        r.add_get("/__replica__/redesign", self.get_redesign)
+        r.add_post("/__replica__/redesign", self.set_redesign)
         r.add_get("/amp/{tail:.*}", self.amp)
         r.add_get("/{tail:.*}", self.page)
         return app
-
-    @web.middleware
-    async def _count_status(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        try:
-            response = await handler(request)
-        except _Injected as injected:
-            response = injected.response
-        except web.HTTPException as exc:
-            self.statuses[str(exc.status)] += 1
-            raise
-        self.statuses[str(response.status)] += 1
-        return response
-
-    # -- helpers --------------------------------------------------------------
-    async def _begin(self, request: web.Request, kind: str) -> str | None:
-        """Count a request of ``kind`` and apply the fault profile: return the name of a fault
-        the handler must apply itself (truncate, bad_nextdata) or None; raise ``_Injected``
-        with the answer that replaces the handler's (500, 503, 429)."""
-        self.requests[kind] += 1
-        if not self.faults.rate:
-            return None
-        key = request.path_qs
-        attempt = self.attempts[key]
-        self.attempts[key] += 1
-        fault = self.faults.decide(kind, key, attempt)
-        if fault is None:
-            return None
-        self.injected[fault] += 1
-        if fault == "slow":
-            await asyncio.sleep(self.faults.slow_seconds)
-            return None
-        if fault == "500":
-            raise _Injected(web.Response(status=500, text="Internal Server Error (injected)\n"))
-        if fault in ("503", "429"):
-            raise _Injected(web.Response(status=int(fault), text=f"{fault} (injected)\n",
-                                         headers={"Retry-After": str(self.faults.retry_after)}))
-        if fault == "reset":
-            transport = request.transport
-            if transport is not None:
-                sock = transport.get_extra_info("socket")
-                if sock is not None:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                transport.abort()
-            raise asyncio.CancelledError
-        return fault  # truncate, bad_nextdata
-
-    async def _send(self, request: web.Request, body: bytes | list[bytes | None], *,
-                    content_type: str, etag: str | None = None,
-                    last_modified_ms: int | None = None, fault: str | None = None,
-                    status: int = 200) -> web.StreamResponse:
-        """Send a body with validators, conditional 304, gzip and the truncate fault."""
-        entry = body if isinstance(body, list) else [body, None]
-        headers = {"Content-Type": content_type, "Vary": "Accept-Encoding"}
-        if etag:
-            headers["ETag"] = etag
-        if last_modified_ms is not None:
-            headers["Last-Modified"] = _http_date(last_modified_ms // 1000)
-        if status == 200 and self._not_modified(request, etag, last_modified_ms):
-            self.not_modified += 1
-            return web.Response(status=304, headers={k: v for k, v in headers.items()
-                                                     if k != "Content-Type"})
-        payload = entry[0]
-        assert payload is not None
-        if "gzip" in request.headers.get("Accept-Encoding", "") and len(payload) > 512:
-            packed = entry[1]
-            if packed is None:
-                packed = entry[1] = _gzip(payload)
-            payload = packed
-            headers["Content-Encoding"] = "gzip"
-        if fault == "truncate":
-            response = web.StreamResponse(status=status, headers=headers)
-            response.content_length = len(payload)
-            await response.prepare(request)
-            await response.write(payload[: len(payload) // 2])
-            if request.transport is not None:
-                request.transport.close()
-            raise asyncio.CancelledError
-        return web.Response(status=status, body=payload, headers=headers)
-
-    @staticmethod
-    def _not_modified(request: web.Request, etag: str | None, last_modified_ms: int | None) -> bool:
-        inm = request.headers.get("If-None-Match")
-        if inm is not None and etag:
-            tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-            return etag in tags or "*" in tags
-        ims = request.headers.get("If-Modified-Since")
-        if ims and last_modified_ms is not None:
-            try:
-                since = parsedate_to_datetime(ims)
-            except (TypeError, ValueError):
-                return False
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=UTC)
-            return last_modified_ms // 1000 <= int(since.timestamp())
-        return False
-
-    def _etag(self, *parts: object) -> str:
-        digest = hashlib.blake2b(":".join(map(str, (self.config.seed, *parts))).encode(),
-                                 digest_size=10).hexdigest()
-        return f'"{digest}"'
 
     # -- discovery surfaces ---------------------------------------------------
     async def robots(self, request: web.Request) -> web.StreamResponse:
@@ -360,7 +215,8 @@ class ReplicaApp:
             self.article_fetches[str(article_id)] += 1
         content = self.world.content_at(index)
         malformed = fault == "bad_nextdata"
-        key = (kind, index, content.version, malformed, self.base)
+        redesigned = not amp and spec.is_article and self.redesigned()
+        key = (kind, index, content.version, malformed, self.base, redesigned)
         entry = self.cache.get(key)
         if entry is None:
             if amp:
@@ -369,12 +225,17 @@ class ReplicaApp:
             else:
                 # Constant parts come encoded and deflated already (chrome.Static).
                 raw, packed = splice(article_pages.render_article_parts(
-                    self.world, content, base=self.base, malformed_nextdata=malformed))
+                    self.world, content, base=self.base, malformed_nextdata=malformed,
+                    redesigned=redesigned))
                 entry = self.cache.put(key, raw)
                 entry[1] = packed
+        # A redesigned page is new content: a new ETag, and modified when the redesign came.
+        etag = self._etag(kind, article_id, content.version, *(("redesign",) if redesigned else ()))
+        last_modified = content.updated_ms
+        if redesigned and self.redesigned_since is not None:
+            last_modified = max(last_modified, self.redesigned_since)
         return await self._send(request, entry, content_type="text/html; charset=utf-8",
-                                etag=self._etag(kind, article_id, content.version),
-                                last_modified_ms=content.updated_ms,
+                                etag=etag, last_modified_ms=last_modified,
                                 fault=None if malformed else fault)
 
     async def asset(self, request: web.Request) -> web.StreamResponse:
@@ -424,8 +285,8 @@ class ReplicaApp:
         if section and section not in SECTION_PAGES and section not in SECTION_BY_PATH:
             raise web.HTTPBadRequest(text=f"unknown section {section!r}\n")
         try:
-            since = _parse_when(q.get("since"), 0)
-            until = _parse_when(q.get("until"), self.world.now_ms + 1)
+            since = parse_when(q.get("since"), 0)
+            until = parse_when(q.get("until"), self.world.now_ms + 1)
         except ValueError as exc:
             raise web.HTTPBadRequest(text=f"{exc}\n") from None
         kinds = set(q.get("kinds", "article,opinion").split(","))
@@ -465,31 +326,29 @@ class ReplicaApp:
                                   "published": [str(i) for i in changes["published"]],
                                   "updated": [str(i) for i in changes["updated"]]})
 
-    async def get_stats(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.stats())
-
-    async def stats_reset(self, request: web.Request) -> web.StreamResponse:
-        self.reset_stats()
-        return web.json_response(self.stats())
-
-    async def get_faults(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.faults.as_dict())
-
-    async def set_faults(self, request: web.Request) -> web.StreamResponse:
-        values = dict(request.query)
-        if "off" in values:
-            self.faults = FaultProfile(rate=0.0)
-        else:
-            try:
-                self.faults = FaultProfile.from_mapping(values, base=self.faults)
-            except ValueError as exc:
-                raise web.HTTPBadRequest(text=f"{exc}\n") from None
-        self.attempts.clear()
-        return web.json_response(self.faults.as_dict())
-
     async def new_deploy(self, request: web.Request) -> web.StreamResponse:
         self.deploy += 1
         return web.json_response({"deploy": self.deploy})
+
+    async def get_redesign(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self._redesign_json())
+
+    async def set_redesign(self, request: web.Request) -> web.StreamResponse:
+        """``POST redesign``: article pages are redesigned from now on (``?at=`` an ISO 8601
+        time of the replica clock: from then on); ``POST redesign?off``: never again."""
+        if "off" in request.query:
+            self.redesigned_since = None
+        else:
+            try:
+                self.redesigned_since = parse_when(request.query.get("at"), self.world.now_ms)
+            except ValueError as exc:
+                raise web.HTTPBadRequest(text=f"{exc}\n") from None
+        return web.json_response(self._redesign_json())
+
+    def _redesign_json(self) -> dict[str, Any]:
+        since = self.redesigned_since
+        return {"redesigned": self.redesigned(), "since": None if since is None else iso(since),
+                "since_ms": since, "now": iso(self.world.now_ms)}
 
 
 def _json_error(status: int, message: str, code: str) -> web.Response:
@@ -497,30 +356,8 @@ def _json_error(status: int, message: str, code: str) -> web.Response:
                              status=status)
 
 
-def _parse_when(value: str | None, default: int) -> int:
-    if not value:
-        return default
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"bad date {value!r}: use ISO 8601, e.g. 2026-05-01 or 2026-05-01T12:00:00Z") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return int(when.timestamp() * 1000)
-
-
-@lru_cache(maxsize=4096)
-def _http_date(seconds: int) -> str:
-    return format_datetime(datetime.fromtimestamp(seconds, UTC), usegmt=True)
-
-
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()
-
-
-def _gzip(data: bytes) -> bytes:
-    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
-    return compressor.compress(data) + compressor.flush()
 
 
 _ASSET_JS = (b"/* replica static chunk */\n" + b"!function(){var e={};" + b"e.a=function(t){return t};" * 2000
@@ -528,97 +365,31 @@ _ASSET_JS = (b"/* replica static chunk */\n" + b"!function(){var e={};" + b"e.a=
 _ASSET_CSS = b".css-1x2y3z{display:block}" * 400
 
 
-async def _bind(state: ReplicaApp, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve ``state`` on ``host:port`` (0: a free one) and point its base URL there; return
-    the runner and the port."""
-    runner = web.AppRunner(state.make_app(), access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=1024)
-    await site.start()
-    server = site._server  # aiohttp exposes no public accessor for the port
-    assert server is not None
-    bound = int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
-    state.base = f"http://{host}:{bound}"
-    return runner, bound
-
-
-class ReplicaServer:
+class ReplicaServer(BackgroundServer):
     """Runs a replica on a background thread; for tests, benchmarks and the demo.
 
     ``port=0`` picks a free port; ``base_url`` says where it landed.
     """
 
+    state: ReplicaApp
+
     def __init__(self, config: ReplicaConfig | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, faults: FaultProfile | None = None) -> None:
-        self.state = ReplicaApp(config or ReplicaConfig(), faults)
-        self.host, self.port = host, port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        super().__init__(ReplicaApp(config or ReplicaConfig(), faults), host=host, port=port)
 
     @property
     def world(self) -> World:
         return self.state.world
 
-    @property
-    def base_url(self) -> str:
-        return self.state.base
-
-    async def _serve(self) -> None:
-        self._runner, self.port = await _bind(self.state, self.host, self.port)
-
-    def start(self) -> ReplicaServer:
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._serve())
-            except BaseException as exc:  # reported to the starting thread
-                self._error = exc
-                self._ready.set()
-                return
-            self._ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._runner.cleanup() if self._runner else asyncio.sleep(0))
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="replica", daemon=True)
-        self._thread.start()
-        self._ready.wait(30)
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        if self._loop and self._thread:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-
-    def __enter__(self) -> ReplicaServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def serve_forever(config: ReplicaConfig, *, host: str, port: int,
                   faults: FaultProfile | None = None) -> None:
     """Run a replica in the foreground until interrupted (``newscrawl replica``)."""
-    state = ReplicaApp(config, faults)
-
-    async def main() -> None:
-        await _bind(state, host, port)
-        print(f"replica of scmp.com serving {config.articles} articles (seed {config.seed}) "
-              f"at {state.base}/  control: {state.base}/__replica__/", flush=True)
-        await asyncio.Event().wait()
-
-    try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
+    redesign = ", redesigned" if config.redesigned else ""
+    serve_in_foreground(
+        ReplicaApp(config, faults), host=host, port=port,
+        banner=lambda base: f"replica of scmp.com serving {config.articles} articles (seed "
+                            f"{config.seed}{redesign}) at {base}/  control: {base}/__replica__/")
 
 
 __all__ = ["ReplicaApp", "ReplicaServer", "serve_forever"]

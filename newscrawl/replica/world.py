@@ -159,6 +159,9 @@ class ReplicaConfig:
     # The Google News sitemap "existed up to 2023; whether it still does is unknown"
     # (MARKUP.md 6): False serves the site without it (404, no robots.txt line).
     news_sitemap: bool = True
+    # Article pages in the markup of the redesign (pages/article/redesign.py) from the start
+    # clock on, as after POST /__replica__/redesign.
+    redesigned: bool = False
 
     def __post_init__(self) -> None:
         if self.articles < 1:

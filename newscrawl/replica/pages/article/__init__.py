@@ -18,6 +18,10 @@ Two public functions, both pure functions of ``(world seed, content, base)``:
       ``__typename`` ``Video`` / ``Gallery`` in the data, JSON-LD ``VideoObject`` /
       ``ImageGallery`` and no article JSON-LD.
 
+    * **The redesign** (``redesigned=True``, :mod:`.redesign`): article and opinion pages of
+      any generation in the new markup generation the server switches to on
+      ``POST /__replica__/redesign``; video and gallery pages keep theirs.
+
 ``render_amp_page``
     The AMP copy (:mod:`.amp`): simplified body with the paragraphs, ``amp-img``, ``amp-ad``
     slots, JSON-LD, and ``<link rel="canonical">`` back to the page.
@@ -38,6 +42,7 @@ from newscrawl.replica.pages.article.amp import render_amp_page
 from newscrawl.replica.pages.article.apollo import apollo_page
 from newscrawl.replica.pages.article.data import Item
 from newscrawl.replica.pages.article.nextjs import nextjs_page
+from newscrawl.replica.pages.article.redesign import redesigned_page
 
 if TYPE_CHECKING:
     from newscrawl.replica.world import ArticleContent, World
@@ -46,21 +51,25 @@ __all__ = ["render_amp_page", "render_article_page", "render_article_parts"]
 
 
 def render_article_page(world: World, content: ArticleContent, *, base: str,
-                        malformed_nextdata: bool = False) -> str:
+                        malformed_nextdata: bool = False, redesigned: bool = False) -> str:
     """The HTML page of ``content``'s item (article, opinion, video or gallery).
 
     ``malformed_nextdata`` (a fault the server injects) makes the page's data script invalid
     JSON, as the ``nextdata_broken`` variant does; on an Apollo-generation page it breaks the
-    Apollo state instead.
+    Apollo state instead. ``redesigned`` serves an article or opinion page in the markup of
+    the redesign (:mod:`.redesign`).
     """
     return "".join(render_article_parts(world, content, base=base,
-                                        malformed_nextdata=malformed_nextdata))
+                                        malformed_nextdata=malformed_nextdata,
+                                        redesigned=redesigned))
 
 
 def render_article_parts(world: World, content: ArticleContent, *, base: str,
-                         malformed_nextdata: bool = False) -> list[str]:
+                         malformed_nextdata: bool = False, redesigned: bool = False) -> list[str]:
     """``render_article_page`` as parts, for ``chrome.splice`` (what the server sends)."""
     item = Item(world, content, base)
+    if redesigned and content.spec.is_article:
+        return redesigned_page(item, malformed=malformed_nextdata)
     if content.spec.generation == "apollo":
         return apollo_page(item, malformed=malformed_nextdata)
     return nextjs_page(item, malformed=malformed_nextdata)

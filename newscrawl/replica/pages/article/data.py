@@ -88,7 +88,7 @@ def _hkt(ms: int) -> datetime:
     return datetime.fromtimestamp(ms // 1000, HKT)
 
 
-def _iso_hkt(ms: int) -> str:
+def iso_hkt(ms: int) -> str:
     """ISO 8601 in Hong Kong time: ``2026-05-26T16:30:17+08:00`` (JSON-LD and meta)."""
     return _hkt(ms).strftime("%Y-%m-%dT%H:%M:%S") + "+08:00"
 
@@ -226,7 +226,7 @@ class Item:
                          "url": self.base + "/_next/static/media/scmp-logo.png",
                          "width": 600, "height": 60}}
 
-    def ld_blocks(self, *, apollo: bool) -> list[dict[str, Any]]:
+    def ld_blocks(self, *, apollo: bool, article_body: bool = True) -> list[dict[str, Any]]:
         spec, content = self.spec, self.content
         ctx = "https://schema.org"
         org = self.organization()
@@ -246,7 +246,7 @@ class Item:
                 "@context": ctx, "@type": "VideoObject", "name": spec.headline,
                 "description": content.summary, "url": self.canonical,
                 "thumbnailUrl": [leading["url"]] if leading else [],
-                "uploadDate": _iso_hkt(spec.published_ms),
+                "uploadDate": iso_hkt(spec.published_ms),
                 "duration": f"PT{1 + self.pick('vmin', 9)}M{self.pick('vsec', 60)}S",
                 "embedUrl": f"https://www.youtube.com/embed/{self.youtube_id()}",
                 "publisher": org, "inLanguage": "en-GB"})
@@ -254,13 +254,14 @@ class Item:
             blocks.append({
                 "@context": ctx, "@type": "ImageGallery", "name": spec.headline,
                 "headline": spec.headline, "description": content.summary,
-                "url": self.canonical, "datePublished": _iso_hkt(spec.published_ms),
-                "dateModified": _iso_hkt(content.updated_ms), "publisher": org,
+                "url": self.canonical, "datePublished": iso_hkt(spec.published_ms),
+                "dateModified": iso_hkt(content.updated_ms), "publisher": org,
                 "image": [{"@type": "ImageObject", "url": img["url"],
                            "caption": image_title(img)}
                           for img in self.images]})
         else:
-            blocks.append(self.ld_article(ctx, org, image_ld, apollo=apollo))
+            blocks.append(self.ld_article(ctx, org, image_ld, apollo=apollo,
+                                          article_body=article_body))
         crumbs = [{"@type": "ListItem", "position": k + 1, "name": level["name"],
                    "item": self.base + level["urlAlias"]}
                   for k, level in enumerate(self.levels)]
@@ -286,7 +287,7 @@ class Item:
         return people
 
     def ld_article(self, ctx: str, org: dict[str, Any], image_ld: dict[str, Any] | None, *,
-                   apollo: bool) -> dict[str, Any]:
+                   apollo: bool, article_body: bool = True) -> dict[str, Any]:
         spec, content = self.spec, self.content
         headline = spec.headline
         if len(headline) > LD_HEADLINE_CUT:
@@ -306,15 +307,15 @@ class Item:
             "image": image_ld,
             "author": self.ld_author(apollo=apollo),
             "publisher": org,
-            "datePublished": _iso_hkt(spec.published_ms),
-            "dateModified": _iso_hkt(content.updated_ms),
-            "dateCreated": _iso_hkt(spec.published_ms),
+            "datePublished": iso_hkt(spec.published_ms),
+            "dateModified": iso_hkt(content.updated_ms),
+            "dateCreated": iso_hkt(spec.published_ms),
             "inLanguage": "en-GB",
             "articleSection": spec.section.names[-1],
             "keywords": ", ".join(content.topics),
             "isAccessibleForFree": "False" if content.is_paywalled else "True",
         }
-        body = self.ld_article_body(apollo=apollo)
+        body = self.ld_article_body(apollo=apollo) if article_body else None
         if body is not None:
             ld["articleBody"] = body
         if content.is_paywalled:
@@ -336,9 +337,11 @@ class Item:
             body = f"{body} {bios[-1]}"
         return body
 
-    def ld_html(self, *, apollo: bool) -> str:
+    def ld_html(self, *, apollo: bool, article_body: bool = True) -> str:
+        """The JSON-LD blocks as scripts; ``article_body=False`` leaves ``articleBody`` out
+        (the redesign's pages)."""
         return "".join(f'<script type="application/ld+json">{script_json(block)}</script>'
-                       for block in self.ld_blocks(apollo=apollo))
+                       for block in self.ld_blocks(apollo=apollo, article_body=article_body))
 
     # head meta
     def head_meta(self, *, apollo: bool) -> str:
@@ -368,9 +371,9 @@ class Item:
                       f'<meta name="twitter:image" content="{esc(leading)}"/>',
                       f'<link rel="preload" as="image" href="{esc(leading)}"/>']
         parts += [f'<meta property="article:published_time" '
-                  f'content="{_iso_hkt(spec.published_ms)}"/>',
+                  f'content="{iso_hkt(spec.published_ms)}"/>',
                   f'<meta property="article:modified_time" '
-                  f'content="{_iso_hkt(content.updated_ms)}"/>']
+                  f'content="{iso_hkt(content.updated_ms)}"/>']
         if spec.is_article:
             parts += [f'<meta property="article:author" '
                       f'content="{esc(self.base + author_alias(a))}"/>' for a in spec.authors]

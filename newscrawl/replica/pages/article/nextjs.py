@@ -36,7 +36,7 @@ from newscrawl.replica.world import author_alias, iso_ms
 
 # -- furniture and the body ----------------------------------------------------------------
 @lru_cache(maxsize=8)
-def _furniture(seed: int) -> dict[str, str]:
+def furniture_markup(seed: int) -> dict[str, str]:
     """Markup of the page furniture that is the same on every article page of a site."""
     c = classes(seed)
     speeds = "".join(f'<li><button type="button" data-speed="{s}">{s}</button></li>'
@@ -114,7 +114,7 @@ def _nextjs_body_tags(seed: int) -> dict[str, str]:
     return tags
 
 
-class _BodyHtml(BodyWriter):
+class NextjsBodyHtml(BodyWriter):
     """The server-rendered body of a Next.js page: one component per ``body.json`` node."""
 
     def __init__(self, base: str, seed: int, entity_id: str) -> None:
@@ -224,7 +224,7 @@ def _bullets_html(item: Item, c: dict[str, str]) -> str:
             + "".join(f"<li>{esc(b)}</li>" for b in bullets) + "</ul></h3>")
 
 
-def _sponsor_html(item: Item, c: dict[str, str]) -> str:
+def sponsor_html(item: Item, c: dict[str, str]) -> str:
     if not item.sponsor:
         return ""
     return (f'<div data-qa="ArticleSponsorLabel-Container" class="{c["sponsor"]}">'
@@ -233,7 +233,7 @@ def _sponsor_html(item: Item, c: dict[str, str]) -> str:
             f'<strong>{esc(item.sponsor)}</strong></span></div>')
 
 
-def _topics_html(item: Item, c: dict[str, str]) -> str:
+def topics_html(item: Item, c: dict[str, str]) -> str:
     topics = "".join(
         f'<div data-qa="ArticleTopics-Topic"><a data-qa="BaseLink-renderAnchor-StyledAnchor" '
         f'href="{esc(topic_alias(t))}">{esc(t)}</a><button type="button" '
@@ -243,7 +243,7 @@ def _topics_html(item: Item, c: dict[str, str]) -> str:
             f'<span data-qa="ArticleTopics-Title">Topics</span>{topics}</div>')
 
 
-def _further_reading_html(item: Item, c: dict[str, str]) -> str:
+def further_reading_html(item: Item, c: dict[str, str]) -> str:
     cards = "".join(
         f'<li><a data-qa="BaseLink-renderAnchor-StyledAnchor" href="{esc(s.path)}">'
         f'<h2 data-qa="ContentHeadline-ContainerWithTag"><span data-qa="ContentHeadline-Headline">'
@@ -254,7 +254,7 @@ def _further_reading_html(item: Item, c: dict[str, str]) -> str:
             "</div>")
 
 
-def _paywall_html(item: Item, c: dict[str, str]) -> str:
+def paywall_html(item: Item, c: dict[str, str]) -> str:
     access = item.spec.access
     if access == "plus":
         inner = ('<div data-qa="GenericArticle-PaywallOverlay">'
@@ -275,7 +275,7 @@ def _paywall_html(item: Item, c: dict[str, str]) -> str:
 
 def _nextjs_article_html(item: Item, c: dict[str, str], furniture: dict[str, str]) -> str:
     content = item.content
-    writer = _BodyHtml(item.base, item.seed, item.id)
+    writer = NextjsBodyHtml(item.base, item.seed, item.id)
     writer.newsletter = furniture["newsletter"]
     writer.write(content.body_nodes)
     paywalled = content.is_paywalled
@@ -287,7 +287,7 @@ def _nextjs_article_html(item: Item, c: dict[str, str], furniture: dict[str, str
         furniture["top_ad"],
         f'<article data-qa="GenericArticle-Container" class="{c["article"]}" '
         f'data-entity-id="{item.id}">',
-        _sponsor_html(item, c),
+        sponsor_html(item, c),
         f'<div data-qa="ArticleHeader-Container" class="{c["header"]}">',
         _section_tag(item, c),
         _headline_html(item, c),
@@ -304,12 +304,12 @@ def _nextjs_article_html(item: Item, c: dict[str, str], furniture: dict[str, str
         f'<section data-qa="ContentBody-ContentBodyContainer" class="{c["body"]}'
         + (' paywalled-content"' if paywalled else '"') + ">",
         "".join(writer.out),
-        _paywall_html(item, c) if paywalled else "",
+        paywall_html(item, c) if paywalled else "",
         "</section>",
-        "" if paywalled else _paywall_html(item, c),
+        "" if paywalled else paywall_html(item, c),
         furniture["read_full"],
-        _topics_html(item, c),
-        _further_reading_html(item, c),
+        topics_html(item, c),
+        further_reading_html(item, c),
         furniture["register"],
         f'<div data-qa="ArticleComments-Container"><button type="button">'
         f'{item.pick("comments", 250)} Comments</button></div>',
@@ -353,7 +353,7 @@ def _media_html(item: Item, c: dict[str, str], furniture: dict[str, str], name: 
         f'<p data-qa="{name}Description-Description">{esc(item.content.summary)}</p>',
         extra,
         furniture["share"],
-        _topics_html(item, c),
+        topics_html(item, c),
         "</div>",
         furniture["rail_ad"],
     ))
@@ -370,7 +370,7 @@ def _break_json(item: Item, text: str, start: int, length: int) -> str:
 def nextjs_page(item: Item, *, malformed: bool) -> list[str]:
     spec, seed = item.spec, item.seed
     c = classes(seed)
-    furniture = _furniture(seed)
+    furniture = furniture_markup(seed)
     if spec.kind == "video":
         dom = _video_html(item, c, furniture)
     elif spec.kind == "gallery":
