@@ -37,7 +37,7 @@ class OnSiteMiddleware:
         try:
             outlet = get_outlet(crawl_outlet(crawler))
         except KeyError:
-            raise NotConfigured("not a crawl of a registered outlet") from None
+            raise NotConfigured from None  # not a crawl of a registered outlet
         return cls(crawler, CrawlConfig.from_settings(outlet, crawler.settings))
 
     def process_request(self, request: Request) -> None:

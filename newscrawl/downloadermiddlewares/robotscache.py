@@ -41,7 +41,7 @@ class RobotsCacheMiddleware:
     def from_crawler(cls, crawler: Crawler) -> RobotsCacheMiddleware:
         hours = number(crawler.settings, "NEWSCRAWL_ROBOTS_CACHE_HOURS")
         if hours <= 0:
-            raise NotConfigured("NEWSCRAWL_ROBOTS_CACHE_HOURS is 0")
+            raise NotConfigured  # NEWSCRAWL_ROBOTS_CACHE_HOURS is 0 (no message: not a warning)
         return cls(crawler, DataDir.of_crawl(crawler).robots, hours * 3600)
 
     def _path(self, request: Request) -> Path | None:

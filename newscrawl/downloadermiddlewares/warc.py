@@ -65,7 +65,7 @@ class WarcCaptureMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
         if not flag(crawler.settings, "NEWSCRAWL_WARC"):
-            raise NotConfigured("NEWSCRAWL_WARC is off")
+            raise NotConfigured  # NEWSCRAWL_WARC is off (no message: not a warning)
         max_bytes = int(number(crawler.settings, "NEWSCRAWL_WARC_MAX_BYTES", zero_ok=False,
                                whole=True))
         return cls(crawler, data_dir=DataDir.of_crawl(crawler), max_bytes=max_bytes)

@@ -50,7 +50,7 @@ class Worker:
     def from_crawler(cls, crawler: Crawler) -> Worker:
         url = crawler.settings.get("NEWSCRAWL_REDIS")
         if not url:
-            raise NotConfigured("NEWSCRAWL_REDIS is not set")
+            raise NotConfigured  # no message: Scrapy would log a switched-off option as a warning
         worker = cls(crawler, url, number(crawler.settings, "NEWSCRAWL_IDLE_TIMEOUT"),
                      number(crawler.settings, "NEWSCRAWL_WORKER_STALE", zero_ok=False))
         return worker
