@@ -19,6 +19,15 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newscrawl")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -58,6 +67,7 @@ def _share(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="newscrawl", description="Crawl news archives (scmp.com first).")
+    parser.add_argument("--version", action="version", version=f"newscrawl {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     rep = sub.add_parser("replica", help="serve the local scmp.com replica (or, with --corpus, "

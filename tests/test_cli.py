@@ -11,6 +11,7 @@ from pathlib import Path
 
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.server import ReplicaServer
+from tests.utils.cli import run_cli
 from tests.utils.client import Client
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,3 +78,10 @@ def test_crawl_delay_from_robots_txt_is_applied(tmp_path):
     elapsed = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", result.stderr).group(1))
     # One host, one slot: every request after the first waits at least the delay.
     assert elapsed >= delay * (stats["total"] - 2), (elapsed, stats)
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"newscrawl {version('newscrawl')}"
