@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -117,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default <data-dir>/<outlet>/archive.sqlite) or postgresql://...")
         p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                        help="any Scrapy setting, as for scrapy crawl")
+        p.add_argument("-v", "--verbose", action="store_true", default=None,
+                       help="Scrapy's log on stderr too (it always goes to "
+                       "<data-dir>/<outlet>/logs/)")
 
     crawl = sub.add_parser("crawl", help="crawl an outlet (the real site by default)")
     crawl.add_argument("outlet", help="registered outlet name, e.g. scmp")
@@ -211,7 +215,15 @@ def _positive_float(text: str) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args, parser))
+    try:
+        code = int(args.func(args, parser))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Read by `| head`, which closed the pipe: that is the reader's choice, not an error.
+        # Python flushes stdout again at exit; point it at /dev/null so that is quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return code
 
 
 def _outlet(name: str, parser: argparse.ArgumentParser) -> Outlet:
@@ -278,11 +290,16 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     overrides = _setting_overrides(args, parser)
     try:
-        result = run_crawl(args.outlet, _crawl_options(args), overrides)
+        result = run_crawl(args.outlet, _crawl_options(args), overrides, terminal=True,
+                           verbose=bool(args.verbose))
     except CrawlError as exc:
         # Exit code 0 (another crawl holds the lock) is news, not an error.
         (sys.stdout if exc.exit_code == 0 else sys.stderr).write(f"newscrawl crawl: {exc}\n")
         return exc.exit_code
+    # The summary goes to stdout whatever the log level (the log itself went to a file).
+    print(result.summary, "", sep="\n")
+    if result.log_file is not None:
+        print(f"the crawl's log: {result.log_file}")
     print(f"{result.articles} articles stored in {result.store}" if result.store
           else f"{result.articles} articles written to {result.output}")
     if result.failure:
@@ -364,6 +381,8 @@ def _reading(command: Callable[[argparse.Namespace, Any], None]) -> Callable[...
         except StoreError as exc:
             sys.stderr.write(f"newscrawl {args.command}: {exc}\n")
             return 1
+        except BrokenPipeError:
+            raise  # stdout closed by its reader: main() ends quietly
         except OSError as exc:
             sys.stderr.write(f"newscrawl {args.command}: cannot write {exc.filename}: "
                              f"{exc.strerror}\n")

@@ -7,6 +7,7 @@ Everything an outlet's crawls write lives in ``<data-dir>/<outlet>/``::
     rejects.jsonl        records that failed validation, whole, with their reasons
     robots/              robots.txt copies kept between runs
     warc/                every response of --warc crawls
+    logs/                the Scrapy log of each `newscrawl crawl` (crawl-<UTC time>.log)
     frontier-<pid>/      the pending requests of a running crawl (removed when it ends)
     crawl.lock           held by the crawl that is running
     schedule.lock        held by a ``newscrawl run`` loop for its life
@@ -70,6 +71,10 @@ class DataDir:
     @property
     def warc(self) -> Path:
         return self.base / "warc"
+
+    @property
+    def logs(self) -> Path:
+        return self.base / "logs"
 
     @property
     def crawl_lock(self) -> Path:

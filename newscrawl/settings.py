@@ -117,6 +117,7 @@ NEWSCRAWL_DATA_DIR = "data"  # everything a crawl writes goes under <data-dir>/<
 NEWSCRAWL_SECTION_PAGINATION = "auto"  # "auto" (API when the page exposes it), "api", "browser"
 NEWSCRAWL_DISCOVERY = "sections,feeds,sitemaps"  # where article URLs come from
 NEWSCRAWL_PROGRESS_INTERVAL = 30  # seconds between progress lines
+NEWSCRAWL_PROGRESS = "log"  # "log"; "plain": also printed to stderr; "live": one terminal line
 
 # --- Politeness newscrawl adds (docs/politeness.md) ----------------------------------------
 NEWSCRAWL_ROBOTS_CACHE_HOURS = 24  # 0: ask for robots.txt at every run

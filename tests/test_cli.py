@@ -71,7 +71,7 @@ def test_crawl_delay_from_robots_txt_is_applied(tmp_path):
     delay = 0.4
     with ReplicaServer(ReplicaConfig(articles=300, seed=1, crawl_delay=delay)) as replica:
         result = _cli("crawl", "scmp", "--base-url", replica.base_url, "--data-dir", str(tmp_path),
-                      "--sections", "news/world", "--max-articles", "6")
+                      "--sections", "news/world", "--max-articles", "6", "-v")
         assert result.returncode == 0, result.stderr[-2000:]
         stats = Client(replica.base_url).json("/__replica__/stats")
     assert f"'newscrawl/crawl_delay/127.0.0.1': {delay}" in result.stderr

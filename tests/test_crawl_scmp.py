@@ -21,7 +21,7 @@ COMPARED_FIELDS = ("canonical_url", "kind", "social_headline", "subheadline", "s
 
 def crawl(replica, tmp_path: Path, *extra: str) -> tuple[list[dict], subprocess.CompletedProcess[str]]:
     result = run_cli("crawl", "scmp", "--base-url", replica.base_url, "--data-dir", str(tmp_path),
-                     "-s", "NEWSCRAWL_PROGRESS_INTERVAL=5", *extra)
+                     "-s", "NEWSCRAWL_PROGRESS_INTERVAL=5", "-v", *extra)
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / "scmp" / "articles.jsonl"
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()], result

@@ -254,7 +254,7 @@ def test_a_crawl_that_spills_to_disk_archives_every_article(replica, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "newscrawl.cli", "crawl", "scmp", "--base-url", replica.base_url,
          "--data-dir", str(tmp_path), "--pagination", "api",
-         "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0", "-s", "NEWSCRAWL_FRONTIER_MEMORY=20"],
+         "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0", "-s", "NEWSCRAWL_FRONTIER_MEMORY=20", "-v"],
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     listed = {a["article_id"] for a in Client(replica.base_url).json(

@@ -44,7 +44,7 @@ def worker(replica: ReplicaServer, data_dir: Path, store: str, redis_url: str,
         [sys.executable, "-m", "newscrawl.cli", "crawl", "scmp", "--base-url", replica.base_url,
          "--data-dir", str(data_dir), "--store", store, "--redis", redis_url,
          "--pagination", "api", "-s", "NEWSCRAWL_IDLE_TIMEOUT=4", "-s", "NEWSCRAWL_WORKER_STALE=3",
-         "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0", *extra],
+         "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0", "-v", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -137,7 +137,9 @@ def test_losing_redis_mid_run_stops_the_worker_cleanly(big_replica, redis_server
     assert stored >= 30
     redis_server.stop()
     _, err = crawl.communicate(timeout=120)
-    assert crawl.returncode == 0, err[-2000:]
+    # Stopped cleanly, and not successful: work was left undone, so the exit code is 1.
+    assert crawl.returncode == 1, err[-2000:]
+    assert err.strip().splitlines()[-1].startswith("newscrawl crawl: Redis was lost")
     assert "lost Redis" in err and "Traceback" not in err
     with sqlite3.connect(store) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -155,7 +157,7 @@ def test_losing_postgresql_mid_run_stops_the_worker_cleanly(big_replica, tmp_pat
             [sys.executable, "-m", "newscrawl.cli", "crawl", "scmp", "--base-url",
              big_replica.base_url, "--data-dir", str(tmp_path), "--store", store,
              "--pagination", "api", "-s", "CONCURRENT_REQUESTS=2", "-s", "NEWSCRAWL_COMMIT_ITEMS=10",
-             "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0"],
+             "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0", "-v"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline, stored = time.monotonic() + 60, 0
         while time.monotonic() < deadline and stored < 30:
@@ -167,7 +169,10 @@ def test_losing_postgresql_mid_run_stops_the_worker_cleanly(big_replica, tmp_pat
         assert stored >= 30
         server.kill()
         _, err = crawl.communicate(timeout=120)
-    assert crawl.returncode == 0, err[-2000:]
+    # Stopped cleanly, and not successful: the exit code says work was left undone (issue 17,
+    # item 9), in one last line.
+    assert crawl.returncode == 1, err[-2000:]
+    assert err.strip().splitlines()[-1].startswith("newscrawl crawl: the archive failed")
     assert "stopping the crawl (committed work is kept)" in err
     assert "'finish_reason': 'store_unavailable'" in err
     assert err.count("Traceback") == 0, err[-3000:]

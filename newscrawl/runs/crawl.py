@@ -63,6 +63,7 @@ class CrawlResult:
     base_url: str = ""
     expected: int | None = None
     store: str = ""  # a PostgreSQL archive (password masked), which keeps no journal
+    log_file: Path | None = None  # where Scrapy's log went, when not to stderr
 
     @property
     def failure(self) -> str | None:
@@ -79,6 +80,8 @@ class CrawlResult:
                  f"crawled {self.base_url}: {self.articles} articles"
                  + (f" of the {self.expected} the replica lists" if self.expected is not None else "")]
         lines.append(f"articles (JSON Lines): {self.output.resolve()}")
+        if self.log_file is not None:
+            lines.append(f"the crawl's log:       {self.log_file.resolve()}")
         archive = self.files.archive
         if archive.exists():
             stored = {k.rsplit("/", 1)[1]: v for k, v in self.stats.items()
@@ -137,8 +140,14 @@ def check_settings(settings: Settings) -> None:
 
 
 def run_crawl(outlet_name: str, options: dict[str, Any],
-              overrides: dict[str, Any] | None = None) -> CrawlResult:
-    """Crawl one outlet in this process (Scrapy's reactor runs once per process)."""
+              overrides: dict[str, Any] | None = None, *, terminal: bool = False,
+              verbose: bool = False) -> CrawlResult:
+    """Crawl one outlet in this process (Scrapy's reactor runs once per process).
+
+    ``terminal``: ``newscrawl crawl`` runs it. Scrapy's log then goes to
+    ``<data-dir>/<outlet>/logs/crawl-<UTC time>.log`` (and, with ``verbose``, to stderr as
+    well), and progress to stderr: one live line on a terminal, plain lines otherwise.
+    """
     from newscrawl.outlets import get_outlet
 
     try:
@@ -173,7 +182,11 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
     from newscrawl.extensions.archive import ArchiveExtension
     from newscrawl.extensions.report import CrawlReport
 
+    if terminal:
+        log_file = _log_to_file(settings, config.data_dir, verbose=verbose)
     process = CrawlerProcess(settings)
+    if terminal and verbose:
+        _also_to_stderr(settings)
     crawler = process.create_crawler(outlet.name)
     process.crawl(crawler)
     process.start()
@@ -190,7 +203,39 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
     return CrawlResult(store=shown, articles=int(stats.get("item_scraped_count", 0)),
                        files=config.data_dir, stats=stats,
                        summary=report.summary(stats.get("finish_reason", "?")) if report else "",
-                       base_url=config.base_url)
+                       base_url=config.base_url, log_file=log_file if terminal else None)
+
+
+def _log_to_file(settings: Settings, files: DataDir, *, verbose: bool) -> Path:
+    """Scrapy's log into the outlet's logs/, progress to stderr (live on a terminal)."""
+    import sys
+
+    from newscrawl.extraction.dates import utc_now
+
+    files.logs.mkdir(parents=True, exist_ok=True)
+    path = files.logs / f"crawl-{utc_now().replace(':', '')}.log"
+    settings.set("LOG_FILE", str(path), priority="cmdline")
+    live = sys.stderr.isatty() and not verbose  # a live line and a log on stderr would mix
+    if settings.getpriority("NEWSCRAWL_PROGRESS") in (None, 0, 20):
+        settings.set("NEWSCRAWL_PROGRESS", "live" if live else "plain", priority="cmdline")
+    return path
+
+
+def _also_to_stderr(settings: Settings) -> None:
+    """``-v``: the log on stderr too, at the crawl's level."""
+    import logging
+    import sys
+
+    from scrapy.utils.log import get_scrapy_root_handler
+
+    handler = logging.StreamHandler(sys.stderr)
+    root = get_scrapy_root_handler()
+    if root is not None:
+        handler.setFormatter(root.formatter)
+        handler.setLevel(root.level)
+        for log_filter in root.filters:
+            handler.addFilter(log_filter)
+    logging.getLogger().addHandler(handler)
 
 
 def run_demo(*, articles: int = 300, data_dir: str = "data/demo") -> CrawlResult:
@@ -211,6 +256,6 @@ def run_demo(*, articles: int = 300, data_dir: str = "data/demo") -> CrawlResult
         with urllib.request.urlopen(replica.base_url + "/__replica__/articles.json") as resp:
             expected = json.load(resp)["count"]
         result = run_crawl("scmp", {"base_url": replica.base_url, "data_dir": data_dir},
-                           {"NEWSCRAWL_PROGRESS_INTERVAL": 5, "LOG_LEVEL": "WARNING"})
+                           {"NEWSCRAWL_PROGRESS_INTERVAL": 5}, terminal=True)
     result.expected = expected
     return result

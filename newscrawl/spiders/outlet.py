@@ -413,11 +413,14 @@ class OutletSpider(scrapy.Spider):
         parser = self.outlet.parser_for(fetched_at)
         try:
             article = parser.parse(response.url, response.text, fetched_at)
-        except PageRejected as exc:
+        except NotAnArticle as exc:  # a gallery, a video: skipped, and for good
+            self.stats.inc_value(f"newscrawl/skipped/{exc.reason}")
+            self.logger.info("skipped %s: %s (%s)", response.url, exc.reason, exc)
+            self._not_an_article(response, exc.reason)
+            return
+        except PageRejected as exc:  # an article page that gave no record: an error
             self.stats.inc_value(f"newscrawl/dropped/{exc.reason}")
             self.logger.warning("dropped %s: %s (%s)", response.url, exc.reason, exc)
-            if isinstance(exc, NotAnArticle):  # for good: later runs need not fetch it again
-                self._not_an_article(response, exc.reason)
             return
         except AttributeError:  # a non-text response (an image, a PDF): no .text
             self.stats.inc_value("newscrawl/dropped/not_text")
