@@ -365,10 +365,10 @@ def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _archive_db(args: argparse.Namespace) -> Any:
     """A read-only connection to the archive ``--db`` or ``--data-dir``/``--outlet`` names."""
     from newscrawl.layout import DataDir
-    from newscrawl.store import queries
+    from newscrawl.store import readers
 
     # A postgresql:// URL is passed on as it is (a Path would fold its "//").
-    return queries.connect(args.db or DataDir.of(args.data_dir, args.outlet).archive)
+    return readers.connect(args.db or DataDir.of(args.data_dir, args.outlet).archive)
 
 
 def _reading(command: Callable[[argparse.Namespace, Any], None]) -> Callable[..., int]:
@@ -396,9 +396,9 @@ def _search(args: argparse.Namespace, db: Any) -> None:
     import json
     from dataclasses import asdict
 
-    from newscrawl.store import queries
+    from newscrawl.store.search import search
 
-    hits = queries.search(db, args.query, args.limit)
+    hits = search(db, args.query, args.limit)
     for hit in hits:
         if args.json:
             print(json.dumps(asdict(hit), ensure_ascii=False))
@@ -413,18 +413,19 @@ def _search(args: argparse.Namespace, db: Any) -> None:
 def _export(args: argparse.Namespace, db: Any) -> None:
     from pathlib import Path
 
-    from newscrawl.store import queries
+    from newscrawl.store.export import export
+    from newscrawl.store.readers import select_articles
 
-    rows = queries.select_articles(db, since=args.since, until=args.until, section=args.section)
-    count = queries.export(rows, args.format, Path(args.out))
+    rows = select_articles(db, since=args.since, until=args.until, section=args.section)
+    count = export(rows, args.format, Path(args.out))
     print(f"{count} articles written to {args.out} ({args.format})")
 
 
 @_reading
 def _stats(args: argparse.Namespace, db: Any) -> None:
-    from newscrawl.store import queries
+    from newscrawl.store.report import coverage_report
 
-    print(queries.coverage_report(db))
+    print(coverage_report(db))
 
 
 def _setting_overrides(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:

@@ -14,7 +14,7 @@ import pytest
 
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.server import ReplicaServer
-from newscrawl.store import StoreError, queries
+from newscrawl.store import StoreError, readers
 from tests.utils.cli import run_cli
 from tests.utils.client import Client
 from tests.utils.redis_server import RedisServer
@@ -50,15 +50,15 @@ def worker(replica: ReplicaServer, data_dir: Path, store: str, redis_url: str,
 
 def content(store: str) -> dict[str, dict]:
     """Every story's content fields, read the same way from SQLite or PostgreSQL."""
-    db = queries.connect(store)
+    db = readers.connect(store)
     try:
-        return {r["article_id"]: {k: r[k] for k in CONTENT} for r in queries.select_articles(db)}
+        return {r["article_id"]: {k: r[k] for k in CONTENT} for r in readers.select_articles(db)}
     finally:
         db.close()
 
 
 def scalar(store: str, sql: str):
-    db = queries.connect(store)
+    db = readers.connect(store)
     try:
         return db.execute(sql).fetchone()[0]
     finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from newscrawl.store.base import StoreError, StoreResult
+from newscrawl.store.base import ArchiveBase, StoreError, StoreResult
 from newscrawl.store.postgres import PostgresArchive, is_postgres_url
 from newscrawl.store.sqlite import SqliteArchive
 
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["Archive", "PostgresArchive", "SqliteArchive", "StoreError", "StoreResult",
            "is_postgres_url", "open_store"]
 
-Archive = SqliteArchive | PostgresArchive
+#: What a crawl writes to and a reader reads: either archive, one interface (``base.py``).
+Archive = ArchiveBase
 
 
 def open_store(target: str | os.PathLike[str] | None, data_dir: DataDir, *,

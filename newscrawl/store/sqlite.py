@@ -18,14 +18,15 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from newscrawl.records.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, content_hash
-from newscrawl.store import base
-from newscrawl.store.base import BOOL_FIELDS, JSON_FIELDS, SQL, ArchiveBase, StoreError, StoreResult
+from newscrawl.store import base, statements
+from newscrawl.store.base import ArchiveBase, StoreError
+from newscrawl.store.statements import BOOL_FIELDS, JSON_FIELDS
 
 __all__ = ["SqliteArchive", "decode_row"]
 
@@ -38,6 +39,7 @@ class SqliteArchive(ArchiveBase):
     def __init__(self, path: str | os.PathLike[str], journal: str | os.PathLike[str] | None = None,
                  *, commit_items: int = 500, commit_seconds: float = 1.0) -> None:
         self.path = Path(path)
+        self.location = str(self.path)
         self.journal_path = Path(journal) if journal else None
         self.commit_items = commit_items
         self.commit_seconds = commit_seconds
@@ -55,10 +57,10 @@ class SqliteArchive(ArchiveBase):
             self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.executescript(_schema())
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                            (base.SCHEMA_VERSION,))
+                            (statements.SCHEMA_VERSION,))
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the archive {self.path}: {exc}") from None
-        self._journal: BinaryIO | None = None
+        self._journal_file: BinaryIO | None = None
         self._journal_lines: list[str] = []
         if self.journal_path is not None:
             self._open_journal()
@@ -74,256 +76,73 @@ class SqliteArchive(ArchiveBase):
             self.db.execute("BEGIN IMMEDIATE")
             self._in_tx = True
 
-    def maybe_commit(self) -> None:
-        if self._pending >= self.commit_items or (
-                self._in_tx and time.monotonic() - self._last_commit >= self.commit_seconds):
-            self.commit()
+    @contextmanager
+    def _writing(self, *keys: base.Key) -> Iterator[None]:
+        try:
+            self._begin()
+            yield
+        except sqlite3.Error as exc:
+            raise base.write_error(self.location, exc, self._abandon()) from None
+
+    def _abandon(self) -> int:
+        """Roll the open batch back after a failed statement; how many items it had."""
+        lost = self._pending
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+        self._journal_lines.clear()
+        self._committed()
+        return lost
+
+    def _journal(self, line: str) -> None:
+        if self._journal_file is not None:
+            self._journal_lines.append(line + "\n")
 
     def commit(self) -> None:
         """Append the journal lines of this transaction, then commit it with their length."""
         if not self._in_tx:
             return
         try:
-            if self._journal is not None and self._journal_lines:
-                self._journal.write("".join(self._journal_lines).encode("utf-8"))
-                self._journal.flush()
-                os.fsync(self._journal.fileno())
+            if self._journal_file is not None and self._journal_lines:
+                self._journal_file.write("".join(self._journal_lines).encode("utf-8"))
+                self._journal_file.flush()
+                os.fsync(self._journal_file.fileno())
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('journal_length', ?)",
-                                (str(self._journal.tell()),))
+                                (str(self._journal_file.tell()),))
             self.db.execute("COMMIT")
         except (OSError, sqlite3.Error) as exc:
-            self.db.execute("ROLLBACK") if self.db.in_transaction else None
-            self._in_tx = False
-            raise StoreError(f"cannot write the archive {self.path}: {exc}") from None
-        self._in_tx = False
+            raise base.write_error(self.location, exc, self._abandon()) from None
         self._journal_lines.clear()
-        self._pending = 0
-        self._last_commit = time.monotonic()
+        self._committed()
 
-    def close(self) -> None:
-        try:
-            self.commit()
-        finally:
-            if self._journal is not None:
-                self._journal.close()
-                self._journal = None
-            self.db.close()
-
-    def __enter__(self) -> SqliteArchive:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _close(self) -> None:
+        if self._journal_file is not None:
+            self._journal_file.close()
+            self._journal_file = None
+        self.db.close()
 
     def _open_journal(self) -> None:
         assert self.journal_path is not None
         self.journal_path.parent.mkdir(parents=True, exist_ok=True)
         row = self.db.execute("SELECT value FROM meta WHERE key='journal_length'").fetchone()
         committed = int(row[0]) if row else None
-        self._journal = open(self.journal_path, "ab")
-        size = self._journal.tell()
+        self._journal_file = open(self.journal_path, "ab")
+        size = self._journal_file.tell()
         if committed is not None and size > committed:
             # Lines of a transaction that never committed: the database does not have them.
-            self._journal.truncate(committed)
-            self._journal.seek(committed)
-
-    # -- articles ---------------------------------------------------------------
-    def store_article(self, record: Mapping[str, Any], *, checked_at: str | None = None) -> StoreResult:
-        """Insert or update one story from an Article record (a dict of its fields).
-
-        The same content again only moves ``last_checked_at``; changed content replaces the
-        row and adds exactly one revision (and one journal line).
-        """
-        outlet, article_id = record.get("outlet") or "", record.get("article_id")
-        if not article_id:
-            raise ValueError("an article record needs an article_id")
-        digest = content_hash(record)
-        fetched_at = record.get("fetched_at") or base.utc_now()
-        checked_at = checked_at or fetched_at
-        self._begin()
-        row = self.db.execute(SQL.STORED_VERSION, (outlet, article_id)).fetchone()
-        if row is not None and row[0] == digest:
-            self.db.execute("UPDATE articles SET last_checked_at=? WHERE outlet=? AND article_id=?",
-                            (checked_at, outlet, article_id))
-            self._touch_fetch(record, digest)
-            self._pending += 1
-            self.maybe_commit()
-            return StoreResult("unchanged", row[1])
-        values = base.version_columns(record, digest, fetched_at, checked_at, as_bool=int,
-                                      as_json=lambda v: json.dumps(v, ensure_ascii=False))
-        if row is None:
-            revision = 1
-            values.update(revision_count=1, first_fetched_at=fetched_at)
-            names = ", ".join(values)
-            marks = ", ".join("?" for _ in values)
-            self.db.execute(f"INSERT INTO articles ({names}) VALUES ({marks})",
-                            list(values.values()))
-        else:
-            revision = row[1] + 1
-            values.update(revision_count=revision)
-            values.pop("duplicate_of")  # decided by the de-duplicator, not by a new version
-            sets = ", ".join(f"{name}=?" for name in values)
-            self.db.execute(f"UPDATE articles SET {sets} WHERE outlet=? AND article_id=?",
-                            [*values.values(), outlet, article_id])
-        line = base.record_line(record)
-        self.db.execute(
-            "INSERT INTO revisions (outlet, article_id, revision, content_hash, updated_at, "
-            "fetched_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (outlet, article_id, revision, digest, record.get("updated_at"), fetched_at, line))
-        if self._journal is not None:
-            self._journal_lines.append(line + "\n")
-        self._touch_fetch(record, digest)
-        self._pending += 1
-        self.maybe_commit()
-        return StoreResult("new" if revision == 1 else "revised", revision)
-
-    # -- fetch state and discovery ------------------------------------------------
-    def record_fetch(self, url: str, *, status: int, fetched_at: str, etag: str | None = None,
-                     last_modified: str | None = None, article_id: str | None = None,
-                     outlet: str | None = None) -> None:
-        """What one fetch of ``url`` answered (any page; articles get their hash later).
-
-        A 304 answer to a revisit is a check: the story's ``last_checked_at`` moves on.
-        """
-        self._begin()
-        if status == 304 and article_id:
-            self.db.execute("UPDATE articles SET last_checked_at=? WHERE article_id=? AND "
-                            "(? IS NULL OR outlet=?)", (fetched_at, article_id, outlet, outlet))
-        self.db.execute(SQL.RECORD_FETCH, (url, etag, last_modified, status, fetched_at))
-        if article_id:
-            self.db.execute(SQL.SET_FETCH_ARTICLE, (article_id, url))
-        self.maybe_commit()
-
-    def mark_not_article(self, url: str, article_id: str | None, reason: str) -> None:
-        """Remember a page that is no article (a video, a gallery), so it is not fetched again."""
-        self._begin()
-        self.db.execute(SQL.MARK_NOT_ARTICLE, (url, article_id, reason))
-        self.maybe_commit()
+            self._journal_file.truncate(committed)
+            self._journal_file.seek(committed)
 
     def _days_since(self, column: str) -> str:
         return f"(julianday(?) - julianday({column}))"
 
-    def last_high_water(self, outlet: str, having: str | None = None) -> str | None:
-        """The newest time the listings showed in the runs that finished, or None.
+    def _stats_count(self, key: str) -> tuple[str, str]:
+        return "json_extract(stats, ?) > 0", f'$."{key}"'
 
-        Site time, not this machine's: a listing's dates compare with it whatever the clocks.
-        With ``having``, only runs whose stats count that key (``newscrawl/pages/section``:
-        the last run that walked the sections).
-        """
-        if having is None:
-            row = self.db.execute(SQL.HIGH_WATER, (outlet,)).fetchone()
-        else:
-            row = self.db.execute(SQL.HIGH_WATER + " AND json_extract(stats, ?) > 0",
-                                  (outlet, f'$."{having}"')).fetchone()
-        return row[0] if row else None
-
-    def fetch_state(self, url: str) -> dict[str, Any] | None:
-        cur = self.db.execute("SELECT * FROM fetch_state WHERE url=?", (url,))
-        row = cur.fetchone()
-        return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
-
-    def record_discovery(self, url: str, via: str | None, seen_at: str,
-                         article_id: str | None = None) -> None:
-        self._begin()
-        self.db.execute(SQL.RECORD_DISCOVERY, (url, article_id, via, seen_at, via, seen_at))
-        self.maybe_commit()
-
-    # -- near-duplicates ------------------------------------------------------------
-    def find_original(self, outlet: str, article_id: str, published_at: str | None,
-                      body_digest: str | None, signature: Signature | None) -> str | None:
-        """The id of the story this one copies (exactly or nearly), or None.
-
-        Of two copies, the one published first is the original; a copy of a copy points at
-        the first original. When this story turns out to be older than a stored match, the
-        match and its copies are re-pointed at this one.
-        """
-        matches: set[str] = set()
-        if body_digest:
-            matches.update(r[0] for r in self.db.execute(SQL.SAME_BODY,
-                                                         (body_digest, outlet, article_id)))
-        if signature is not None:
-            buckets = signature.bands()
-            marks = ",".join("?" for _ in buckets)
-            # Bands first (a primary-key lookup each), then only the candidates' signatures.
-            candidates = {r[0]: r[1] for r in self.db.execute(
-                f"SELECT article_id, signature FROM fingerprints WHERE outlet=? AND "
-                f"article_id<>? AND article_id IN (SELECT article_id FROM fingerprint_bands "
-                f"WHERE bucket IN ({marks}) AND outlet=?)", (outlet, article_id, *buckets, outlet))}
-            matches.update(aid for aid, blob in candidates.items()
-                           if signature.jaccard(Signature.from_bytes(blob)) >= NEAR_DUPLICATE_JACCARD)
-        if not matches:
-            return None
-        # Roots of the matches, with their publication times, from the stored rows.
-        roots: dict[str, str | None] = {}
-        for aid in matches:
-            row = self.db.execute(
-                "SELECT coalesce(duplicate_of, article_id) FROM articles WHERE outlet=? AND "
-                "article_id=?", (outlet, aid)).fetchone()
-            if row is None:
-                continue  # a fingerprint whose article never committed
-            root = row[0]
-            published = self.db.execute(
-                "SELECT published_at FROM articles WHERE outlet=? AND article_id=?",
-                (outlet, root)).fetchone()
-            roots[root] = published[0] if published else None
-        roots.pop(article_id, None)
-        if not roots:
-            return None
-        oldest = min(roots, key=lambda aid: (roots[aid] or "", aid))
-        if (published_at or "", article_id) < (roots[oldest] or "", oldest):
-            # This story is the original: its earlier-stored copies now point at it.
-            self._begin()
-            for root in roots:
-                # Two index searches (the key and the duplicate_of index), not a scan of the
-                # outlet's rows (bench/scale_memory.py: 13 ms at 100,000 articles, 0.01 ms so).
-                self.db.execute("UPDATE articles SET duplicate_of=? WHERE (outlet=? AND "
-                                "article_id=?) OR (outlet=? AND duplicate_of=?)",
-                                (article_id, outlet, root, outlet, root))
-            return None
-        return oldest
-
-    def _set_duplicate_of(self, outlet: str, article_id: str, original: str) -> None:
-        self._begin()
-        self.db.execute(SQL.SET_DUPLICATE_OF, (original, outlet, article_id))
-
-    def add_fingerprint(self, outlet: str, article_id: str, published_at: str | None,
-                        signature: Signature) -> None:
-        self._begin()
-        old = self.db.execute(SQL.OLD_SIGNATURE, (outlet, article_id)).fetchone()
-        if old is not None:
-            self.db.executemany(
-                "DELETE FROM fingerprint_bands WHERE bucket=? AND outlet=? AND article_id=?",
-                [(bucket, outlet, article_id) for bucket in Signature.from_bytes(old[0]).bands()])
-        self.db.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?, ?)",
-                        (outlet, article_id, published_at, signature.to_bytes()))
-        self.db.executemany("INSERT OR IGNORE INTO fingerprint_bands VALUES (?, ?, ?)",
-                            [(bucket, outlet, article_id) for bucket in signature.bands()])
-
-    # -- runs ---------------------------------------------------------------------------
-    def begin_run(self, outlet: str, arguments: Mapping[str, Any]) -> int:
-        self.commit()
-        cur = self.db.execute("INSERT INTO runs (outlet, started_at, arguments) VALUES (?, ?, ?)",
-                              (outlet, base.utc_now(), json.dumps(dict(arguments), default=str)))
-        return int(cur.lastrowid or 0)
-
-    def end_run(self, run_id: int, *, reason: str, stats: Mapping[str, Any],
-                field_coverage: Mapping[str, float], counts: Mapping[str, int],
-                high_water: str | None = None) -> None:
-        self.commit()
-        self.db.execute(
-            "UPDATE runs SET finished_at=?, finish_reason=?, stats=?, field_coverage=?, "
-            "new_articles=?, new_revisions=?, unchanged=?, high_water=? WHERE id=?",
-            (base.utc_now(), reason, json.dumps(dict(stats), default=str),
-             json.dumps(dict(field_coverage)), counts.get("new", 0), counts.get("revised", 0),
-             counts.get("unchanged", 0), high_water, run_id))
+    def _after_run(self) -> None:
         self.db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('merge', 2000)")
 
     # -- reading --------------------------------------------------------------------------
-    def article(self, outlet: str, article_id: str) -> dict[str, Any] | None:
-        rows = list(self.iter_articles("outlet=? AND article_id=?", (outlet, article_id)))
-        return rows[0] if rows else None
-
-    def iter_articles(self, where: str = "1", params: tuple[Any, ...] = (),
+    def iter_articles(self, where: str = "1=1", params: tuple[Any, ...] = (),
                       order: str = "published_at, article_id") -> Iterator[dict[str, Any]]:
         cur = self.db.execute(f"SELECT * FROM articles WHERE {where} ORDER BY {order}", params)
         names = [c[0] for c in cur.description]
@@ -336,9 +155,6 @@ class SqliteArchive(ArchiveBase):
                               (outlet, article_id))
         return [{"revision": r[0], "content_hash": r[1], "updated_at": r[2], "fetched_at": r[3],
                  "record": json.loads(r[4])} for r in cur]
-
-    def count(self, table: str) -> int:
-        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 def decode_row(row: dict[str, Any]) -> dict[str, Any]:

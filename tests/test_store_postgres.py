@@ -23,8 +23,11 @@ from newscrawl.store import (
     PostgresArchive,
     SqliteArchive,
     StoreError,
+    export,
     open_store,
-    queries,
+    readers,
+    report,
+    search,
 )
 from tests.utils.cli import crawl
 from tests.utils.postgres_server import free_port
@@ -62,8 +65,8 @@ def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(postgres):
         assert "\x00" in TRICKY[2] and archive.article("scmp", "3000002")["headline"] == \
             TRICKY[2].replace("\x00", "")
         # Full-text search finds right-to-left text and does not choke on SQL metacharacters.
-        assert queries.search(archive.db, "\u05e2\u05d1\u05e8\u05d9\u05ea")[0].article_id == "3000003"
-        assert queries.search(archive.db, "DROP TABLE articles; --")[0].article_id == "3000002"
+        assert search.search(archive.db, "\u05e2\u05d1\u05e8\u05d9\u05ea")[0].article_id == "3000003"
+        assert search.search(archive.db, "DROP TABLE articles; --")[0].article_id == "3000002"
         assert archive.count("articles") == len(written) == archive.count("revisions")
 
 
@@ -157,23 +160,23 @@ def test_search_export_and_stats_read_both_archives_alike(postgres, tmp_path):
         for rec in records:
             sqlite_archive.store_article(rec)
             pg.store_article(rec)
-    lite, pgdb = queries.connect(tmp_path / "a.sqlite"), queries.connect(url)
+    lite, pgdb = readers.connect(tmp_path / "a.sqlite"), readers.connect(url)
     for query in ('"housing quota"', "housing AND Kowloon", "typhoon OR ferry",
                   "housing NOT prices", "hous*", "(ferry OR school) AND Kowloon",
                   'hong-kong "', "Housing news 0"):
-        got = {hit.article_id for hit in queries.search(pgdb, query)}
-        assert got == {hit.article_id for hit in queries.search(lite, query)}, query
-    assert queries.search(pgdb, "housing")[0].snippet.count("[") >= 1
+        got = {hit.article_id for hit in search.search(pgdb, query)}
+        assert got == {hit.article_id for hit in search.search(lite, query)}, query
+    assert search.search(pgdb, "housing")[0].snippet.count("[") >= 1
     # The story with the word in its headline ranks first on both.
-    ranked = [hit.article_id for hit in queries.search(pgdb, "ferry")]
-    assert ranked == [hit.article_id for hit in queries.search(lite, "ferry")] == \
+    ranked = [hit.article_id for hit in search.search(pgdb, "ferry")]
+    assert ranked == [hit.article_id for hit in search.search(lite, "ferry")] == \
         ["3400003", "3400005"]
     for kwargs in ({}, {"section": "news/china"}, {"since": "2026-05-12", "until": "2026-05-14"}):
-        pg_rows = [dict(r, id=None) for r in queries.select_articles(pgdb, **kwargs)]
-        assert pg_rows == [dict(r, id=None) for r in queries.select_articles(lite, **kwargs)]
+        pg_rows = [dict(r, id=None) for r in readers.select_articles(pgdb, **kwargs)]
+        assert pg_rows == [dict(r, id=None) for r in readers.select_articles(lite, **kwargs)]
     for fmt in ("jsonl", "csv", "parquet"):
-        assert queries.export(queries.select_articles(pgdb), fmt, tmp_path / f"x.{fmt}") == 6
-    assert queries.coverage_report(pgdb) == queries.coverage_report(lite)
+        assert export.export(readers.select_articles(pgdb), fmt, tmp_path / f"x.{fmt}") == 6
+    assert report.coverage_report(pgdb) == report.coverage_report(lite)
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         pgdb.execute("DELETE FROM articles")  # the reading connection cannot write
 
@@ -289,7 +292,7 @@ def test_a_worker_killed_mid_transaction_loses_only_its_batch(postgres):
 
 def test_an_unreachable_server_is_one_line_naming_the_url_without_its_password():
     url = f"postgresql://crawler:s3cret@127.0.0.1:{free_port()}/archive?sslmode=disable"
-    for open_it in (lambda: open_store(url, DataDir.of("data", "scmp")), lambda: queries.connect(url)):
+    for open_it in (lambda: open_store(url, DataDir.of("data", "scmp")), lambda: readers.connect(url)):
         with pytest.raises(StoreError) as caught:
             open_it()
         message = str(caught.value)
@@ -326,9 +329,9 @@ def test_a_crawl_into_postgresql_stores_what_a_crawl_into_sqlite_does(replica, p
                "parser_version", "field_sources", "duplicate_of", "content_hash", "body_hash",
                "revision_count")
     database = DataDir.of(tmp_path / "lite", "scmp").archive
-    lite, pgdb = queries.connect(database), queries.connect(url)
-    expected = {r["article_id"]: {k: r[k] for k in content} for r in queries.select_articles(lite)}
-    got = {r["article_id"]: {k: r[k] for k in content} for r in queries.select_articles(pgdb)}
+    lite, pgdb = readers.connect(database), readers.connect(url)
+    expected = {r["article_id"]: {k: r[k] for k in content} for r in readers.select_articles(lite)}
+    got = {r["article_id"]: {k: r[k] for k in content} for r in readers.select_articles(pgdb)}
     assert len(got) >= 250 and got == expected
     for table in ("revisions", "fetch_state", "discovery", "fingerprints", "fingerprint_bands"):
         assert rows(url, f"SELECT count(*) FROM {table}") == \
@@ -337,7 +340,7 @@ def test_a_crawl_into_postgresql_stores_what_a_crawl_into_sqlite_does(replica, p
     assert run == [("finished", len(got), str(len(got)))]
     headline, article_id = next((r["headline"], r["article_id"]) for r in got.values()
                                 if r["duplicate_of"] is None)
-    assert queries.search(pgdb, f'"{headline}"')[0].article_id == article_id
-    report = queries.coverage_report(pgdb)
-    assert report.splitlines()[2:] == queries.coverage_report(lite).splitlines()[2:]
-    assert f"{len(got)} articles" in report
+    assert search.search(pgdb, f'"{headline}"')[0].article_id == article_id
+    summary = report.coverage_report(pgdb)
+    assert summary.splitlines()[2:] == report.coverage_report(lite).splitlines()[2:]
+    assert f"{len(got)} articles" in summary

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl.layout import DataDir
-from newscrawl.store import SqliteArchive, queries
+from newscrawl.store import SqliteArchive, search
 from tests.utils.records import TRICKY, check_upserts, record
 
 
@@ -43,8 +43,8 @@ def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(tmp_path):
     assert [json.loads(line) for line in lines] == written
     # Full-text search finds right-to-left text and does not choke on SQL metacharacters.
     with sqlite3.connect(db) as conn:
-        assert queries.search(conn, "\u05e2\u05d1\u05e8\u05d9\u05ea")[0].article_id == "3000003"
-        assert queries.search(conn, "DROP TABLE articles; --")[0].article_id == "3000002"
+        assert search.search(conn, "\u05e2\u05d1\u05e8\u05d9\u05ea")[0].article_id == "3000003"
+        assert search.search(conn, "DROP TABLE articles; --")[0].article_id == "3000002"
 
 
 def test_upserts_are_idempotent_and_an_edit_adds_one_revision(tmp_path):
