@@ -21,7 +21,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, DropItem
 from twisted.internet import task
 
 from newscrawl.config import flag, number, setting
@@ -184,6 +184,13 @@ class ArchiveUser:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler, ArchiveExtension.of(crawler))
+
+    def not_stored(self, exc: StoreError) -> DropItem:
+        """The archive failed under an item: the crawl stops (what was committed is kept) and
+        the item is a counted drop; raise what this returns."""
+        self.owner.lost(exc)
+        self.stats.inc_value("newscrawl/dropped/store_unavailable")
+        return DropItem(f"not stored: {exc}", log_level="DEBUG")
 
 
 def stored_counts(stats: dict[str, Any]) -> dict[str, int]:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
@@ -167,19 +167,8 @@ class Reading:
         or when a richer source says the field is empty)."""
         failed: list[str] = []
         value = None
-        for source_name in self.cascade.first[name]:
-            source = self.sources[source_name]
-            if source is None:
-                continue
-            try:
-                found = source.value(name)
-            except PAGE_ERRORS:
-                raise
-            except Exception as exc:
-                if name in self.cascade.required:
-                    raise
-                self._log_failure(name, source_name, exc, failed)
-                continue
+        for source_name, source, found in self._said(name, self.cascade.first[name], failed,
+                                                  required=name in self.cascade.required):
             if found not in _EMPTY:
                 self.field_sources[name] = source_name
                 value = found
@@ -195,17 +184,7 @@ class Reading:
         None."""
         failed: list[str] = []
         said: tuple[Any, str | None] = (None, None)
-        for source_name in self.cascade.votes[name]:
-            source = self.sources[source_name]
-            if source is None:
-                continue
-            try:
-                value = source.value(name)
-            except PAGE_ERRORS:
-                raise
-            except Exception as exc:
-                self._log_failure(name, source_name, exc, failed)
-                continue
+        for source_name, _, value in self._said(name, self.cascade.votes[name], failed):
             if value == wins:
                 said = (value, source_name)
                 break
@@ -222,6 +201,28 @@ class Reading:
         source = self.field_sources.get(as_field)
         if source is not None:
             self.field_sources[name] = source
+
+    def _said(self, name: str, order: Iterable[str], failed: list[str], *,
+              required: bool = False) -> Iterator[tuple[str, Any, Any]]:
+        """(source name, source, value) of ``name`` from each source of the page, in ``order``.
+
+        A source that fails is logged and added to ``failed`` (raised when ``required``); a
+        page-level error is always raised.
+        """
+        for source_name in order:
+            source = self.sources[source_name]
+            if source is None:
+                continue
+            try:
+                value = source.value(name)
+            except PAGE_ERRORS:
+                raise
+            except Exception as exc:
+                if required:
+                    raise
+                self._log_failure(name, source_name, exc, failed)
+                continue
+            yield source_name, source, value
 
     def _log_failure(self, name: str, source_name: str, exc: Exception,
                      failed: list[str]) -> None:

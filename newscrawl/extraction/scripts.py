@@ -75,15 +75,8 @@ def script_start_by_id(text: str, script_id: str) -> int:
     Only the start: a reader that decodes one value from there never needs the end of a
     200 KB script (``script_content`` finds it when needed).
     """
-    pos = 0
-    while True:
-        at = text.find(script_id, pos)
-        if at < 0:
-            return -1
-        pos = at + len(script_id)
-        tag = _opening_tag(text, at)
-        if tag and _attribute_is(text[tag[0]: tag[1]], "id", script_id):
-            return tag[1]
+    tag = _next_tag(text, "id", script_id, 0, len(text))
+    return tag[1] if tag else -1
 
 
 def script_content(text: str, start: int) -> str | None:
@@ -96,19 +89,25 @@ def scripts_by_type(text: str, script_type: str, start: int = 0,
     """Raw contents of every ``<script type="script_type">`` opened between ``start`` and
     ``end``, in page order."""
     found: list[str] = []
-    pos = start
-    end = len(text) if end is None else end
-    while True:
-        at = text.find(script_type, pos, end)
-        if at < 0:
-            return found
-        pos = at + len(script_type)
+    pos, end = start, len(text) if end is None else end
+    while (tag := _next_tag(text, "type", script_type, pos, end)) is not None:
+        pos = tag[1]
+        content = _content_after(text, tag[1])
+        if content is not None:
+            found.append(content)
+            pos = tag[1] + len(content)
+    return found
+
+
+def _next_tag(text: str, attribute: str, value: str, pos: int,
+              end: int) -> tuple[int, int] | None:
+    """The span of the first opening tag from ``pos`` whose ``attribute`` is ``value``."""
+    while (at := text.find(value, pos, end)) >= 0:
+        pos = at + len(value)
         tag = _opening_tag(text, at)
-        if tag and _attribute_is(text[tag[0]: tag[1]], "type", script_type):
-            content = _content_after(text, tag[1])
-            if content is not None:
-                found.append(content)
-                pos = tag[1] + len(content)
+        if tag and _attribute_is(text[tag[0]: tag[1]], attribute, value):
+            return tag
+    return None
 
 
 def assigned_start(text: str, name: str) -> int:

@@ -62,9 +62,7 @@ class DedupePipeline(ArchiveUser):
         try:
             original = self.owner.archive.link_duplicates(adapter)
         except StoreError as exc:
-            self.owner.lost(exc)
-            self.stats.inc_value("newscrawl/dropped/store_unavailable")
-            raise DropItem(f"not stored: {exc}", log_level="DEBUG") from None
+            raise self.not_stored(exc) from None
         if original is None:
             self.unlinked[outlet].add(story)
         if "duplicate_of" in adapter:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapy.exceptions import DropItem
-
 from newscrawl.extensions.archive import ArchiveUser
 from newscrawl.items import REPORTED_FIELDS, to_record
 from newscrawl.store import StoreError
@@ -27,9 +25,7 @@ class StorePipeline(ArchiveUser):
                 archive.record_discovery(record["url"], record.get("discovered_via"),
                                          record.get("fetched_at") or "", record.get("article_id"))
         except StoreError as exc:
-            self.owner.lost(exc)
-            self.stats.inc_value("newscrawl/dropped/store_unavailable")
-            raise DropItem(f"not stored: {exc}", log_level="DEBUG") from None
+            raise self.not_stored(exc) from None
         self.stats.inc_value(f"newscrawl/stored/{result.status}")
         for name in REPORTED_FIELDS:
             if record.get(name) not in (None, "", [], {}):

@@ -99,18 +99,52 @@ class ArchiveBase:
     def _journal(self, line: str) -> None:
         """A new version's record line, for the archive's journal (if it keeps one)."""
 
-    def _begin(self) -> None:
-        raise NotImplementedError
+    #: What opens a batch, and what the database raises when a statement fails.
+    _BEGIN = "BEGIN"
+    _errors: tuple[type[Exception], ...] = ()
 
-    def commit(self) -> None:
-        raise NotImplementedError
+    def _begin(self) -> None:
+        if not self._in_tx:
+            self.db.execute(self._BEGIN)
+            self._in_tx = True
+
+    def _hold(self, keys: list[Key]) -> None:
+        """Take, in this batch, what a write of the rows ``keys`` name needs."""
+        self._begin()
 
     @contextmanager
     def _writing(self, *keys: Key) -> Iterator[None]:
         """Write, in this batch, the rows ``keys`` name (``("article", outlet, id)``,
         ``("url", url)``); a failed statement rolls the batch back and raises StoreError."""
-        raise NotImplementedError
-        yield
+        try:
+            self._hold(list(keys))
+            yield
+        except self._errors as exc:
+            raise write_error(self.location, exc, self._abandon()) from None
+
+    def _before_commit(self) -> None:
+        """What goes with the batch as it commits."""
+
+    def commit(self) -> None:
+        if not self._in_tx:
+            return
+        try:
+            self._before_commit()
+            self.db.execute("COMMIT")
+        except self._errors as exc:
+            raise write_error(self.location, exc, self._abandon()) from None
+        self._committed()
+
+    def _abandon(self) -> int:
+        """Roll the open batch back after a failed statement; how many items it had."""
+        lost = self._pending
+        if self._in_tx:
+            try:
+                self.db.execute("ROLLBACK")
+            except self._errors:
+                pass  # the connection is gone: the server rolled the batch back already
+        self._committed()
+        return lost
 
     def _days_since(self, column: str) -> str:
         """SQL for the days from a ``?`` time back to ``column`` (both ISO 8601 UTC text)."""

@@ -29,7 +29,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
@@ -151,9 +150,7 @@ class PostgresArchive(ArchiveBase):
         except psycopg.Error as exc:
             self.db.close()
             raise StoreError(f"cannot open the archive {self.location}: {one_line(exc, first_line=True)}") from None
-        self._pending = 0
-        self._last_commit = time.monotonic()
-        self._in_tx = False
+        self._committed()  # no batch open yet
 
     def _ensure_schema(self) -> None:
         if self._schema_version() is not None:
@@ -173,38 +170,10 @@ class PostgresArchive(ArchiveBase):
         return row[0] if row else None
 
     # -- transactions -----------------------------------------------------------
-    def _begin(self) -> None:
-        if not self._in_tx:
-            self.db.execute("BEGIN")
-            self._in_tx = True
+    _errors = (psycopg.Error,)
 
-    @contextmanager
-    def _writing(self, *keys: base.Key) -> Iterator[None]:
-        try:
-            self._lock([_lock_key(*key) for key in keys])
-            yield
-        except psycopg.Error as exc:
-            raise base.write_error(self.location, exc, self._abandon()) from None
-
-    def commit(self) -> None:
-        if not self._in_tx:
-            return
-        try:
-            self.db.execute("COMMIT")
-        except psycopg.Error as exc:
-            raise base.write_error(self.location, exc, self._abandon()) from None
-        self._committed()
-
-    def _abandon(self) -> int:
-        """Roll the open transaction back after a failed statement; how many items it had."""
-        lost = self._pending
-        if self._in_tx and not self.db.closed:
-            try:
-                self.db.execute("ROLLBACK")
-            except psycopg.Error:
-                pass  # the connection is gone: the server rolled it back already
-        self._committed()
-        return lost
+    def _hold(self, keys: list[base.Key]) -> None:
+        self._lock([_lock_key(*key) for key in keys])
 
     def _lock(self, keys: list[int]) -> None:
         """Hold the advisory locks of ``keys`` until this transaction ends.
@@ -240,7 +209,7 @@ class PostgresArchive(ArchiveBase):
 
     # Every read and write of the shared logic: a lost server is a StoreError.
     maybe_commit = _reading(ArchiveBase.maybe_commit)
-    commit = _reading(commit)
+    commit = _reading(ArchiveBase.commit)
     store_article = _reading(ArchiveBase.store_article)
     record_fetch = _reading(ArchiveBase.record_fetch)
     mark_not_article = _reading(ArchiveBase.mark_not_article)

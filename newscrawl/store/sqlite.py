@@ -17,14 +17,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from newscrawl.store import base, statements
+from newscrawl.store import statements
 from newscrawl.store.base import ArchiveBase, StoreError
 from newscrawl.store.statements import BOOL_FIELDS, JSON_FIELDS
 
@@ -64,55 +62,30 @@ class SqliteArchive(ArchiveBase):
         self._journal_lines: list[str] = []
         if self.journal_path is not None:
             self._open_journal()
-        self._pending = 0
-        self._last_commit = time.monotonic()
-        self._in_tx = False
+        self._committed()  # no batch open yet
 
     # -- transactions -----------------------------------------------------------
-    def _begin(self) -> None:
-        if not self._in_tx:
-            # IMMEDIATE: take the write lock now, so two processes sharing the file wait for
-            # each other (busy_timeout) instead of failing to upgrade a read transaction.
-            self.db.execute("BEGIN IMMEDIATE")
-            self._in_tx = True
-
-    @contextmanager
-    def _writing(self, *keys: base.Key) -> Iterator[None]:
-        try:
-            self._begin()
-            yield
-        except sqlite3.Error as exc:
-            raise base.write_error(self.location, exc, self._abandon()) from None
-
-    def _abandon(self) -> int:
-        """Roll the open batch back after a failed statement; how many items it had."""
-        lost = self._pending
-        if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
-        self._journal_lines.clear()
-        self._committed()
-        return lost
+    # IMMEDIATE: take the write lock now, so two processes sharing the file wait for each
+    # other (busy_timeout) instead of failing to upgrade a read transaction.
+    _BEGIN = "BEGIN IMMEDIATE"
+    _errors = (OSError, sqlite3.Error)
 
     def _journal(self, line: str) -> None:
         if self._journal_file is not None:
             self._journal_lines.append(line + "\n")
 
-    def commit(self) -> None:
-        """Append the journal lines of this transaction, then commit it with their length."""
-        if not self._in_tx:
-            return
-        try:
-            if self._journal_file is not None and self._journal_lines:
-                self._journal_file.write("".join(self._journal_lines).encode("utf-8"))
-                self._journal_file.flush()
-                os.fsync(self._journal_file.fileno())
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('journal_length', ?)",
-                                (str(self._journal_file.tell()),))
-            self.db.execute("COMMIT")
-        except (OSError, sqlite3.Error) as exc:
-            raise base.write_error(self.location, exc, self._abandon()) from None
+    def _before_commit(self) -> None:
+        """Append the journal lines of this batch; their length commits with it."""
+        if self._journal_file is not None and self._journal_lines:
+            self._journal_file.write("".join(self._journal_lines).encode("utf-8"))
+            self._journal_file.flush()
+            os.fsync(self._journal_file.fileno())
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('journal_length', ?)",
+                            (str(self._journal_file.tell()),))
+
+    def _committed(self) -> None:
         self._journal_lines.clear()
-        self._committed()
+        super()._committed()
 
     def _close(self) -> None:
         if self._journal_file is not None:
