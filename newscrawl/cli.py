@@ -157,7 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", type=_iso_date, help="published on or after (YYYY-MM-DD)")
     export.add_argument("--until", type=_iso_date, help="published before (YYYY-MM-DD)")
     export.add_argument("--section", help="a section and its subsections, e.g. news/china")
-    export.add_argument("--out", required=True, help="the file to write")
+    export.add_argument("--out", required=True, help="the file to write, or - for stdout "
+                        "(JSON Lines and CSV)")
+    export.add_argument("--parents", action="store_true",
+                        help="create the --out directory when it does not exist")
     archive_options(export)
     export.set_defaults(func=_export)
 
@@ -321,7 +324,6 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import gzip
     import json
     import urllib.request
     from dataclasses import asdict
@@ -349,8 +351,11 @@ def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         except OSError as exc:
             sys.stderr.write(f"newscrawl parse: cannot read {path}: {exc.strerror}\n")
             return 1
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        try:
+            raw = _gunzip(raw) if raw[:2] == b"\x1f\x8b" else raw
+        except ValueError as exc:
+            sys.stderr.write(f"newscrawl parse: {path}: {exc}\n")
+            return 1
         html, url = raw.decode("utf-8", "replace"), args.url
     fetched_at = datetime.now(UTC)
     try:
@@ -360,6 +365,26 @@ def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 1
     print(json.dumps(asdict(article), ensure_ascii=False, indent=2))
     return 0
+
+
+#: The most a page given to ``newscrawl parse`` may be, decompressed (no news page is near it).
+MAX_PAGE_BYTES = 64 * 2**20
+
+
+def _gunzip(data: bytes, limit: int = MAX_PAGE_BYTES) -> bytes:
+    """A gzip file's content, refused (``ValueError``) beyond ``limit`` bytes: a small file
+    can decompress to gigabytes."""
+    import zlib
+
+    stream = zlib.decompressobj(wbits=31)
+    try:
+        content = stream.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(f"not a readable gzip file ({exc})") from None
+    if len(content) > limit:
+        raise ValueError(f"decompresses to more than {limit // 2**20} MB, more than any page; "
+                         "not parsed")
+    return content
 
 
 def _archive_db(args: argparse.Namespace) -> Any:
@@ -374,6 +399,7 @@ def _archive_db(args: argparse.Namespace) -> Any:
 def _reading(command: Callable[[argparse.Namespace, Any], None]) -> Callable[..., int]:
     """An archive command: its connection opened, its failures one line and exit 1."""
     def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+        from newscrawl.messages import one_line
         from newscrawl.store import StoreError
 
         try:
@@ -384,8 +410,9 @@ def _reading(command: Callable[[argparse.Namespace, Any], None]) -> Callable[...
         except BrokenPipeError:
             raise  # stdout closed by its reader: main() ends quietly
         except OSError as exc:
-            sys.stderr.write(f"newscrawl {args.command}: cannot write {exc.filename}: "
-                             f"{exc.strerror}\n")
+            path = exc.filename or getattr(args, "out", None) or "the output"
+            sys.stderr.write(f"newscrawl {args.command}: cannot write {path}: "
+                             f"{exc.strerror or one_line(exc)}\n")
             return 1
         return 0
     return run
@@ -411,14 +438,18 @@ def _search(args: argparse.Namespace, db: Any) -> None:
 
 @_reading
 def _export(args: argparse.Namespace, db: Any) -> None:
-    from pathlib import Path
-
+    from newscrawl.store import StoreError
     from newscrawl.store.export import export
     from newscrawl.store.readers import select_articles
 
     rows = select_articles(db, since=args.since, until=args.until, section=args.section)
-    count = export(rows, args.format, Path(args.out))
-    print(f"{count} articles written to {args.out} ({args.format})")
+    try:
+        count = export(rows, args.format, args.out, make_parents=args.parents)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+    # The records may be on stdout: the count goes where a reader of them will not trip on it.
+    print(f"{count} articles written to {'stdout' if args.out == '-' else args.out} "
+          f"({args.format})", file=sys.stderr if args.out == "-" else sys.stdout)
 
 
 @_reading

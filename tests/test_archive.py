@@ -156,6 +156,57 @@ def test_search_export_and_stats_read_the_archive(archived, tmp_path):
     assert "News > China" in report.stdout
 
 
+def test_exports_are_typed_for_duckdb_and_csv_readers(archived, tmp_path):
+    import duckdb
+
+    out = tmp_path / "typed.parquet"
+    assert run_cli("export", "--format", "parquet", "--out", str(out), "--data-dir",
+                   str(archived)).returncode == 0
+    db = duckdb.connect()
+    types = dict(db.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
+                            f"read_parquet('{out}'))").fetchall())
+    assert types["published_at"] == types["fetched_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["is_paywalled"] == "BOOLEAN" and types["authors"] == "VARCHAR[]"
+    assert types["images"].startswith("STRUCT(") and types["word_count"] == "BIGINT"
+    # Times compare and truncate as times, no casts.
+    newest, = db.execute(f"SELECT max(published_at) FROM read_parquet('{out}') "
+                         "WHERE published_at < now()").fetchone()
+    stored = rows(archived, "SELECT max(published_at) FROM articles")[0][0]
+    assert newest.strftime("%Y-%m-%dT%H:%M:%SZ") == stored
+
+    out = tmp_path / "all.csv"
+    assert run_cli("export", "--format", "csv", "--out", str(out), "--data-dir",
+                   str(archived)).returncode == 0
+    with out.open(encoding="utf-8", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert {r["is_paywalled"] for r in table} <= {"true", "false"}
+    for row in table:
+        assert "ImageRef(" not in row["images"] and isinstance(json.loads(row["images"]), list)
+
+
+def test_export_to_stdout_a_full_device_and_a_missing_directory(archived, tmp_path):
+    total = rows(archived, "SELECT count(*) FROM articles")[0][0]
+    done = run_cli("export", "--out", "-", "--data-dir", str(archived))
+    assert done.returncode == 0, done.stderr
+    assert len([json.loads(line) for line in done.stdout.splitlines()]) == total
+    assert f"{total} articles written to stdout" in done.stderr
+
+    full = run_cli("export", "--out", "/dev/full", "--data-dir", str(archived))
+    assert full.returncode == 1 and full.stderr.count("\n") == 1
+    assert "cannot write /dev/full: No space left on device" in full.stderr
+
+    nested = tmp_path / "not" / "there" / "x.jsonl"
+    refused = run_cli("export", "--out", str(nested), "--data-dir", str(archived))
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert "--parents" in refused.stderr and not nested.parent.exists()
+    made = run_cli("export", "--out", str(nested), "--parents", "--data-dir", str(archived))
+    assert made.returncode == 0 and len(nested.read_text(encoding="utf-8").splitlines()) == total
+    assert not list(nested.parent.glob(".*.partial"))  # written beside it, then moved
+
+    parquet = run_cli("export", "--format", "parquet", "--out", "-", "--data-dir", str(archived))
+    assert parquet.returncode == 1 and "give --out a file name" in parquet.stderr
+
+
 def test_archive_commands_fail_in_one_line(tmp_path):
     missing = run_cli("stats", "--data-dir", str(tmp_path))
     assert missing.returncode == 1

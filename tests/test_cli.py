@@ -85,3 +85,15 @@ def test_version():
 
     result = run_cli("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"newscrawl {version('newscrawl')}"
+
+
+def test_parse_refuses_a_gzip_bomb_in_one_line(tmp_path):
+    bomb = tmp_path / "page.html.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as fh:
+        for _ in range(65):
+            fh.write(b"<p>" + b" " * (2**20 - 3))
+    assert bomb.stat().st_size < 2**20
+    result = run_cli("parse", str(bomb), "--url", "https://www.scmp.com/news/article/1/x")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "decompresses to more than 64 MB" in result.stderr and "Traceback" not in result.stderr
+

@@ -1,13 +1,18 @@
-"""Research extracts of the archive: JSON Lines, CSV (lists as JSON) and Parquet."""
+"""Research extracts of the archive: JSON Lines, CSV (lists as JSON) and typed Parquet."""
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
+import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from newscrawl.extraction.dates import parse_utc
 from newscrawl.store.statements import JSON_FIELDS
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
@@ -21,29 +26,82 @@ EXPORT_COLUMNS = ("article_id", "url", "fetched_url", "outlet", "kind", "headlin
                   "discovered_via", "content_hash")
 
 
-def export(rows: Iterator[dict[str, Any]], fmt: str, out: Path) -> int:
-    """Write ``rows`` to ``out`` as JSON Lines, CSV (lists as JSON) or Parquet; return count."""
+#: Instants, typed as such in Parquet (``timestamp[us, tz=UTC]``).
+INSTANT_COLUMNS = ("published_at", "updated_at", "first_fetched_at", "fetched_at",
+                   "last_checked_at")
+STDOUT = "-"
+
+
+def export(rows: Iterator[dict[str, Any]], fmt: str, out: str | Path, *,
+           make_parents: bool = False) -> int:
+    """Write ``rows`` to ``out`` (a path, or ``-`` for stdout) as JSON Lines, CSV (lists and
+    objects as JSON, flags ``true``/``false``) or Parquet (typed); return how many.
+
+    A file is written beside its final name and moved there when complete, so a failed
+    export leaves any earlier file as it was. A missing directory is an error unless
+    ``make_parents``. Raises ``OSError`` naming the path.
+    """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}")
-    out.parent.mkdir(parents=True, exist_ok=True)
     records = ({name: row.get(name) for name in EXPORT_COLUMNS} for row in rows)
+    if str(out) == STDOUT:
+        if fmt == "parquet":
+            raise ValueError("Parquet is a file format: give --out a file name")
+        return _write_text(records, fmt, sys.stdout)
+    out = Path(out)
+    if not out.parent.is_dir():
+        if not make_parents:
+            raise FileNotFoundError(errno.ENOENT, "no such directory (--parents creates it)",
+                                    str(out.parent))
+        out.parent.mkdir(parents=True, exist_ok=True)
+    # A device or a pipe (/dev/stdout, /dev/full) is written as it is, never replaced.
+    target = out.with_name(f".{out.name}.partial") if _regular(out) else out
+    try:
+        if fmt == "parquet":
+            count = _write_parquet(records, target)
+        else:
+            with target.open("w", encoding="utf-8", newline="") as fh:
+                count = _write_text(records, fmt, fh)
+        if target != out:
+            os.replace(target, out)
+    except OSError as exc:
+        if target != out:
+            target.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(out)) from None
+    return count
+
+
+def _regular(path: Path) -> bool:
+    """Whether ``path`` is, or will be, a regular file."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        return True
+
+
+def _write_text(records: Iterator[dict[str, Any]], fmt: str, fh: TextIO) -> int:
     count = 0
     if fmt == "jsonl":
-        with out.open("w", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
-    elif fmt == "csv":
-        with out.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
-            writer.writeheader()
-            for record in records:
-                writer.writerow({k: json.dumps(v, ensure_ascii=False) if k in JSON_FIELDS else v
-                                 for k, v in record.items()})
-                count += 1
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
     else:
-        count = _write_parquet(records, out)
+        writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: _csv_value(k, v) for k, v in record.items()})
+            count += 1
+    fh.flush()
     return count
+
+
+def _csv_value(name: str, value: Any) -> Any:
+    """A CSV cell: lists and objects as JSON, flags as ``true``/``false``, never a repr."""
+    if name in JSON_FIELDS or isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def _write_parquet(records: Iterator[dict[str, Any]], out: Path, batch: int = 2000) -> int:
@@ -51,15 +109,19 @@ def _write_parquet(records: Iterator[dict[str, Any]], out: Path, batch: int = 20
     import pyarrow.parquet as pq
 
     image = pa.struct([("url", pa.string()), ("caption", pa.string()), ("credit", pa.string())])
+    instant = pa.timestamp("us", tz="UTC")
     types = {"subheadline": pa.list_(pa.string()), "authors": pa.list_(pa.string()),
              "section": pa.list_(pa.string()), "topics": pa.list_(pa.string()),
              "images": pa.list_(image), "word_count": pa.int64(), "revision_count": pa.int64(),
-             "is_paywalled": pa.bool_(), "is_truncated": pa.bool_(), "is_sponsored": pa.bool_()}
+             "is_paywalled": pa.bool_(), "is_truncated": pa.bool_(), "is_sponsored": pa.bool_(),
+             **dict.fromkeys(INSTANT_COLUMNS, instant)}
     schema = pa.schema([(name, types.get(name, pa.string())) for name in EXPORT_COLUMNS])
     count = 0
     with pq.ParquetWriter(out, schema) as writer:
         chunk: list[dict[str, Any]] = []
         for record in records:
+            for name in INSTANT_COLUMNS:
+                record[name] = parse_utc(record[name])
             chunk.append(record)
             if len(chunk) >= batch:
                 writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
@@ -69,5 +131,3 @@ def _write_parquet(records: Iterator[dict[str, Any]], out: Path, batch: int = 20
             writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
             count += len(chunk)
     return count
-
-
