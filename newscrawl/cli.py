@@ -164,6 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
     archive_options(export)
     export.set_defaults(func=_export)
 
+    check = sub.add_parser("check", help="check the archive and its journal (exit 1 when "
+                           "damaged); --repair mends what can be mended")
+    check.add_argument("--repair", action="store_true",
+                       help="rewrite the journal, rebuild the full-text index, or rebuild a "
+                       "damaged file from the journal (what is replaced is kept beside it)")
+    archive_options(check)
+    check.set_defaults(func=_check)
+
     stats = sub.add_parser("stats", help="archive counts by day and section, field fill rates")
     archive_options(stats)
     stats.set_defaults(func=_stats)
@@ -459,6 +467,39 @@ def _stats(args: argparse.Namespace, db: Any) -> None:
     print(coverage_report(db))
 
 
+def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pathlib import Path
+
+    from newscrawl.layout import DataDir
+    from newscrawl.runs.locks import RunLock, lock_holder
+    from newscrawl.store import StoreError, is_postgres_url
+    from newscrawl.store.check import check, repair
+
+    files = DataDir.of(args.data_dir, args.outlet)
+    target = args.db or files.archive
+    journal = files.journal if Path(str(target)) == files.archive else None
+    lock = RunLock(files.crawl_lock) if args.repair and not is_postgres_url(target) else None
+    if lock is not None and not lock.acquire():
+        sys.stderr.write(f"newscrawl check: not repairing while a crawl runs: "
+                         f"{lock_holder(lock).describe()}\n")
+        return 1
+    try:
+        report = check(target, journal)
+        if args.repair and not report.ok and not is_postgres_url(target):
+            report = repair(Path(target), journal, report)
+    except StoreError as exc:
+        sys.stderr.write(f"newscrawl check: {exc}\n")
+        return 1
+    finally:
+        if lock is not None:
+            lock.release()
+    print(report.describe())
+    if not report.ok and not args.repair:
+        print(f"repair: newscrawl check --data-dir {args.data_dir} --outlet {args.outlet} --repair"
+              if not args.db else f"repair: newscrawl check --db {args.db} --repair")
+    return 0 if report.ok else 1
+
+
 def _setting_overrides(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
     overrides: dict[str, str] = {}
     for item in args.set:
@@ -507,6 +548,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"newscrawl run: {exc}\n")
         return 2
+    problem = config.data_dir.writable()
+    if problem:
+        sys.stderr.write(f"newscrawl run: cannot write the data directory ({problem})\n")
+        return 1
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     loop = CrawlLoop(outlet.name, _crawl_argv(args), data_dir=config.data_dir.root,

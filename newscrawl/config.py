@@ -93,6 +93,7 @@ class CrawlConfig:
     revisit_factor: float = 1.0  # revisit an unchanged story after this share of its age ...
     revisit_min_hours: float = 24.0  # ... but not more often than this
     revisit_max_days: float = 30.0  # ... and at least this often
+    failed_give_up_days: float = 7.0  # failed stories are asked for again this long
     sections_chosen: bool = False  # --sections given: feeds and sitemaps keep only their URLs
     # Incremental runs with a news sitemap: the section walk and the sitemap index (with the
     # monthly files it says changed) wait until this much site time passed since they were
@@ -135,6 +136,7 @@ class CrawlConfig:
             revisit_factor=number(settings, "NEWSCRAWL_REVISIT_FACTOR", zero_ok=False),
             revisit_min_hours=number(settings, "NEWSCRAWL_REVISIT_MIN_HOURS", zero_ok=False),
             revisit_max_days=number(settings, "NEWSCRAWL_REVISIT_MAX_DAYS", zero_ok=False),
+            failed_give_up_days=number(settings, "NEWSCRAWL_FAILED_GIVE_UP_DAYS"),
             sections_chosen=chosen, domains=tuple(d.lower() for d in outlet.domains),
             sections_every_hours=number(settings, "NEWSCRAWL_SECTIONS_EVERY_HOURS",
                                         zero_means=EVERY_RUN),

@@ -52,6 +52,18 @@ class DataDir:
     def base(self) -> Path:
         return self.root / self.outlet
 
+    def writable(self) -> str | None:
+        """None when the outlet's directory exists (or was made) and takes a file; else why
+        not, in words (a read-only disk, a file where a directory should be, ...)."""
+        probe = self.base / f".write-test-{os.getpid()}"
+        try:
+            self.base.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            return f"{exc.filename or self.base}: {exc.strerror or exc}"
+        return None
+
     @property
     def archive(self) -> Path:
         return self.base / "archive.sqlite"

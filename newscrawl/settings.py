@@ -146,6 +146,10 @@ NEWSCRAWL_SECTIONS_EVERY_HOURS = 24.0
 NEWSCRAWL_REVISIT_FACTOR = 1.0
 NEWSCRAWL_REVISIT_MIN_HOURS = 24.0
 NEWSCRAWL_REVISIT_MAX_DAYS = 30.0
+#: A story that failed (retries ran out, a broken page, stored degraded) is asked for again
+#: by the next run, then at growing intervals (1 h, 2 h, 4 h ... a day), for this long; then
+#: it is reported as lost.
+NEWSCRAWL_FAILED_GIVE_UP_DAYS = 7.0
 
 # --- The frontier -----------------------------------------------------------------------
 NEWSCRAWL_DISK_FRONTIER = True  # pending requests in per-run disk queues (memory stays flat)

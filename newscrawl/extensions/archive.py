@@ -123,6 +123,9 @@ class ArchiveExtension:
                 archive.close()
             except StoreError as exc:
                 log.error("%s", exc)
+            # What the archive kept, which a failed batch makes less than what was stored.
+            for outcome, count in archive.committed.items():
+                self.crawler.stats.set_value(f"newscrawl/committed/{outcome}", count)
 
     def _commit_when_idle(self, archive: PostgresArchive) -> None:
         """Commit a batch that has waited ``commit_seconds`` even when no item comes to do it.
@@ -160,9 +163,10 @@ class ArchiveExtension:
         try:
             if self.run_id is not None and self._archive is not None:
                 stats = self.crawler.stats.get_stats()
+                self.archive.commit()  # the run row counts what is committed, nothing else
                 self.archive.end_run(self.run_id, reason=reason, stats=stats,
                                      field_coverage=field_coverage(stats),
-                                     counts=stored_counts(stats),
+                                     counts=dict(self.archive.committed),
                                      high_water=getattr(spider, "high_water", None))
         except StoreError as exc:
             log.error("%s", exc)
@@ -191,6 +195,13 @@ class ArchiveUser:
         self.owner.lost(exc)
         self.stats.inc_value("newscrawl/dropped/store_unavailable")
         return DropItem(f"not stored: {exc}", log_level="DEBUG")
+
+
+def committed_articles(stats: dict[str, Any]) -> int | None:
+    """The records of a run its archive committed (new, revised or checked); None before
+    the archive closed."""
+    counts = [int(v) for k, v in stats.items() if k.startswith("newscrawl/committed/")]
+    return sum(counts) if counts else None
 
 
 def stored_counts(stats: dict[str, Any]) -> dict[str, int]:

@@ -20,6 +20,7 @@ from scrapy import signals
 from twisted.internet import task
 
 from newscrawl.config import number, setting
+from newscrawl.extensions.archive import committed_articles
 from newscrawl.items import REPORTED_FIELDS
 
 if TYPE_CHECKING:
@@ -138,7 +139,17 @@ class CrawlReport:
         for name in REPORTED_FIELDS:
             rate = stats.get(f"newscrawl/filled/{name}", 0) / items if items else 0.0
             lines.append(f"  {name:<34} {rate:>7.1%}")
+        kept = committed_articles(stats)
+        if kept is not None and kept < items:
+            lines += ["", f"only {kept} of the {items} articles were committed to the archive: "
+                          "the batch that failed was rolled back, and the next run fetches "
+                          "the rest"]
         lines += _by_reason(stats, "dropped", "drops (errors) by reason:")
+        lines += _by_reason(stats, "failed", "stories that failed (on record; the next runs "
+                                             "ask again):", quiet=True)
+        lines += _by_reason(stats, "lost", "stories lost (still failing after "
+                                           "NEWSCRAWL_FAILED_GIVE_UP_DAYS; no longer asked "
+                                           "for):", quiet=True)
         lines += _by_reason(stats, "skipped", "skipped by reason (left alone by design):")
         if self.crawler.settings.getdict("FEEDS") and not items:
             lines += ["", "the feed holds nothing: this run stored no new or changed article "
@@ -147,11 +158,15 @@ class CrawlReport:
         return "\n".join(lines)
 
 
-def _by_reason(stats: dict[str, Any], kind: str, title: str) -> list[str]:
+def _by_reason(stats: dict[str, Any], kind: str, title: str, *,
+               quiet: bool = False) -> list[str]:
+    """A section of counts by reason; ``quiet`` ones are left out when empty."""
     prefix = f"newscrawl/{kind}/"
     counts = {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}
     lines = ["", title]
     for reason, count in sorted(counts.items()):
         meaning = SKIP_REASONS.get(reason, "") if kind == "skipped" else ""
         lines.append(f"  {reason:<34} {count:>7}" + (f"  {meaning}" if meaning else ""))
-    return lines if counts else [*lines, "  (none)"]
+    if not counts:
+        return [] if quiet else [*lines, "  (none)"]
+    return lines

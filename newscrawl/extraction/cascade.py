@@ -52,6 +52,9 @@ ARTICLE_FIELDS = frozenset(f.name for f in dataclasses.fields(Article))
 FAILED = "failed"
 #: Suffix of the ``field_sources`` key that lists the sources whose reader raised.
 FAILED_SUFFIX = ":failed"
+#: ``field_sources[SOURCE_FAILED]`` names a source that was on the page but unreadable (a
+#: broken ``__NEXT_DATA__``): the record came from fallbacks, and the archive asks again.
+SOURCE_FAILED = "source" + FAILED_SUFFIX
 #: Never a field's own failure: the whole page is rejected.
 PAGE_ERRORS: tuple[type[BaseException], ...] = (PageRejected, UnparsableDocument)
 

@@ -160,6 +160,9 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
         check_settings(settings)
     except ConfigError as exc:
         raise CrawlError(str(exc), exit_code=2) from None
+    problem = config.data_dir.writable()
+    if problem:  # the crawl would write nothing it fetched
+        raise CrawlError(f"cannot write the data directory ({problem})")
     redis_url = settings.get("NEWSCRAWL_REDIS")
     if redis_url:
         from newscrawl.scheduler.shared import RedisUnavailable, check_redis
@@ -179,7 +182,7 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
 
     from scrapy.crawler import CrawlerProcess
 
-    from newscrawl.extensions.archive import ArchiveExtension
+    from newscrawl.extensions.archive import ArchiveExtension, committed_articles
     from newscrawl.extensions.report import CrawlReport
 
     if terminal:
@@ -195,12 +198,16 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
     owner = crawler.get_extension(ArchiveExtension)
     if stats.get("finish_reason") == IN_PROGRESS and owner is not None and owner.refused:
         raise CrawlInProgress(owner.refused)
+    if stats.get("finish_reason") == "store_unavailable" and owner is not None and owner.refused:
+        raise CrawlError(owner.refused)  # the archive would not open: nothing was crawled
     report = crawler.get_extension(CrawlReport)
     from newscrawl.store import is_postgres_url
 
     # A PostgreSQL archive keeps no journal: the archive itself is the output.
     shown = mask_password(store) if is_postgres_url(store) else ""
-    return CrawlResult(store=shown, articles=int(stats.get("item_scraped_count", 0)),
+    committed = committed_articles(stats)
+    return CrawlResult(store=shown, articles=int(stats.get("item_scraped_count", 0))
+                       if committed is None else committed,
                        files=config.data_dir, stats=stats,
                        summary=report.summary(stats.get("finish_reason", "?")) if report else "",
                        base_url=config.base_url, log_file=log_file if terminal else None)

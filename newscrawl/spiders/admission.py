@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from newscrawl.config import CrawlConfig
     from newscrawl.items import Article
     from newscrawl.outlets.spec import Card, Outlet
-    from newscrawl.store.base import ArticleState
+    from newscrawl.store.base import ArticleState, Failure
 
 
 class Stats(Protocol):
@@ -80,6 +80,28 @@ class RevisitRule:
 
 
 @dataclass(frozen=True)
+class RetryRule:
+    """A failed story is asked for again by the very next run, then at growing intervals
+    (``first_hours``, doubling, at most ``max_hours``), until it succeeds or has failed for
+    ``give_up_days``: then it is lost (on record, reported, no longer asked for)."""
+
+    give_up_days: float
+    first_hours: float = 1.0
+    max_hours: float = 24.0
+
+    def due(self, now: datetime, failure: Failure) -> bool:
+        if failure.attempts <= 1:
+            return True
+        wait = min(self.first_hours * 2 ** (failure.attempts - 2), self.max_hours)
+        last = parse_utc(failure.last_failed_at)
+        return last is None or now - last >= timedelta(hours=wait)
+
+    def lost(self, now: datetime, failure: Failure) -> bool:
+        first = parse_utc(failure.first_failed_at)
+        return first is not None and now - first >= timedelta(days=self.give_up_days)
+
+
+@dataclass(frozen=True)
 class Admitted:
     """A listed story to fetch: at ``url`` (tracking parameters stripped, or the stored
     canonical URL), conditionally when ``revisit``."""
@@ -98,6 +120,8 @@ class Admission:
         self.outlet, self.config, self.history, self.stats = outlet, config, history, stats
         self.window_start = window_start  # listings stop at stories older than this, unchanged
         self.rule = RevisitRule.of(config)
+        self.retry_rule = RetryRule(config.failed_give_up_days)
+        self.lost: list[Failure] = []  # failed stories given up on in this run
         self.since = utc_iso(config.since) if config.since else None
         self.scheduled = IdSet()  # stories asked for in this run (bits, not strings)
         self.emitted = IdSet()  # stories whose record went to the pipelines
@@ -155,6 +179,20 @@ class Admission:
             self.scheduled.add(article_id)
             self.stats.inc_value("newscrawl/revisits/due")
             yield article_id, url
+
+    def retries(self, failures: Iterable[Failure]) -> Iterator[Failure]:
+        """Of the archive's failed stories, those this run asks for again (not asked for yet,
+        within the limit); the lost ones are counted and left for the caller to record."""
+        now = datetime.now(UTC)
+        for failure in failures:
+            if self.retry_rule.lost(now, failure):
+                self.stats.inc_value(f"newscrawl/lost/{failure.reason}")
+                self.lost.append(failure)
+            elif failure.article_id not in self.scheduled and not self.limit_reached() \
+                    and self.retry_rule.due(now, failure):
+                self.scheduled.add(failure.article_id)
+                self.stats.inc_value("newscrawl/retries/stories")
+                yield failure
 
     def _normalised(self, url: str) -> str:
         return strip_tracking(urljoin(self.config.base_url + "/", url),

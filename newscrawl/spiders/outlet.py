@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from newscrawl.config import SPIDER_ARGUMENTS, CrawlConfig, setting
 from newscrawl.discovery import DiscoveryError, parse_feed, parse_sitemap
+from newscrawl.downloadermiddlewares.retry import failure_reason
 from newscrawl.extensions.archive import ArchiveExtension
 from newscrawl.extensions.worker import Worker
 from newscrawl.extraction.dates import parse_utc, utc_iso
@@ -142,6 +144,8 @@ class OutletSpider(scrapy.Spider):
         try:
             for request in self._due_revisits():
                 yield request
+            for request in self._failed_retries():
+                yield request
         except StoreError as exc:
             self.owner.lost(exc)
 
@@ -194,7 +198,7 @@ class OutletSpider(scrapy.Spider):
 
     def _article_request(self, admitted: Admitted, via: str) -> scrapy.Request:
         return scrapy.Request(admitted.url, callback=self.parse_article,
-                              priority=freshness(admitted.newest),
+                              errback=self._article_failed, priority=freshness(admitted.newest),
                               cb_kwargs={"discovered_via": via},
                               meta={"newscrawl_page": "article",
                                     "newscrawl_article_id": admitted.article_id,
@@ -227,6 +231,39 @@ class OutletSpider(scrapy.Spider):
                                                  self.admission.rule)
         for article_id, url in self.admission.due(due):
             yield self._article_request(Admitted(url, article_id, None, revisit=True), "revisit")
+
+    def _failed_retries(self) -> Iterator[scrapy.Request]:
+        """Stories that failed before, or were stored degraded, asked for again in full."""
+        archive = self.owner.archive
+        for failure in self.admission.retries(archive.failures(self.outlet.name)):
+            yield self._article_request(
+                Admitted(failure.url, failure.article_id, None, revisit=False), "retry")
+        for failure in self.admission.lost:
+            self.logger.warning("lost story %s at %s: failing since %s (%s, %d attempts); no "
+                                "longer asked for", failure.article_id, failure.url,
+                                failure.first_failed_at, failure.reason, failure.attempts)
+            archive.mark_lost(self.outlet.name, failure.article_id, utc_iso(datetime.now(UTC)))
+
+    def _article_failed(self, failure: Any) -> None:
+        """An article page that could not be fetched (retries ran out): on record, retried."""
+        error = failure.value
+        # An HttpError is an IgnoreRequest too; other IgnoreRequests are drops on purpose
+        # (robots.txt, off-site, the budget), never failures.
+        if isinstance(error, HttpError) or not isinstance(error, IgnoreRequest):
+            reason = (f"http_{error.response.status}" if isinstance(error, HttpError)
+                      else failure_reason(error))
+            request = failure.request
+            self.logger.warning("failed %s: %s; the next run asks again", request.url, reason)
+            self._story_failed(request.url, request.meta.get("newscrawl_article_id"), reason)
+
+    def _story_failed(self, url: str, article_id: str | None, reason: str) -> None:
+        self.stats.inc_value(f"newscrawl/failed/{reason}")
+        article_id = article_id or self.outlet.article_id_from_url(url) or url
+        try:
+            self.owner.archive.record_failure(self.outlet.name, article_id, url, reason,
+                                              utc_iso(datetime.now(UTC)))
+        except StoreError as exc:
+            self.owner.lost(exc)
 
     # -- feeds and sitemaps ---------------------------------------------------------
     def _in_chosen_sections(self, url: str) -> bool:
@@ -421,6 +458,8 @@ class OutletSpider(scrapy.Spider):
         except PageRejected as exc:  # an article page that gave no record: an error
             self.stats.inc_value(f"newscrawl/dropped/{exc.reason}")
             self.logger.warning("dropped %s: %s (%s)", response.url, exc.reason, exc)
+            self._story_failed(response.url, response.meta.get("newscrawl_article_id"),
+                               exc.reason)
             return
         except AttributeError:  # a non-text response (an image, a PDF): no .text
             self.stats.inc_value("newscrawl/dropped/not_text")

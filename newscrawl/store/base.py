@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from newscrawl.extraction.cascade import FAILED_SUFFIX
 from newscrawl.messages import one_line
 from newscrawl.records.fingerprints import (
     NEAR_DUPLICATE_JACCARD,
@@ -55,6 +57,16 @@ class StoreResult:
 
 
 @dataclass(frozen=True)
+class Failure:
+    article_id: str
+    url: str
+    reason: str
+    attempts: int
+    first_failed_at: str
+    last_failed_at: str
+
+
+@dataclass(frozen=True)
 class ArticleState:
     published_at: str | None
     updated_at: str | None
@@ -71,11 +83,17 @@ class ArchiveBase:
 
     db: Any
     location: str  # the archive, as messages name it (a PostgreSQL password masked)
-    commit_items: int
-    commit_seconds: float
-    _pending: int
     _in_tx: bool
+    _pending: int
     _last_commit: float
+
+    def __init__(self, *, commit_items: int, commit_seconds: float) -> None:
+        self.commit_items = commit_items
+        self.commit_seconds = commit_seconds
+        #: Stories by outcome (new, revised, unchanged) in committed batches: what is kept.
+        self.committed: Counter[str] = Counter()
+        self._batch: Counter[str] = Counter()
+        self._committed()  # no batch open yet
     #: How a JSON parameter is written in SQL (PostgreSQL casts it).
     _json = "?"
 
@@ -138,6 +156,7 @@ class ArchiveBase:
     def _abandon(self) -> int:
         """Roll the open batch back after a failed statement; how many items it had."""
         lost = self._pending
+        self._batch.clear()
         if self._in_tx:
             try:
                 self.db.execute("ROLLBACK")
@@ -175,6 +194,8 @@ class ArchiveBase:
             self.commit()
 
     def _committed(self) -> None:
+        self.committed.update(self._batch)
+        self._batch.clear()
         self._in_tx = False
         self._pending = 0
         self._last_commit = time.monotonic()
@@ -229,7 +250,14 @@ class ArchiveBase:
                 self._journal(line)
                 result = StoreResult("new" if revision == 1 else "revised", revision)
             self._touch_fetch(record, digest)
+            if degraded(record):  # stored, and asked for again until its own sources work
+                self.db.execute(self._sql(SQL.RECORD_FAILURE), (
+                    *key, url or record.get("canonical_url") or "", "degraded", fetched_at,
+                    fetched_at))
+            else:
+                self.db.execute(self._sql(SQL.CLEAR_FAILURE), key)
         self._pending += 1
+        self._batch[result.status] += 1
         self.maybe_commit()
         return result
 
@@ -263,6 +291,25 @@ class ArchiveBase:
                             (url, etag, last_modified, status, fetched_at))
             if article_id:
                 self.db.execute(self._sql(SQL.SET_FETCH_ARTICLE), (article_id, url))
+        self.maybe_commit()
+
+    # -- failed stories -------------------------------------------------------------
+    def record_failure(self, outlet: str, article_id: str, url: str, reason: str,
+                       at: str) -> None:
+        """A story that gave no record this time (retries ran out, a broken page)."""
+        with self._writing(("article", outlet, article_id), ("url", url)):
+            self.db.execute(self._sql(SQL.RECORD_FAILURE),
+                            (outlet, article_id, url, reason, at, at))
+        self.maybe_commit()
+
+    def failures(self, outlet: str) -> list[Failure]:
+        """The outlet's failed or degraded stories that runs still ask for, oldest try first."""
+        return [Failure(*row) for row in self.db.execute(self._sql(SQL.FAILURES), (outlet,))]
+
+    def mark_lost(self, outlet: str, article_id: str, at: str) -> None:
+        """Stop asking for a story that kept failing; it stays on record as lost."""
+        with self._writing(("article", outlet, article_id)):
+            self.db.execute(self._sql(SQL.MARK_LOST), (at, outlet, article_id))
         self.maybe_commit()
 
     def mark_not_article(self, url: str, article_id: str | None, reason: str) -> None:
@@ -464,6 +511,13 @@ class ArchiveBase:
         if not table.isidentifier():
             raise ValueError(f"not a table name: {table!r}")
         return int(self._row(f"SELECT count(*) FROM {table}")[0])
+
+
+def degraded(record: Mapping[str, Any]) -> bool:
+    """Whether a record was read from fallbacks because its preferred sources failed."""
+    sources = record.get("field_sources") or {}
+    return any(key.endswith(FAILED_SUFFIX) for key in sources) or \
+        sources.get("body") == "generic_body"
 
 
 def write_error(location: str, exc: Exception, lost: int) -> StoreError:

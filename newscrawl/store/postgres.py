@@ -137,8 +137,7 @@ class PostgresArchive(ArchiveBase):
                  connect_timeout: int = 10) -> None:
         self.url = url
         self.location = mask_password(url)
-        self.commit_items = commit_items
-        self.commit_seconds = commit_seconds
+        super().__init__(commit_items=commit_items, commit_seconds=commit_seconds)
         #: How many times a write found a story or URL held by another worker and waited.
         self.lock_waits = 0
         try:
@@ -150,18 +149,21 @@ class PostgresArchive(ArchiveBase):
         except psycopg.Error as exc:
             self.db.close()
             raise StoreError(f"cannot open the archive {self.location}: {one_line(exc, first_line=True)}") from None
-        self._committed()  # no batch open yet
 
     def _ensure_schema(self) -> None:
-        if self._schema_version() is not None:
+        if self._schema_version() is not None and self._has_newest_table():
             return  # no DDL on a live archive: it would wait for every writer's transaction
         with self.db.transaction():
             # Workers starting together: one creates the tables, the others wait for it.
             self.db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            if self._schema_version() is None:
+            if self._schema_version() is None or not self._has_newest_table():
                 self.db.execute(_schema())
                 self.db.execute("INSERT INTO meta VALUES ('schema_version', %s) "
                                 "ON CONFLICT (key) DO NOTHING", (statements.SCHEMA_VERSION,))
+
+    def _has_newest_table(self) -> bool:
+        """Whether the schema has its newest table (an older archive gains it once)."""
+        return self._row("SELECT to_regclass('failures')")[0] is not None
 
     def _schema_version(self) -> str | None:
         if self._row("SELECT to_regclass('meta')")[0] is None:

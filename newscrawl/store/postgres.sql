@@ -98,6 +98,20 @@ CREATE TABLE IF NOT EXISTS fetch_state (
 );
 CREATE INDEX IF NOT EXISTS fetch_state_article ON fetch_state (article_id);
 
+-- Stories that failed (retries ran out, a broken page) or were stored degraded (their
+-- preferred sources failed): asked for again by later runs until they succeed or are lost.
+CREATE TABLE IF NOT EXISTS failures (
+    outlet          text COLLATE "C" NOT NULL,
+    article_id      text COLLATE "C" NOT NULL,
+    url             text NOT NULL,
+    reason          text NOT NULL,          -- the last failure: http_503, timeout, degraded, ...
+    attempts        integer NOT NULL DEFAULT 1,
+    first_failed_at text COLLATE "C" NOT NULL,
+    last_failed_at  text COLLATE "C" NOT NULL,
+    lost_at         text,                   -- when later runs stopped asking (still failing)
+    PRIMARY KEY (outlet, article_id)
+);
+
 -- Where and when each URL was first and last seen.
 CREATE TABLE IF NOT EXISTS discovery (
     url           text COLLATE "C" PRIMARY KEY,

@@ -7,6 +7,7 @@ reproduced with sqlite3, datasette, psql or pandas.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,23 @@ def connect(path: str | Path) -> Connection:
     if not path.exists():
         raise StoreError(f"no archive at {path} (crawl first, or give --data-dir)")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        db.execute("SELECT count(*) FROM articles").fetchone()
+    except sqlite3.OperationalError as exc:
+        if os.access(path.parent, os.W_OK):
+            raise StoreError(f"cannot read the archive {path}: {exc}") from None
+        db = _read_only_media(path)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the archive {path}: {exc}") from None
+    return db
+
+
+def _read_only_media(path: Path) -> sqlite3.Connection:
+    """An archive on read-only media (a mounted snapshot, a DVD): SQLite cannot make the WAL's
+    shared-memory file beside it, and nothing can change the file, so it is read as
+    immutable."""
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?immutable=1", uri=True)
         db.execute("SELECT count(*) FROM articles").fetchone()
     except sqlite3.Error as exc:
         raise StoreError(f"cannot read the archive {path}: {exc}") from None

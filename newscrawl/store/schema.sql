@@ -81,6 +81,20 @@ CREATE TABLE IF NOT EXISTS fetch_state (
 
 CREATE INDEX IF NOT EXISTS fetch_state_article ON fetch_state (article_id);
 
+-- Stories that failed (retries ran out, a broken page) or were stored degraded (their
+-- preferred sources failed): asked for again by later runs until they succeed or are lost.
+CREATE TABLE IF NOT EXISTS failures (
+    outlet          TEXT NOT NULL,
+    article_id      TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    reason          TEXT NOT NULL,          -- the last failure: http_503, timeout, degraded, ...
+    attempts        INTEGER NOT NULL DEFAULT 1,
+    first_failed_at TEXT NOT NULL,
+    last_failed_at  TEXT NOT NULL,
+    lost_at         TEXT,                   -- when later runs stopped asking (still failing)
+    PRIMARY KEY (outlet, article_id)
+);
+
 -- Where and when each URL was first and last seen.
 CREATE TABLE IF NOT EXISTS discovery (
     url           TEXT PRIMARY KEY,

@@ -15,6 +15,7 @@ exactly once and never rewrites what is there.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -22,11 +23,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from newscrawl.messages import one_line
 from newscrawl.store import statements
 from newscrawl.store.base import ArchiveBase, StoreError
 from newscrawl.store.statements import BOOL_FIELDS, JSON_FIELDS
 
 __all__ = ["SqliteArchive", "decode_row"]
+
+log = logging.getLogger(__name__)
 
 
 def _schema() -> str:
@@ -39,11 +43,17 @@ class SqliteArchive(ArchiveBase):
         self.path = Path(path)
         self.location = str(self.path)
         self.journal_path = Path(journal) if journal else None
-        self.commit_items = commit_items
-        self.commit_seconds = commit_seconds
+        self._journal_file: BinaryIO | None = None
+        self._journal_lines: list[str] = []
+        self._journal_length = 0  # the journal's committed length
+        super().__init__(commit_items=commit_items, commit_seconds=commit_seconds)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            existed = self.path.exists() and self.path.stat().st_size > 0
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            if existed:
+                self.db.execute("PRAGMA busy_timeout=30000")
+                self._refuse_damage()
             # 16 KB pages hold a whole article row and its revision; set before WAL, on a new
             # file only (bench/store_speed.py: ~8% faster stores than 4 KB pages).
             self.db.execute("PRAGMA page_size=16384")
@@ -58,11 +68,8 @@ class SqliteArchive(ArchiveBase):
                             (statements.SCHEMA_VERSION,))
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the archive {self.path}: {exc}") from None
-        self._journal_file: BinaryIO | None = None
-        self._journal_lines: list[str] = []
         if self.journal_path is not None:
             self._open_journal()
-        self._committed()  # no batch open yet
 
     # -- transactions -----------------------------------------------------------
     # IMMEDIATE: take the write lock now, so two processes sharing the file wait for each
@@ -83,8 +90,21 @@ class SqliteArchive(ArchiveBase):
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('journal_length', ?)",
                             (str(self._journal_file.tell()),))
 
+    def _abandon(self) -> int:
+        # The lines of the failed batch come off the journal: it holds committed work only.
+        if self._journal_file is not None:
+            try:
+                self._journal_file.truncate(self._journal_length)
+                self._journal_file.seek(self._journal_length)
+            except OSError as exc:
+                log.error("cannot cut the failed batch off the journal %s: %s (the next "
+                          "open cuts it)", self.journal_path, exc)
+        return super()._abandon()
+
     def _committed(self) -> None:
         self._journal_lines.clear()
+        if self._journal_file is not None:
+            self._journal_length = self._journal_file.tell()
         super()._committed()
 
     def _close(self) -> None:
@@ -93,17 +113,67 @@ class SqliteArchive(ArchiveBase):
             self._journal_file = None
         self.db.close()
 
+    def _refuse_damage(self) -> None:
+        """A damaged file is never written into: ``PRAGMA quick_check`` when it opens (a
+        read of every page, a second or so for a 100,000-article archive)."""
+        problems = [row[0] for row in self.db.execute("PRAGMA quick_check(1)")]
+        if problems != ["ok"]:
+            self.db.close()
+            raise StoreError(f"the archive {self.path} is damaged ({one_line(problems[0], 120)});"
+                             f" nothing was written to it: {self._repair_command()}")
+
+    def _repair_command(self) -> str:
+        files = self.path.parent
+        if self.path.name != "archive.sqlite":  # not an outlet's own archive (--db)
+            return f"see `newscrawl check --db {self.path} --repair`"
+        return (f"repair it with `newscrawl check --data-dir {files.parent} --outlet "
+                f"{files.name} --repair`")
+
     def _open_journal(self) -> None:
+        """Open the journal at the length the archive committed (docs/archive.md).
+
+        Longer: lines of a batch that never committed, cut off. Shorter, or not ending a
+        line: damage, refused with the repair command. A new archive beside a journal it
+        did not write (the archive file deleted or recreated): that journal is set aside,
+        never appended to, so the journal always holds exactly the committed revisions.
+        """
         assert self.journal_path is not None
         self.journal_path.parent.mkdir(parents=True, exist_ok=True)
         row = self.db.execute("SELECT value FROM meta WHERE key='journal_length'").fetchone()
         committed = int(row[0]) if row else None
-        self._journal_file = open(self.journal_path, "ab")
-        size = self._journal_file.tell()
+        if committed is None and self.db.execute("SELECT 1 FROM revisions LIMIT 1").fetchone() is None:
+            self._set_aside_foreign_journal()
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('journal_length', '0')")
+            committed = 0
+        self._journal_file = open(self.journal_path, "a+b")
+        size = self._journal_file.seek(0, os.SEEK_END)
         if committed is not None and size > committed:
             # Lines of a transaction that never committed: the database does not have them.
             self._journal_file.truncate(committed)
             self._journal_file.seek(committed)
+        elif committed is not None and (size < committed or (committed and not self._ends_line())):
+            self._journal_file.close()
+            self._journal_file = None
+            raise StoreError(f"the journal {self.journal_path} does not hold what the archive "
+                             f"committed ({size} of {committed} bytes); "
+                             f"{self._repair_command()}")
+        self._journal_length = self._journal_file.tell()
+
+    def _ends_line(self) -> bool:
+        assert self._journal_file is not None
+        self._journal_file.seek(-1, os.SEEK_END)
+        last = self._journal_file.read(1)
+        self._journal_file.seek(0, os.SEEK_END)
+        return last == b"\n"
+
+    def _set_aside_foreign_journal(self) -> None:
+        assert self.journal_path is not None
+        if self.journal_path.exists() and self.journal_path.stat().st_size > 0:
+            kept = self.journal_path.with_name(
+                f"{self.journal_path.name}.before-{statements.utc_now().replace(':', '')}")
+            self.journal_path.rename(kept)
+            log.warning("the journal %s was not written by the archive %s (a new file): "
+                        "kept as %s, a new journal starts", self.journal_path, self.path, kept)
 
     def _days_since(self, column: str) -> str:
         return f"(julianday(?) - julianday({column}))"

@@ -111,6 +111,15 @@ class SQL:
                        "signature=excluded.signature")
     DROP_BAND = "DELETE FROM fingerprint_bands WHERE bucket=? AND outlet=? AND article_id=?"
     ADD_BAND = "INSERT INTO fingerprint_bands VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    RECORD_FAILURE = (
+        "INSERT INTO failures (outlet, article_id, url, reason, first_failed_at, "
+        "last_failed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (outlet, article_id) DO UPDATE "
+        "SET url=excluded.url, reason=excluded.reason, last_failed_at=excluded.last_failed_at, "
+        "attempts=failures.attempts + 1")
+    CLEAR_FAILURE = "DELETE FROM failures WHERE outlet=? AND article_id=?"
+    FAILURES = ("SELECT article_id, url, reason, attempts, first_failed_at, last_failed_at "
+                "FROM failures WHERE outlet=? AND lost_at IS NULL ORDER BY last_failed_at")
+    MARK_LOST = "UPDATE failures SET lost_at=? WHERE outlet=? AND article_id=?"
     BEGIN_RUN = ("INSERT INTO runs (outlet, started_at, arguments) VALUES (?, ?, {json}) "
                  "RETURNING id")
     END_RUN = ("UPDATE runs SET finished_at=?, finish_reason=?, stats={json}, "

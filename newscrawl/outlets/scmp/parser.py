@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newscrawl.extraction import dates, jsonld
-from newscrawl.extraction.cascade import Cascade, Reading, Source
+from newscrawl.extraction.cascade import SOURCE_FAILED, Cascade, Reading, Source
 from newscrawl.extraction.errors import ExtractionFailed, NotAnArticle
 from newscrawl.extraction.html import UnparsableDocument
 from newscrawl.extraction.text import join_paragraphs, word_count
@@ -172,7 +172,10 @@ def _assemble(page: ScmpPage, version: str, fetched_at: datetime) -> Article:
     record.is_sponsored = bool(reading.vote("is_sponsored")[0])
     if record.is_truncated:
         record.is_paywalled = True
-    record.field_sources = dict(sorted(reading.field_sources.items()))
+    field_sources = reading.field_sources
+    if page.next_data_broken:  # on the page but unreadable: the record is degraded
+        field_sources[SOURCE_FAILED] = "next_data"
+    record.field_sources = dict(sorted(field_sources.items()))
     return record
 
 
