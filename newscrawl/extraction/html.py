@@ -60,6 +60,19 @@ def parse_document(text: str) -> etree._Element:
     return root
 
 
+def looks_like_html(text: str) -> bool:
+    """The text starts like an HTML document (a doctype, ``<html`` or ``<head``)."""
+    start = text[:4096].lower()
+    return "<html" in start or "<!doctype html" in start or "<head" in start
+
+
+def is_complete(text: str) -> bool:
+    """The document reaches its closing tag: a page cut short in transfer does not, and
+    salvaging it would lie."""
+    tail = text[-4096:].lower()
+    return "</html>" in tail or "</body>" in tail
+
+
 def absolute_url(base: str, href: str | None) -> str | None:
     """``href`` resolved against ``base``; None for empty values and non-http schemes."""
     if not href or not href.strip():

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from newscrawl.extraction import dates, jsonld
 from newscrawl.extraction.cascade import Cascade, Reading, Source
 from newscrawl.extraction.errors import ExtractionFailed, NotAnArticle
-from newscrawl.extraction.html import UnparsableDocument
+from newscrawl.extraction.html import UnparsableDocument, is_complete, looks_like_html
 from newscrawl.extraction.text import join_paragraphs, word_count
 from newscrawl.items import Article
 from newscrawl.outlets.scmp.markup import DomSource, MetaSource, UrlSource
@@ -94,9 +94,9 @@ class ScmpParserV1:
         _reject_by_url(url)
         if not html or not html.strip():
             raise ExtractionFailed("the page is empty", reason="empty_page")
-        if not _looks_like_html(html):
+        if not looks_like_html(html):
             raise ExtractionFailed("the page is not HTML", reason="not_html")
-        if not _is_complete(html):
+        if not is_complete(html):
             raise ExtractionFailed("the page ends before </html>", reason="truncated_page")
         page = ScmpPage(url, html)
         try:
@@ -204,17 +204,6 @@ def _reject_by_url(url: str) -> None:
     for prefix, reason in _NOT_ARTICLE_PATHS:
         if path.startswith(prefix) or path == prefix.rstrip("/"):
             raise NotAnArticle(f"a {reason} page ({path})", reason=reason)
-
-
-def _looks_like_html(html: str) -> bool:
-    start = html[:4096].lower()
-    return "<html" in start or "<!doctype html" in start or "<head" in start
-
-
-def _is_complete(html: str) -> bool:
-    """A page cut short in transfer lacks its closing tag; salvaging it would lie."""
-    tail = html[-4096:].lower()
-    return "</html>" in tail or "</body>" in tail
 
 
 def _reject_non_articles(page: ScmpPage) -> None:
