@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from lxml import etree, html
 
 from newscrawl.extraction.text import normalize_space
+from newscrawl.items import ImageRef
 
 _PARSER = html.HTMLParser(remove_comments=True, remove_pis=True)
 _BYTES_PARSER = html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
@@ -86,6 +87,17 @@ def absolute_url(base: str, href: str | None) -> str | None:
         return urljoin(base, href)
     except ValueError:
         return None
+
+
+def dedupe_images(images: list[ImageRef]) -> list[ImageRef]:
+    """The pictures in order, each URL once."""
+    seen: set[str] = set()
+    out = []
+    for image in images:
+        if image.url not in seen:
+            seen.add(image.url)
+            out.append(image)
+    return out
 
 
 def classes(element: etree._Element) -> set[str]:
