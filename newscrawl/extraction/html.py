@@ -61,9 +61,10 @@ def parse_document(text: str) -> etree._Element:
     return root
 
 
-def looks_like_html(text: str) -> bool:
-    """The text starts like an HTML document (a doctype, ``<html`` or ``<head``)."""
-    start = text[:4096].lower()
+def looks_like_html(text: str, within: int = 4096) -> bool:
+    """The text starts like an HTML document: a doctype, ``<html`` or ``<head`` in its first
+    ``within`` characters."""
+    start = text[:within].lower()
     return "<html" in start or "<!doctype html" in start or "<head" in start
 
 

@@ -9,10 +9,14 @@ and shape say. Each raises ``NotAnArticle`` with a reason the crawl counts:
     JSON-LD ``VideoObject`` or ``ImageGallery`` (and ``og:type`` ``video.*``) with no article
     object, or a ``/video(s)/``, ``/gallery/`` (``/galleries/``, ``/photos/``) address;
 ``listing``
-    an index or section page: the site's front page, JSON-LD ``CollectionPage`` /
-    ``ItemList`` with no article object, or a page of many teasers and little prose.
+    an index or section page: JSON-LD ``CollectionPage`` / ``ItemList`` with no article
+    object, a page of many teasers (headlines that link elsewhere) and little prose, or a
+    site's front page with many teasers whatever its prose (teasers with their standfirsts).
+    A front page without them is the one page of a small site, and read.
 
-A page whose JSON-LD declares an article is read as one whatever its address says.
+A page that says it is an article (a JSON-LD article object, ``og:type`` ``article``,
+schema.org ``Article`` microdata) is read as one whatever its address and shape say: only
+an error page or a live blog is refused then.
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ _NO_ARTICLE_LD = (("VideoObject", "video"), ("ImageGallery", "gallery"),
                   ("CollectionPage", "listing"), ("ItemList", "listing"))
 #: A page of teasers: at least this many headline links ...
 _TEASERS = 12
-#: ... and less paragraph text than this many characters per teaser.
+#: ... and less paragraph text than this many characters per teaser; a front page: this many.
 _PROSE_PER_TEASER = 60
+_FRONT_PAGE_TEASERS = 10
 
 
 def reject_non_articles(page: GenericPage) -> None:
@@ -47,16 +52,22 @@ def reject_non_articles(page: GenericPage) -> None:
     types = page.ld_types
     if "LiveBlogPosting" in types:
         raise NotAnArticle("a live blog (JSON-LD)", reason="live_blog")
-    if page.ld_article is not None:
+    og_type = (page.head.first("og:type") or "").lower()
+    if page.ld_article is not None or og_type == "article" or _article_microdata(page):
         return
     for ld_type, reason in _NO_ARTICLE_LD:
         if ld_type in types:
             raise NotAnArticle(f"a {reason} page (JSON-LD {ld_type})", reason=reason)
-    og_type = (page.head.first("og:type") or "").lower()
     if og_type.startswith("video"):
         raise NotAnArticle("a video page (og:type)", reason="video")
     _reject_by_path(page)
     _reject_listing(page)
+
+
+def _article_microdata(page: GenericPage) -> bool:
+    return bool(page.root.xpath('//*[contains(@itemtype, "schema.org/") and '
+                                '(contains(@itemtype, "Article") or '
+                                'contains(@itemtype, "BlogPosting"))]'))
 
 
 def _reject_error_page(page: GenericPage) -> None:
@@ -70,8 +81,6 @@ def _reject_error_page(page: GenericPage) -> None:
 
 def _reject_by_path(page: GenericPage) -> None:
     segments = [s.lower() for s in page.path.split("/") if s]
-    if not segments:
-        raise NotAnArticle("the site's front page", reason="listing")
     for segment, reason in _PATH_KINDS:
         if segment in segments[:-1] or segments == [segment]:
             raise NotAnArticle(f"a {reason} page ({page.path})", reason=reason)
@@ -79,6 +88,9 @@ def _reject_by_path(page: GenericPage) -> None:
 
 def _reject_listing(page: GenericPage) -> None:
     """Many headlines that link elsewhere and little prose: an index of other pages."""
-    teasers = page.root.xpath("//h2[.//a] | //h3[.//a] | //h4[.//a]")
-    if len(teasers) >= _TEASERS and page.visible_text_chars < _PROSE_PER_TEASER * len(teasers):
-        raise NotAnArticle(f"a listing page ({len(teasers)} teasers)", reason="listing")
+    teasers = len(page.root.xpath("//h2[.//a] | //h3[.//a] | //h4[.//a]"))
+    front_page = page.path.strip("/") == "" and not page.query  # "/?p=3289" is a blog post
+    if front_page and teasers >= _FRONT_PAGE_TEASERS:
+        raise NotAnArticle(f"the site's front page ({teasers} teasers)", reason="listing")
+    if teasers >= _TEASERS and page.visible_text_chars < _PROSE_PER_TEASER * teasers:
+        raise NotAnArticle(f"a listing page ({teasers} teasers)", reason="listing")

@@ -30,6 +30,7 @@ class GenericPage:
         parts = urlsplit(url or "")
         self.host = (parts.hostname or "").lower()
         self.path = parts.path or "/"
+        self.query = parts.query
 
     @cached_property
     def root(self) -> etree._Element:

@@ -30,7 +30,7 @@ from newscrawl.extraction.generic.sources import (
     PageSource,
     UrlSource,
 )
-from newscrawl.extraction.html import UnparsableDocument, is_complete, looks_like_html
+from newscrawl.extraction.html import UnparsableDocument, looks_like_html
 from newscrawl.extraction.text import join_paragraphs, word_count
 from newscrawl.items import Article
 
@@ -61,6 +61,7 @@ CASCADE = Cascade(
     },
     required=frozenset({"headline", "body"}),
 )
+_HTML_START = 65536  # where an HTML document must have begun
 _DATE_FIELDS = (("published_at", "published_raw"), ("updated_at", "updated_raw"))
 
 
@@ -73,10 +74,10 @@ class GenericParserV1:
     def parse(self, url: str, html: str, fetched_at: datetime) -> Article:
         if not html or not html.strip():
             raise ExtractionFailed("the page is empty", reason="empty_page")
-        if not looks_like_html(html):
+        # Sites put scripts, styles and PHP warnings before <html>; and HTML lets a page end
+        # without </body></html>, so a missing end tag says nothing about a page of any site.
+        if not looks_like_html(html, within=_HTML_START):
             raise ExtractionFailed("the page is not HTML", reason="not_html")
-        if not is_complete(html):
-            raise ExtractionFailed("the page ends before </html>", reason="truncated_page")
         page = GenericPage(url, html)
         try:
             reject_non_articles(page)

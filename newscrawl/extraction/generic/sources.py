@@ -185,7 +185,11 @@ class MetaSource(PageSource):
     def headline(self) -> str | None:
         head = self.page.head
         title = optional_text(head.first("og:title", "twitter:title", "dc.title", "title"))
-        return title or _without_site_name(head.title, head.first("og:site_name"))
+        if title:
+            return title
+        # a page whose markup starts before <html> may leave its <title> out of <head>
+        page_title = head.title or optional_text(self.page.root.findtext(".//title"))
+        return _without_site_name(page_title, head.first("og:site_name"))
 
     @field("social_headline")
     def social_headline(self) -> str | None:
