@@ -7,7 +7,10 @@ assembly of the record. The page and its lazily read sources are ``page.ScmpPage
 field readers of each source, ``sources`` (the JSON ones) and ``markup`` (DOM, head, URL);
 the body readers, ``body``; the furniture, ``furniture``.
 
-For each field the richest source that has it wins and ``Article.field_sources`` names it. A
+For each field the richest source that has it wins and ``Article.field_sources`` names it.
+When no source gives a body, or the one given would fail validation (too short for a page
+that is not cut short), the generic parser's body of the page stands in: a new markup
+generation loses no record, and ``field_sources["body"]`` says ``generic_body``. A
 source that is missing or broken (invalid JSON in ``__NEXT_DATA__``) simply has nothing to
 give: the cascade goes on without it. A reader that fails on data of an unknown shape costs
 its field from that source only, unless the field is one a record cannot go without
@@ -23,6 +26,7 @@ from urllib.parse import urlsplit
 from newscrawl.extraction import dates, jsonld
 from newscrawl.extraction.cascade import Cascade, Reading, Source
 from newscrawl.extraction.errors import ExtractionFailed, NotAnArticle
+from newscrawl.extraction.generic import GENERIC_BODY, main_text
 from newscrawl.extraction.html import UnparsableDocument, is_complete, looks_like_html
 from newscrawl.extraction.text import join_paragraphs, word_count
 from newscrawl.items import Article
@@ -35,6 +39,8 @@ from newscrawl.outlets.scmp.sources import (
     NextDataSource,
     ScmpSource,
 )
+from newscrawl.records.validation import body_problem
+from newscrawl.settings import NEWSCRAWL_MIN_BODY_CHARS as MIN_BODY_CHARS
 
 OUTLET = "scmp"
 
@@ -148,6 +154,10 @@ def _assemble(page: ScmpPage, version: str, fetched_at: datetime) -> Article:
         if isinstance(source, ScmpSource):
             source.byline, source.opinion = authors, kind == "opinion"
     paragraphs = reading.pick("body") or []
+    paywalled = bool(reading.vote("is_paywalled")[0])
+    truncated = bool(reading.vote("is_truncated")[0])
+    if body_problem(join_paragraphs(paragraphs), MIN_BODY_CHARS, paywalled or truncated):
+        paragraphs = _fallback_body(page, reading, paragraphs)
     if not paragraphs:
         raise ExtractionFailed("the article has no body text", reason="no_body")
     body = join_paragraphs(paragraphs)
@@ -167,13 +177,23 @@ def _assemble(page: ScmpPage, version: str, fetched_at: datetime) -> Article:
     record.topics = reading.pick("topics") or []
     record.images = reading.pick("images") or []
     record.language = reading.pick("language")
-    record.is_paywalled = bool(reading.vote("is_paywalled")[0])
-    record.is_truncated = bool(reading.vote("is_truncated")[0])
+    record.is_paywalled, record.is_truncated = paywalled, truncated
     record.is_sponsored = bool(reading.vote("is_sponsored")[0])
     if record.is_truncated:
         record.is_paywalled = True
     record.field_sources = dict(sorted(reading.field_sources.items()))
     return record
+
+
+def _fallback_body(page: ScmpPage, reading: Reading, own: list[str]) -> list[str]:
+    """The generic reader's body of the page (``field_sources["body"]`` ``generic_body``)
+    when SCMP's own sources give none or one the validate pipeline would reject (a new
+    markup generation, a broken page), if it has more to say; else ``own``."""
+    found = main_text(page.root, page.url)
+    if len(join_paragraphs(found)) <= len(join_paragraphs(own)):
+        return own
+    reading.field_sources["body"] = GENERIC_BODY
+    return found
 
 
 def _dates(record: Article, reading: Reading) -> None:
