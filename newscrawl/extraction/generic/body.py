@@ -70,6 +70,15 @@ def _extract(root: etree._Element, url: str | None, precision: bool, fast: bool)
     return text or ""
 
 
+def without_headline(paragraphs: list[str], *headlines: str | None) -> list[str]:
+    """``paragraphs`` without a first one that repeats the headline (the ``<h1>`` the main
+    content starts with is the record's headline, not its body)."""
+    names = {h.casefold() for h in headlines if h}
+    while paragraphs and paragraphs[0].casefold() in names:
+        paragraphs = paragraphs[1:]
+    return paragraphs
+
+
 def paragraphs_of(text: str) -> list[str]:
     """One paragraph per line of extracted text, without list markers and empty lines."""
     paragraphs = []

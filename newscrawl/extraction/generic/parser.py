@@ -19,7 +19,7 @@ from datetime import date, datetime
 from newscrawl.extraction import dates
 from newscrawl.extraction.cascade import Cascade, Reading, Source
 from newscrawl.extraction.errors import ExtractionFailed
-from newscrawl.extraction.generic.body import GENERIC_BODY
+from newscrawl.extraction.generic.body import GENERIC_BODY, without_headline
 from newscrawl.extraction.generic.kinds import reject_non_articles
 from newscrawl.extraction.generic.page import GenericPage
 from newscrawl.extraction.generic.sources import (
@@ -99,7 +99,7 @@ def _assemble(page: GenericPage, version: str, fetched_at: datetime) -> Article:
     headline = reading.pick("headline")
     if not headline:
         raise ExtractionFailed("no headline", reason="no_headline")
-    paragraphs = reading.pick("body") or []
+    paragraphs = without_headline(reading.pick("body") or [], headline, page.h1)
     if not paragraphs:
         raise ExtractionFailed("the page has no body text", reason="no_body")
     body = join_paragraphs(paragraphs)

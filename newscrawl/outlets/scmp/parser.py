@@ -27,6 +27,7 @@ from newscrawl.extraction import dates, jsonld
 from newscrawl.extraction.cascade import Cascade, Reading, Source
 from newscrawl.extraction.errors import ExtractionFailed, NotAnArticle
 from newscrawl.extraction.generic import GENERIC_BODY, main_text
+from newscrawl.extraction.generic.body import without_headline
 from newscrawl.extraction.html import UnparsableDocument, is_complete, looks_like_html
 from newscrawl.extraction.text import join_paragraphs, word_count
 from newscrawl.items import Article
@@ -189,7 +190,7 @@ def _fallback_body(page: ScmpPage, reading: Reading, own: list[str]) -> list[str
     """The generic reader's body of the page (``field_sources["body"]`` ``generic_body``)
     when SCMP's own sources give none or one the validate pipeline would reject (a new
     markup generation, a broken page), if it has more to say; else ``own``."""
-    found = main_text(page.root, page.url)
+    found = without_headline(main_text(page.root, page.url), reading.pick("headline"))
     if len(join_paragraphs(found)) <= len(join_paragraphs(own)):
         return own
     reading.field_sources["body"] = GENERIC_BODY
