@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from newscrawl.extraction import dates
-from newscrawl.extraction.cascade import Cascade, Reading, Source
+from newscrawl.extraction.cascade import Cascade, Reading, Source, rejections
 from newscrawl.extraction.errors import ExtractionFailed
 from newscrawl.extraction.generic.body import GENERIC_BODY, without_headline
 from newscrawl.extraction.generic.kinds import reject_non_articles
@@ -30,7 +30,7 @@ from newscrawl.extraction.generic.sources import (
     PageSource,
     UrlSource,
 )
-from newscrawl.extraction.html import UnparsableDocument, looks_like_html
+from newscrawl.extraction.html import looks_like_html
 from newscrawl.extraction.text import join_paragraphs, word_count
 from newscrawl.items import Article
 
@@ -79,15 +79,9 @@ class GenericParserV1:
         if not looks_like_html(html, within=_HTML_START):
             raise ExtractionFailed("the page is not HTML", reason="not_html")
         page = GenericPage(url, html)
-        try:
+        with rejections():
             reject_non_articles(page)
             return _assemble(page, self.version, fetched_at)
-        except UnparsableDocument as exc:
-            raise ExtractionFailed(f"unparsable page: {exc}", reason="malformed_page") from exc
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
-                RecursionError) as exc:
-            raise ExtractionFailed(f"unexpected page data: {type(exc).__name__}: {exc}",
-                                   reason="parser_error") from exc
 
 
 def _assemble(page: GenericPage, version: str, fetched_at: datetime) -> Article:

@@ -24,11 +24,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newscrawl.extraction import dates, jsonld
-from newscrawl.extraction.cascade import Cascade, Reading, Source
+from newscrawl.extraction.cascade import Cascade, Reading, Source, rejections
 from newscrawl.extraction.errors import ExtractionFailed, NotAnArticle
 from newscrawl.extraction.generic import GENERIC_BODY, main_text
 from newscrawl.extraction.generic.body import without_headline
-from newscrawl.extraction.html import UnparsableDocument, is_complete, looks_like_html
+from newscrawl.extraction.html import is_complete, looks_like_html
 from newscrawl.extraction.text import join_paragraphs, word_count
 from newscrawl.items import Article
 from newscrawl.outlets.scmp.markup import DomSource, MetaSource, UrlSource
@@ -106,22 +106,15 @@ class ScmpParserV1:
         if not is_complete(html):
             raise ExtractionFailed("the page ends before </html>", reason="truncated_page")
         page = ScmpPage(url, html)
-        try:
+        # Data of a shape no generation of MARKUP.md has, in a field a record cannot go
+        # without, is a parser_error rejection (``cascade.rejections``).
+        with rejections():
             _reject_non_articles(page)
             if not _has_article_source(page):
                 raise ExtractionFailed("no article data in the page", reason="no_article_data")
             if not _is_scmp(page):
                 raise ExtractionFailed("an article of another publisher", reason="not_scmp")
             return _assemble(page, self.version, fetched_at)
-        except UnparsableDocument as exc:
-            raise ExtractionFailed(f"unparsable page: {exc}", reason="malformed_page") from exc
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
-                RecursionError) as exc:
-            # Data of a shape no generation of MARKUP.md has, in a field a record cannot go
-            # without: a record is lost, not the crawl. The stats key says it is the
-            # parser's blind spot, not the page's fault.
-            raise ExtractionFailed(f"unexpected page data: {type(exc).__name__}: {exc}",
-                                   reason="parser_error") from exc
 
 
 # -- assembling the record ------------------------------------------------------------------
