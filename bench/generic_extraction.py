@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         import readability  # noqa: F401
         import trafilatura  # noqa: F401
     except ImportError as exc:
-        print(f"generic_extraction: {exc}; pip install -e '.[bench]'", file=sys.stderr)
+        print(f"generic_extraction: {exc}; pip install -U pip && pip install -e '.[bench]'", file=sys.stderr)
         return 2
     if not (args.corpus / "index.json").is_file():
         print(f"generic_extraction: no index.json in {args.corpus}", file=sys.stderr)
