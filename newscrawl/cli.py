@@ -133,10 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", default="data/demo", help="where outputs go (default data/demo)")
     demo.set_defaults(func=_demo)
 
-    parse = sub.add_parser("parse", help="run the outlet parser on one saved or fetched page")
+    parse = sub.add_parser("parse", help="run the outlet parser (or the generic one) on one "
+                           "saved or fetched page")
     parse.add_argument("page", help="a saved .html (or .html.gz) file, or a URL to fetch")
     parse.add_argument("--url", help="the page's URL (required for a saved file)")
-    parse.add_argument("--outlet", default="scmp", help="outlet whose parser to use (default scmp)")
+    parse.add_argument("--outlet", default=None,
+                       help="outlet whose parser to use, or generic (default: the outlet whose "
+                       "domains claim the URL, else the generic parser)")
     parse.set_defaults(func=_parse)
 
     def archive_options(p: argparse.ArgumentParser) -> None:
@@ -339,8 +342,10 @@ def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from pathlib import Path
 
     from newscrawl.extraction.errors import PageRejected
+    from newscrawl.outlets import GENERIC, parser_for_page
 
-    outlet = _outlet(args.outlet, parser)
+    if args.outlet not in (None, GENERIC):
+        _outlet(args.outlet, parser)  # an unknown name is a usage error before any fetch
     if args.page.startswith(("http://", "https://")):
         url = args.url or args.page
         try:
@@ -367,7 +372,7 @@ def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         html, url = raw.decode("utf-8", "replace"), args.url
     fetched_at = datetime.now(UTC)
     try:
-        article = outlet.parser_for(fetched_at).parse(url, html, fetched_at)
+        article = parser_for_page(url, fetched_at, args.outlet).parse(url, html, fetched_at)
     except PageRejected as exc:
         sys.stderr.write(f"newscrawl parse: no article record ({exc.reason}): {exc}\n")
         return 1

@@ -34,24 +34,27 @@ def test_parse_a_saved_page_and_a_url(replica, tmp_path):
     html = client.get(spec.path)[2]
     saved = tmp_path / "page.html.gz"
     saved.write_bytes(gzip.compress(html))
-    result = _cli("parse", str(saved), "--url", replica.base_url + spec.path)
+    # The replica's host is no outlet's: its pages are SCMP's, so the test names the outlet.
+    result = _cli("parse", str(saved), "--url", replica.base_url + spec.path, "--outlet", "scmp")
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["headline"] == truth["headline"]
     assert record["body"] == "\n\n".join(truth["body"])
     assert record["field_sources"]["headline"]
-    fetched = _cli("parse", replica.base_url + spec.path)
+    fetched = _cli("parse", replica.base_url + spec.path, "--outlet", "scmp")
     assert fetched.returncode == 0, fetched.stderr
     assert json.loads(fetched.stdout)["article_id"] == str(spec.article_id)
     missing = _cli("parse", str(tmp_path / "nope.html"), "--url", "https://www.scmp.com/x")
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
     assert _cli("parse", str(saved)).returncode == 2  # a saved page needs --url
+    unknown = _cli("parse", str(saved), "--url", "https://example.com/a", "--outlet", "nope")
+    assert unknown.returncode == 2 and "unknown outlet 'nope'" in unknown.stderr
 
 
 def test_parse_reports_a_video_page_as_not_an_article(replica):
     world = replica.world
     video = next(world.spec(i) for i in range(world.count) if world.spec(i).kind == "video")
-    result = _cli("parse", replica.base_url + video.path)
+    result = _cli("parse", replica.base_url + video.path, "--outlet", "scmp")
     assert result.returncode == 1 and "video" in result.stderr
 
 

@@ -3,8 +3,10 @@ that the SCMP parser does not know, while the truth and every listing stay as th
 
 What the parser does on redesigned pages is recorded here: it finds none of its sources for
 the body (no ``__NEXT_DATA__`` article at its path, no Apollo state, no ``data-qa`` body
-container, no ``articleBody``) and rejects every article page with reason ``no_body``. A
-generic reader of the DOM still finds the whole body.
+container, no ``articleBody``), so every article page's body comes from the generic
+parser's fallback (``field_sources["body"] == "generic_body"``, with every paragraph of the
+truth in it; tests/test_outlet_scmp_fallback.py). A generic reader of the DOM finds the
+whole body.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def test_the_redesign_switches_article_pages_and_nothing_else(redesign_replica):
         "now": "2026-06-01T08:00:00Z"}
     assert client.json("/__replica__/redesign")["redesigned"] is True
 
-    reasons = set()
+    reasons, bodies = set(), set()
     for i in _articles(world):
         spec = world.spec(i)
         old_headers, old_body, truth = before[i]
@@ -120,8 +122,9 @@ def test_the_redesign_switches_article_pages_and_nothing_else(redesign_replica):
             reasons.add(record.reason)
         else:
             assert "next_data" not in record.field_sources.values()
-    # What the current parser does: no source of the body is left, every page is rejected.
-    assert reasons == {"no_body"}
+            bodies.add(record.field_sources["body"])
+    # What the current parser does: no source of its own gives the body; the fallback does.
+    assert reasons == set() and bodies == {"generic_body"}
     assert _listings(client, world.config.seed) == listings
 
 

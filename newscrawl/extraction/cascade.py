@@ -36,11 +36,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
-from newscrawl.extraction.errors import PageRejected
+from newscrawl.extraction.errors import ExtractionFailed, PageRejected
 from newscrawl.extraction.html import UnparsableDocument
 from newscrawl.items import Article
 
@@ -61,6 +62,21 @@ PAGE_ERRORS: tuple[type[BaseException], ...] = (PageRejected, UnparsableDocument
 Reader = TypeVar("Reader", bound=Callable[..., Any])
 _MARK = "_reads_field"  # the attribute ``@field`` sets on a reader
 _EMPTY: tuple[Any, ...] = (None, "", [], {})  # what no source "has"
+
+
+@contextmanager
+def rejections() -> Iterator[None]:
+    """Turn what reading a page may raise into the page's rejection: an unparsable document
+    (``malformed_page``), and data of a shape the parser never met in a field a record cannot
+    go without (``parser_error``: a record is lost, not the crawl; the reason says it is the
+    parser's blind spot, not the page's fault)."""
+    try:
+        yield
+    except UnparsableDocument as exc:
+        raise ExtractionFailed(f"unparsable page: {exc}", reason="malformed_page") from exc
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        raise ExtractionFailed(f"unexpected page data: {type(exc).__name__}: {exc}",
+                               reason="parser_error") from exc
 
 
 def field(name: str) -> Callable[[Reader], Reader]:

@@ -8,6 +8,7 @@ a record, not a reason to lose the record.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -25,8 +26,17 @@ def utc_iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime(ISO_UTC)
 
 
+def plausible(when: datetime | None) -> datetime | None:
+    """``when`` if it lies in the years a news page can mean (1990-2100), else None."""
+    return when if when is not None and _MIN_YEAR <= when.year <= _MAX_YEAR else None
+
+
 def from_epoch(value: Any) -> datetime | None:
     """Epoch milliseconds (or seconds) as an int, float or numeric string."""
+    return plausible(_epoch(value))
+
+
+def _epoch(value: Any) -> datetime | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -38,14 +48,17 @@ def from_epoch(value: Any) -> datetime | None:
         return None
     seconds = value / 1000 if value >= _MS_THRESHOLD else value
     try:
-        when = datetime.fromtimestamp(seconds, UTC)
+        return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         return None
-    return when if _MIN_YEAR <= when.year <= _MAX_YEAR else None
 
 
 def from_iso(value: str, default_tz: timezone = UTC) -> datetime | None:
     """ISO 8601 with ``Z``, ``+08:00``, ``+0800`` or no offset (then ``default_tz``)."""
+    return plausible(_iso(value, default_tz))
+
+
+def _iso(value: str, default_tz: timezone = UTC) -> datetime | None:
     text = value.strip()
     if len(text) < 10:
         return None
@@ -58,32 +71,46 @@ def from_iso(value: str, default_tz: timezone = UTC) -> datetime | None:
         when = datetime.fromisoformat(text)
     except ValueError:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=default_tz)
-    return when if _MIN_YEAR <= when.year <= _MAX_YEAR else None
+    return when if when.tzinfo is not None else when.replace(tzinfo=default_tz)
 
 
 def from_rfc822(value: str) -> datetime | None:
+    return plausible(_rfc822(value))
+
+
+def _rfc822(value: str) -> datetime | None:
     try:
         when = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError):
         return None
     if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when if _MIN_YEAR <= when.year <= _MAX_YEAR else None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def parse_date(value: Any) -> datetime | None:
     """Whatever shape ``value`` has (epoch, ISO, RFC 822), as an aware datetime, or None."""
+    readings = _readings(value)
+    return next((when for when in readings if plausible(when)), None)
+
+
+def read_date(value: Any) -> datetime | None:
+    """``parse_date``, but a date outside its plausibility window is still read (1970 as
+    1970), so that a caller can say why it refuses a date instead of only that it does."""
+    readings = _readings(value)
+    return next((when for when in readings if plausible(when)), None) or next(
+        (when for when in readings if when is not None), None)
+
+
+def _readings(value: Any) -> list[datetime | None]:
+    """``value`` read as epoch, ISO 8601 and RFC 822, in that order (None where it is not)."""
     if value is None or isinstance(value, bool):
-        return None
+        return []
     if isinstance(value, int | float):
-        return from_epoch(value)
+        return [_epoch(value)]
     if not isinstance(value, str) or not value.strip():
-        return None
-    return from_epoch(value) or from_iso(value) or from_rfc822(value)
+        return []
+    return [_epoch(value), _iso(value), _rfc822(value)]
 
 
 def to_utc_iso(value: Any) -> str | None:
@@ -125,3 +152,35 @@ def parse_utc(value: str | None) -> datetime | None:
 def utc_now() -> str:
     """Now, as ``utc_iso`` writes it."""
     return utc_iso(datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class CheckedDate:
+    """A date a page gives, checked against when the page was fetched."""
+
+    raw: str
+    """The value exactly as found."""
+    iso: str | None
+    """ISO 8601 UTC, or None when the date is refused."""
+    problem: str | None = None
+    """Why it is refused: ``unreadable``, ``before_1990`` or ``after_fetch``."""
+
+
+def checked(value: Any, fetched_at: datetime) -> CheckedDate | None:
+    """``value`` as a publication or update time of a page fetched at ``fetched_at``: refused
+    (``iso`` None, the raw value kept) when it cannot be read, lies before 1990 (before any
+    outlet published online) or after the fetch (no page reports its future); None when
+    there is no value at all."""
+    raw = raw_string(value)
+    if raw is None:
+        return None
+    when = read_date(value)
+    if when is None:
+        return CheckedDate(raw, None, "unreadable")
+    if when.year < _MIN_YEAR:
+        return CheckedDate(raw, None, "before_1990")
+    if fetched_at.tzinfo is None:
+        fetched_at = fetched_at.replace(tzinfo=UTC)
+    if when > fetched_at:
+        return CheckedDate(raw, None, "after_fetch")
+    return CheckedDate(raw, utc_iso(when))

@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from lxml import etree, html
 
 from newscrawl.extraction.text import normalize_space
+from newscrawl.items import ImageRef
 
 _PARSER = html.HTMLParser(remove_comments=True, remove_pis=True)
 _BYTES_PARSER = html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
@@ -60,6 +61,20 @@ def parse_document(text: str) -> etree._Element:
     return root
 
 
+def looks_like_html(text: str, within: int = 4096) -> bool:
+    """The text starts like an HTML document: a doctype, ``<html`` or ``<head`` in its first
+    ``within`` characters."""
+    start = text[:within].lower()
+    return "<html" in start or "<!doctype html" in start or "<head" in start
+
+
+def is_complete(text: str) -> bool:
+    """The document reaches its closing tag: a page cut short in transfer does not, and
+    salvaging it would lie."""
+    tail = text[-4096:].lower()
+    return "</html>" in tail or "</body>" in tail
+
+
 def absolute_url(base: str, href: str | None) -> str | None:
     """``href`` resolved against ``base``; None for empty values and non-http schemes."""
     if not href or not href.strip():
@@ -73,6 +88,17 @@ def absolute_url(base: str, href: str | None) -> str | None:
         return urljoin(base, href)
     except ValueError:
         return None
+
+
+def dedupe_images(images: list[ImageRef]) -> list[ImageRef]:
+    """The pictures in order, each URL once."""
+    seen: set[str] = set()
+    out = []
+    for image in images:
+        if image.url not in seen:
+            seen.add(image.url)
+            out.append(image)
+    return out
 
 
 def classes(element: etree._Element) -> set[str]:

@@ -13,6 +13,11 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+#: schema.org types of an article (``NewsArticle`` and its kinds, ``BlogPosting``...).
+ARTICLE_TYPES = ("NewsArticle", "OpinionNewsArticle", "Article", "ReportageNewsArticle",
+                 "AnalysisNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle",
+                 "AskPublicNewsArticle", "BlogPosting", "Report", "SatiricalArticle")
+
 _TRAILING_COMMA = re.compile(r",\s*([\]}])")
 _OPENINGS = ("<!--", "//<![CDATA[", "<![CDATA[")
 _CLOSINGS = ("-->", "//]]>", "]]>", ";")

@@ -3,20 +3,33 @@
 What an outlet declares, and the shapes its listings are read into, live in
 ``newscrawl.outlets.spec``; each outlet's package (``scmp/``) registers its ``Outlet`` when
 imported. The registry is the only list of outlets and of their parser versions.
+
+A page of a site no outlet claims is read by the generic parser
+(``newscrawl.extraction.generic``): ``outlet_for_url`` says which outlet claims a URL,
+``generic_parser`` gives the generic one, and ``parser_for_page`` picks between them, by
+name (``"generic"`` names the generic parser, and no outlet may take that name).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from newscrawl.outlets.spec import Outlet
+    from datetime import datetime
 
+    from newscrawl.outlets.spec import ArticleParser, Outlet
+
+#: The name that forces the generic parser (``newscrawl parse --outlet generic``).
+GENERIC = "generic"
 _REGISTRY: dict[str, Outlet] = {}
 
 
 def register(outlet: Outlet) -> Outlet:
+    if outlet.name == GENERIC:
+        raise ValueError(f"{GENERIC!r} names the generic parser, not an outlet")
     if outlet.name in _REGISTRY:
         raise ValueError(f"outlet {outlet.name!r} is registered twice")
     for other in _REGISTRY.values():
@@ -42,3 +55,33 @@ def all_outlets() -> Iterable[Outlet]:
 
 def _load() -> None:
     from newscrawl.outlets import scmp  # noqa: F401 - registers itself
+
+
+def outlet_for_url(url: str) -> Outlet | None:
+    """The outlet whose domains claim the URL's host (the domain itself or a subdomain of
+    it), else None."""
+    host = (urlsplit(url or "").hostname or "").lower()
+    if not host:
+        return None
+    for outlet in all_outlets():
+        if any(host == d or host.endswith("." + d) for d in (d.lower() for d in outlet.domains)):
+            return outlet
+    return None
+
+
+@cache
+def generic_parser() -> ArticleParser:
+    """The parser of pages no outlet claims."""
+    from newscrawl.extraction.generic import GenericParserV1
+
+    return GenericParserV1()
+
+
+def parser_for_page(url: str, fetched_at: datetime, name: str | None = None) -> ArticleParser:
+    """The parser for a page: the named outlet's version for ``fetched_at`` (``"generic"``:
+    the generic parser), or, with no name, that of the outlet claiming ``url``, else the
+    generic parser. An unknown name raises KeyError, as ``get_outlet`` does."""
+    if name == GENERIC:
+        return generic_parser()
+    outlet = get_outlet(name) if name else outlet_for_url(url)
+    return outlet.parser_for(fetched_at) if outlet is not None else generic_parser()

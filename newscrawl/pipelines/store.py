@@ -3,7 +3,9 @@ each story was discovered.
 
 The archive (``ArchiveExtension``) commits in batches and once more when the spider closes,
 and records the run from the stats this pipeline keeps: ``newscrawl/stored/<outcome>`` and,
-per reported field, ``newscrawl/filled/<field>``.
+per reported field, ``newscrawl/filled/<field>``, and ``newscrawl/fallback/body`` for each
+record whose body came from the generic parser's fallback (``field_sources["body"]`` is
+``generic_body``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from newscrawl.extensions.archive import ArchiveUser
+from newscrawl.extraction.generic.body import GENERIC_BODY
 from newscrawl.items import REPORTED_FIELDS, to_record
 from newscrawl.store import StoreError
 
@@ -30,4 +33,6 @@ class StorePipeline(ArchiveUser):
         for name in REPORTED_FIELDS:
             if record.get(name) not in (None, "", [], {}):
                 self.stats.inc_value(f"newscrawl/filled/{name}")
+        if (record.get("field_sources") or {}).get("body") == GENERIC_BODY:
+            self.stats.inc_value("newscrawl/fallback/body")  # the outlet's parser needed it
         return item

@@ -33,10 +33,18 @@ def problems(record: Mapping[str, Any], min_body_chars: int) -> list[str]:
     published, updated = record.get("published_at"), record.get("updated_at")
     if published and updated and updated < published and "bad_updated_at" not in found:
         found.append("updated_before_published")
-    body = record.get("body") or ""
-    short_ok = record.get("is_paywalled") or record.get("is_truncated")
-    if not body:
-        found.append("missing_body")
-    elif len(body) < min_body_chars and not short_ok:
-        found.append("body_too_short")
+    body_found = body_problem(record.get("body") or "", min_body_chars,
+                              bool(record.get("is_paywalled") or record.get("is_truncated")))
+    if body_found:
+        found.append(body_found)
     return found
+
+
+def body_problem(body: str, min_body_chars: int, short_ok: bool) -> str | None:
+    """Why ``body`` is no usable body (None when it is): missing, or shorter than
+    ``min_body_chars`` on a page that does not say it is cut short (``short_ok``)."""
+    if not body:
+        return "missing_body"
+    if len(body) < min_body_chars and not short_ok:
+        return "body_too_short"
+    return None

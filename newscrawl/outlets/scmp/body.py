@@ -384,14 +384,3 @@ def _full_caption(image: ImageRef) -> str | None:
     if image.caption and image.credit:
         return f"{image.caption} Photo: {image.credit}"
     return None
-
-
-def dedupe_images(images: list[ImageRef]) -> list[ImageRef]:
-    """The pictures in order, each URL once."""
-    seen: set[str] = set()
-    out = []
-    for image in images:
-        if image.url not in seen:
-            seen.add(image.url)
-            out.append(image)
-    return out

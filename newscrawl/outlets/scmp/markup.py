@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 from newscrawl.extraction import dates, jsonld
 from newscrawl.extraction.cascade import field
-from newscrawl.extraction.html import IMAGE_TAGS, absolute_url, inline_text
+from newscrawl.extraction.html import IMAGE_TAGS, absolute_url, dedupe_images, inline_text
 from newscrawl.extraction.meta import HeadMeta, language_code
 from newscrawl.extraction.text import first_words_of, normalize_space, optional_text
 from newscrawl.items import ImageRef
-from newscrawl.outlets.scmp.body import DomBody, dedupe_images, dom_image, image_ref
+from newscrawl.outlets.scmp.body import DomBody, dom_image, image_ref
 from newscrawl.outlets.scmp.furniture import is_furniture
 from newscrawl.outlets.scmp.outlet import ARTICLE_ID_IN_PATH, canonical_twin, unamp_path
 from newscrawl.outlets.scmp.sources import ScmpSource

@@ -24,9 +24,6 @@ from newscrawl.outlets.scmp.outlet import ARTICLE_ID_IN_PATH
 
 _NEXT_ARTICLE_PATH = ("props", "pageProps", "payload", "data", "article")
 _LD_TYPE = "application/ld+json"
-ARTICLE_TYPES = ("NewsArticle", "OpinionNewsArticle", "Article", "ReportageNewsArticle",
-                 "AnalysisNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle",
-                 "AskPublicNewsArticle", "BlogPosting", "Report", "SatiricalArticle")
 NON_ARTICLE_LD_TYPES = ("VideoObject", "ImageGallery", "CollectionPage", "ItemList",
                         "ProfilePage")
 _HEAD_END = re.compile(r"</head\s*>", re.I)
@@ -150,13 +147,13 @@ class ScmpPage:
         # object is not among them.
         head_end = self.head_end
         found = jsonld.parse_blocks(scripts.scripts_by_type(self.text, _LD_TYPE, 0, head_end))
-        if not jsonld.find_by_type(found, *ARTICLE_TYPES, *NON_ARTICLE_LD_TYPES):
+        if not jsonld.find_by_type(found, *jsonld.ARTICLE_TYPES, *NON_ARTICLE_LD_TYPES):
             found += jsonld.parse_blocks(scripts.scripts_by_type(self.text, _LD_TYPE, head_end))
         return found
 
     @cached_property
     def ld_article(self) -> dict[str, Any] | None:
-        found = jsonld.find_by_type(self.ld_objects, *ARTICLE_TYPES)
+        found = jsonld.find_by_type(self.ld_objects, *jsonld.ARTICLE_TYPES)
         return found[0] if found else None
 
     # DOM --------------------------------------------------------------------------------

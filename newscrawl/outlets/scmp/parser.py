@@ -7,7 +7,10 @@ assembly of the record. The page and its lazily read sources are ``page.ScmpPage
 field readers of each source, ``sources`` (the JSON ones) and ``markup`` (DOM, head, URL);
 the body readers, ``body``; the furniture, ``furniture``.
 
-For each field the richest source that has it wins and ``Article.field_sources`` names it. A
+For each field the richest source that has it wins and ``Article.field_sources`` names it.
+When no source gives a body, or the one given would fail validation (too short for a page
+that is not cut short), the generic parser's body of the page stands in: a new markup
+generation loses no record, and ``field_sources["body"]`` says ``generic_body``. A
 source that is missing or broken (invalid JSON in ``__NEXT_DATA__``) simply has nothing to
 give: the cascade goes on without it. A reader that fails on data of an unknown shape costs
 its field from that source only, unless the field is one a record cannot go without
@@ -21,9 +24,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newscrawl.extraction import dates, jsonld
-from newscrawl.extraction.cascade import SOURCE_FAILED, Cascade, Reading, Source
+from newscrawl.extraction.cascade import SOURCE_FAILED, Cascade, Reading, Source, rejections
 from newscrawl.extraction.errors import ExtractionFailed, NotAnArticle
-from newscrawl.extraction.html import UnparsableDocument
+from newscrawl.extraction.generic import GENERIC_BODY, main_text
+from newscrawl.extraction.generic.body import without_headline
+from newscrawl.extraction.html import is_complete, looks_like_html
 from newscrawl.extraction.text import join_paragraphs, word_count
 from newscrawl.items import Article
 from newscrawl.outlets.scmp.markup import DomSource, MetaSource, UrlSource
@@ -35,6 +40,8 @@ from newscrawl.outlets.scmp.sources import (
     NextDataSource,
     ScmpSource,
 )
+from newscrawl.records.validation import body_problem
+from newscrawl.settings import NEWSCRAWL_MIN_BODY_CHARS as MIN_BODY_CHARS
 
 OUTLET = "scmp"
 
@@ -94,27 +101,20 @@ class ScmpParserV1:
         _reject_by_url(url)
         if not html or not html.strip():
             raise ExtractionFailed("the page is empty", reason="empty_page")
-        if not _looks_like_html(html):
+        if not looks_like_html(html):
             raise ExtractionFailed("the page is not HTML", reason="not_html")
-        if not _is_complete(html):
+        if not is_complete(html):
             raise ExtractionFailed("the page ends before </html>", reason="truncated_page")
         page = ScmpPage(url, html)
-        try:
+        # Data of a shape no generation of MARKUP.md has, in a field a record cannot go
+        # without, is a parser_error rejection (``cascade.rejections``).
+        with rejections():
             _reject_non_articles(page)
             if not _has_article_source(page):
                 raise ExtractionFailed("no article data in the page", reason="no_article_data")
             if not _is_scmp(page):
                 raise ExtractionFailed("an article of another publisher", reason="not_scmp")
             return _assemble(page, self.version, fetched_at)
-        except UnparsableDocument as exc:
-            raise ExtractionFailed(f"unparsable page: {exc}", reason="malformed_page") from exc
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
-                RecursionError) as exc:
-            # Data of a shape no generation of MARKUP.md has, in a field a record cannot go
-            # without: a record is lost, not the crawl. The stats key says it is the
-            # parser's blind spot, not the page's fault.
-            raise ExtractionFailed(f"unexpected page data: {type(exc).__name__}: {exc}",
-                                   reason="parser_error") from exc
 
 
 # -- assembling the record ------------------------------------------------------------------
@@ -148,6 +148,10 @@ def _assemble(page: ScmpPage, version: str, fetched_at: datetime) -> Article:
         if isinstance(source, ScmpSource):
             source.byline, source.opinion = authors, kind == "opinion"
     paragraphs = reading.pick("body") or []
+    paywalled = bool(reading.vote("is_paywalled")[0])
+    truncated = bool(reading.vote("is_truncated")[0])
+    if body_problem(join_paragraphs(paragraphs), MIN_BODY_CHARS, paywalled or truncated):
+        paragraphs = _fallback_body(page, reading, paragraphs)
     if not paragraphs:
         raise ExtractionFailed("the article has no body text", reason="no_body")
     body = join_paragraphs(paragraphs)
@@ -167,8 +171,7 @@ def _assemble(page: ScmpPage, version: str, fetched_at: datetime) -> Article:
     record.topics = reading.pick("topics") or []
     record.images = reading.pick("images") or []
     record.language = reading.pick("language")
-    record.is_paywalled = bool(reading.vote("is_paywalled")[0])
-    record.is_truncated = bool(reading.vote("is_truncated")[0])
+    record.is_paywalled, record.is_truncated = paywalled, truncated
     record.is_sponsored = bool(reading.vote("is_sponsored")[0])
     if record.is_truncated:
         record.is_paywalled = True
@@ -177,6 +180,17 @@ def _assemble(page: ScmpPage, version: str, fetched_at: datetime) -> Article:
         field_sources[SOURCE_FAILED] = "next_data"
     record.field_sources = dict(sorted(field_sources.items()))
     return record
+
+
+def _fallback_body(page: ScmpPage, reading: Reading, own: list[str]) -> list[str]:
+    """The generic reader's body of the page (``field_sources["body"]`` ``generic_body``)
+    when SCMP's own sources give none or one the validate pipeline would reject (a new
+    markup generation, a broken page), if it has more to say; else ``own``."""
+    found = without_headline(main_text(page.root, page.url), reading.pick("headline"))
+    if len(join_paragraphs(found)) <= len(join_paragraphs(own)):
+        return own
+    reading.field_sources["body"] = GENERIC_BODY
+    return found
 
 
 def _dates(record: Article, reading: Reading) -> None:
@@ -207,17 +221,6 @@ def _reject_by_url(url: str) -> None:
     for prefix, reason in _NOT_ARTICLE_PATHS:
         if path.startswith(prefix) or path == prefix.rstrip("/"):
             raise NotAnArticle(f"a {reason} page ({path})", reason=reason)
-
-
-def _looks_like_html(html: str) -> bool:
-    start = html[:4096].lower()
-    return "<html" in start or "<!doctype html" in start or "<head" in start
-
-
-def _is_complete(html: str) -> bool:
-    """A page cut short in transfer lacks its closing tag; salvaging it would lie."""
-    tail = html[-4096:].lower()
-    return "</html>" in tail or "</body>" in tail
 
 
 def _reject_non_articles(page: ScmpPage) -> None:

@@ -24,13 +24,13 @@ from urllib.parse import urlsplit
 
 from newscrawl.extraction import dates, jsonld
 from newscrawl.extraction.cascade import Source, field
+from newscrawl.extraction.html import dedupe_images
 from newscrawl.extraction.meta import language_code
 from newscrawl.extraction.text import normalize_space, optional_text
 from newscrawl.items import ImageRef
 from newscrawl.outlets.scmp.body import (
     NodeBody,
     block_texts,
-    dedupe_images,
     image_ref,
     strip_trailing_bio,
 )
