@@ -66,6 +66,10 @@ def test_a_story_stored_degraded_is_fetched_again_in_full(fresh_replica, tmp_pat
         assert any(key.endswith(":failed") for key in sources)
 
     client.json("/__replica__/faults?off", method="POST")
+    crawl(fresh_replica, tmp_path, *FAST)  # too soon: a degraded story waits an hour
+    assert degraded <= {r[0] for r in rows(tmp_path, "SELECT article_id FROM failures")}
+    with sqlite3.connect(tmp_path / "scmp" / "archive.sqlite") as db:  # an hour later
+        db.execute("UPDATE failures SET last_failed_at='2020-01-01T00:00:00Z'")
     crawl(fresh_replica, tmp_path, *FAST)
     for article_id in degraded:
         sources = json.loads(rows(tmp_path, "SELECT field_sources FROM articles WHERE "
