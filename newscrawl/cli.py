@@ -164,6 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     archive_options(export)
     export.set_defaults(func=_export)
 
+    datasette = sub.add_parser("datasette", help="serve the archive in datasette, with column "
+                               "descriptions, labels and canned queries")
+    datasette.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
+    datasette.add_argument("--port", type=int, default=8001, help="port (8001; 0: any free)")
+    datasette.add_argument("--metadata-out", metavar="FILE",
+                           help="write the metadata JSON to FILE and exit (for datasette -m)")
+    archive_options(datasette)
+    datasette.set_defaults(func=_datasette)
+
     check = sub.add_parser("check", help="check the archive and its journal (exit 1 when "
                            "damaged); --repair mends what can be mended")
     check.add_argument("--repair", action="store_true",
@@ -465,6 +474,42 @@ def _stats(args: argparse.Namespace, db: Any) -> None:
     from newscrawl.store.report import coverage_report
 
     print(coverage_report(db))
+
+
+def _datasette(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import importlib.util
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from newscrawl.layout import DataDir
+    from newscrawl.store import is_postgres_url
+    from newscrawl.store.datasette import metadata
+
+    target = args.db or str(DataDir.of(args.data_dir, args.outlet).archive)
+    if is_postgres_url(target):
+        parser.error("datasette serves SQLite files; export from PostgreSQL first")
+    path = Path(target)
+    text = json.dumps(metadata(path.stem), indent=2, ensure_ascii=False)
+    if args.metadata_out:
+        Path(args.metadata_out).write_text(text + "\n", encoding="utf-8")
+        print(f"datasette metadata written to {args.metadata_out} (datasette {path} -m "
+              f"{args.metadata_out})")
+        return 0
+    if not path.exists():
+        sys.stderr.write(f"newscrawl datasette: no archive at {path} (crawl first, or give "
+                         "--data-dir)\n")
+        return 1
+    if importlib.util.find_spec("datasette") is None:
+        sys.stderr.write("newscrawl datasette: datasette is not installed: "
+                         "pip install 'datasette>=0.65'\n")
+        return 1
+    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as meta:
+        meta.write(text)
+        meta.flush()
+        return subprocess.call([sys.executable, "-m", "datasette", "serve", str(path), "-m",
+                                meta.name, "--host", args.host, "--port", str(args.port)])
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
