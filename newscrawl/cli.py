@@ -164,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     archive_options(export)
     export.set_defaults(func=_export)
 
+    schema = sub.add_parser("schema", help="print the JSON Schema of a record (a journal line, "
+                            "a feed item)")
+    schema.add_argument("--markdown", action="store_true",
+                        help="print docs/records.md instead: every field and what it means")
+    schema.set_defaults(func=_schema)
+
     datasette = sub.add_parser("datasette", help="serve the archive in datasette, with column "
                                "descriptions, labels and canned queries")
     datasette.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
@@ -474,6 +480,16 @@ def _stats(args: argparse.Namespace, db: Any) -> None:
     from newscrawl.store.report import coverage_report
 
     print(coverage_report(db))
+
+
+def _schema(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import json
+
+    from newscrawl.records.schema import article_schema, records_markdown
+
+    print(records_markdown() if args.markdown else json.dumps(article_schema(), indent=2),
+          end="" if args.markdown else "\n")
+    return 0
 
 
 def _datasette(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
