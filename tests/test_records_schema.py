@@ -46,3 +46,22 @@ def test_every_output_validates(replica, tmp_path):
     # A record breaking the shape is caught.
     broken = dict(outputs["journal"][0], published_at="yesterday", images=[{"href": "x"}])
     assert len(list(validator.iter_errors(broken))) == 3  # the date, the url, the href
+
+
+def test_a_csv_feed_writes_json_cells_not_python_reprs(replica, tmp_path):
+    import csv
+
+    feed = tmp_path / "feed.csv"
+    crawl(replica, tmp_path, "--max-articles", "20",
+          "-s", "FEEDS=" + json.dumps({str(feed): {"format": "csv"}}))
+    with feed.open(encoding="utf-8", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) >= 15
+    for row in table:
+        assert "ImageRef(" not in row["images"]
+        images = json.loads(row["images"])
+        assert isinstance(images, list) and all("url" in image for image in images)
+        assert isinstance(json.loads(row["authors"]), list)
+        assert isinstance(json.loads(row["field_sources"]), dict)
+        assert row["is_paywalled"] in ("true", "false")
+
