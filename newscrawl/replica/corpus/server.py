@@ -14,6 +14,7 @@ of the replica's own). Request kinds, for the statistics and the fault scope: ``
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -59,9 +60,7 @@ class CorpusApp(HttpReplica):
         return surfaces.render_robots(self.corpus, base=self.base)
 
     async def sitemap_index(self, request: web.Request) -> web.StreamResponse:
-        fault = await self._begin(request, "sitemap")
-        return await self._generated(request, surfaces.render_sitemap_index(self.corpus, base=self.base),
-                               _XML, fault)
+        return await self._sitemap(request, surfaces.render_sitemap_index)
 
     async def sitemap_month(self, request: web.Request) -> web.StreamResponse:
         fault = await self._begin(request, "sitemap")
@@ -73,9 +72,13 @@ class CorpusApp(HttpReplica):
         return await self._generated(request, xml, _XML, fault)
 
     async def sitemap_news(self, request: web.Request) -> web.StreamResponse:
+        return await self._sitemap(request, surfaces.render_news_sitemap)
+
+    async def _sitemap(self, request: web.Request,
+                       render: Callable[..., str]) -> web.StreamResponse:
+        """A sitemap made of the whole corpus (the index, the news sitemap)."""
         fault = await self._begin(request, "sitemap")
-        return await self._generated(request, surfaces.render_news_sitemap(self.corpus, base=self.base),
-                               _XML, fault)
+        return await self._generated(request, render(self.corpus, base=self.base), _XML, fault)
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
         fault = await self._begin(request, "feed")
