@@ -27,6 +27,7 @@ from email.utils import format_datetime
 from html import escape as esc
 
 from newscrawl.replica.corpus.site import Corpus, CorpusPage
+from newscrawl.replica.pages.sitemaps import crawl_delay_text
 from newscrawl.replica.world import iso
 
 NEWS_WINDOW_MS = 2 * 86_400_000
@@ -35,11 +36,6 @@ FEED_SIZE = 50
 SECTION_PAGE_SIZE = 20
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
-
-
-def _delay(value: float) -> str:
-    text = f"{float(value):.3f}".rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def _month(ms: int) -> str:
@@ -55,7 +51,7 @@ def section_name(section: str) -> str:
 
 
 def render_robots(corpus: Corpus, *, base: str) -> str:
-    return "\n".join(("User-agent: *", f"Crawl-delay: {_delay(corpus.config.crawl_delay)}",
+    return "\n".join(("User-agent: *", f"Crawl-delay: {crawl_delay_text(corpus.config.crawl_delay)}",
                       "Disallow: /__replica__/", "", f"Sitemap: {base}/sitemap_index.xml",
                       f"Sitemap: {base}/sitemap_news.xml", ""))
 
