@@ -23,10 +23,10 @@ never listed.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from html import escape as esc
 
 from newscrawl.replica.corpus.site import Corpus, CorpusPage
+from newscrawl.replica.pages.feeds import cdata, rfc822
 from newscrawl.replica.pages.sitemaps import crawl_delay_text
 from newscrawl.replica.world import iso
 
@@ -40,10 +40,6 @@ NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 
 def _month(ms: int) -> str:
     return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m")
-
-
-def _cdata(text: str) -> str:
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def section_name(section: str) -> str:
@@ -104,11 +100,11 @@ def render_feed(corpus: Corpus, *, base: str) -> tuple[str, int]:
     items = []
     for p in pages:
         url = esc(base + p.key)
-        description = (f"<description>{_cdata(p.description)}</description>"
+        description = (f"<description>{cdata(p.description)}</description>"
                        if p.description else "")
-        items.append(f"<item><title>{_cdata(p.title)}</title><link>{url}</link>"
+        items.append(f"<item><title>{cdata(p.title)}</title><link>{url}</link>"
                      f'<guid isPermaLink="true">{url}</guid>{description}'
-                     f"<pubDate>{_rfc822(p.published_ms)}</pubDate>"
+                     f"<pubDate>{rfc822(p.published_ms)}</pubDate>"
                      f"<category>{esc(section_name(p.section))}</category></item>")
     name = esc(corpus.config.name)
     xml = ('<?xml version="1.0" encoding="utf-8"?>\n'
@@ -116,13 +112,9 @@ def render_feed(corpus: Corpus, *, base: str) -> tuple[str, int]:
            f"<title>{name}</title><link>{esc(base)}/section/</link>"
            f'<atom:link href="{esc(base)}/feed.xml" rel="self" type="application/rss+xml"/>'
            f"<description>The newest articles of {name}</description>"
-           f"<lastBuildDate>{_rfc822(last)}</lastBuildDate>"
+           f"<lastBuildDate>{rfc822(last)}</lastBuildDate>"
            + "".join(items) + "</channel></rss>\n")
     return xml, last
-
-
-def _rfc822(ms: int) -> str:
-    return format_datetime(datetime.fromtimestamp(ms // 1000, UTC))
 
 
 def render_section_page(corpus: Corpus, section: str | None, page: int, *, base: str) -> str:
