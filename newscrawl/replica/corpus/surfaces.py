@@ -27,15 +27,17 @@ from html import escape as esc
 
 from newscrawl.replica.corpus.site import Corpus, CorpusPage
 from newscrawl.replica.pages.feeds import cdata, rfc822
-from newscrawl.replica.pages.sitemaps import crawl_delay_text
+from newscrawl.replica.pages.sitemaps import (
+    NEWS_MAX,
+    NEWS_NS,
+    NEWS_WINDOW_MS,
+    SITEMAP_NS,
+    crawl_delay_text,
+)
 from newscrawl.replica.world import iso
 
-NEWS_WINDOW_MS = 2 * 86_400_000
-NEWS_MAX = 1000
 FEED_SIZE = 50
 SECTION_PAGE_SIZE = 20
-SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 
 
 def _month(ms: int) -> str:
