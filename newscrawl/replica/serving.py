@@ -4,9 +4,10 @@
 corpus replica's ``corpus.server.CorpusApp``): it counts requests by kind and answers by
 status, applies the seeded ``FaultProfile`` (``_begin``), sends a body with ``ETag`` /
 ``Last-Modified``, conditional ``304``, gzip and the truncate fault (``_send``), and serves
-``robots.txt`` and the ``stats`` and ``faults`` control endpoints (``CONTROL_ENDPOINTS``). ``BackgroundServer`` runs one on a free loopback
-port in a thread (tests, benchmarks, the demo); ``serve_in_foreground`` runs one until
-interrupted (the ``newscrawl replica`` command).
+``robots.txt`` and the ``stats`` and ``faults`` control endpoints (``CONTROL_ENDPOINTS``);
+``listing_query`` reads an ``articles.json`` request. ``BackgroundServer`` runs one on a free
+loopback port in a thread (tests, benchmarks, the demo); ``serve_in_foreground`` runs one
+until interrupted (the ``newscrawl replica`` command).
 """
 
 from __future__ import annotations

@@ -49,7 +49,8 @@ def section_name(section: str) -> str:
 
 
 def render_robots(corpus: Corpus, *, base: str) -> str:
-    return "\n".join(("User-agent: *", f"Crawl-delay: {crawl_delay_text(corpus.config.crawl_delay)}",
+    return "\n".join(("User-agent: *",
+                      f"Crawl-delay: {crawl_delay_text(corpus.config.crawl_delay)}",
                       "Disallow: /__replica__/", "", f"Sitemap: {base}/sitemap_index.xml",
                       f"Sitemap: {base}/sitemap_news.xml", ""))
 
