@@ -20,6 +20,12 @@ DEFAULT_SCOPE = ("article", "amp", "section", "gateway", "feed", "sitemap")
 SCOPES = DEFAULT_SCOPE + ("asset",)
 
 
+def _check_known(what: str, values: tuple[str, ...], known: tuple[str, ...]) -> None:
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown[0]!r}; known: {', '.join(known)}")
+
+
 @dataclass(frozen=True)
 class FaultProfile:
     rate: float = 0.0  # share of eligible requests that get a fault
@@ -34,12 +40,8 @@ class FaultProfile:
     def __post_init__(self) -> None:
         if not 0 <= self.rate <= 1:
             raise ValueError("rate must be between 0 and 1")
-        unknown = [k for k in self.kinds if k not in FAULT_KINDS]
-        if unknown:
-            raise ValueError(f"unknown fault {unknown[0]!r}; known: {', '.join(FAULT_KINDS)}")
-        bad_scope = [s for s in self.scope if s not in SCOPES]
-        if bad_scope:
-            raise ValueError(f"unknown scope {bad_scope[0]!r}; known: {', '.join(SCOPES)}")
+        _check_known("fault", self.kinds, FAULT_KINDS)
+        _check_known("scope", self.scope, SCOPES)
         if self.max_attempts < 0 or self.slow_seconds < 0 or self.retry_after < 0:
             raise ValueError("max_attempts, slow_seconds and retry_after must not be negative")
         if not self.kinds and self.rate:

@@ -23,8 +23,10 @@ from newscrawl.replica.pages import article as article_pages
 from newscrawl.replica.pages import feeds, listing, sitemaps
 from newscrawl.replica.pages.chrome import splice
 from newscrawl.replica.serving import (
+    CONTROL_ENDPOINTS,
     BackgroundServer,
     HttpReplica,
+    listing_query,
     parse_when,
     serve_in_foreground,
 )
@@ -69,10 +71,7 @@ class ReplicaApp(HttpReplica):
         return since is not None and self.world.now_ms >= since
 
     # -- application ----------------------------------------------------------
-    def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._count_status])
-        r = app.router
-        r.add_get("/robots.txt", self.robots)
+    def add_routes(self, r: web.UrlDispatcher) -> None:
         r.add_get("/sitemap/archives-0.xml", self.sitemap_index)
         r.add_get("/sitemap/archives/articles/{name}.xml", self.sitemap_month)
         r.add_get("/sitemap_news.xml", self.sitemap_news)
@@ -86,23 +85,15 @@ class ReplicaApp(HttpReplica):
         r.add_get("/__replica__/articles.json", self.articles)
         r.add_get("/__replica__/clock", self.clock)
         r.add_post("/__replica__/clock/advance", self.clock_advance)
-        r.add_get("/__replica__/stats", self.get_stats)
-        r.add_post("/__replica__/stats/reset", self.stats_reset)
-        r.add_get("/__replica__/faults", self.get_faults)
-        r.add_post("/__replica__/faults", self.set_faults)
         r.add_post("/__replica__/deploy", self.new_deploy)
         r.add_get("/__replica__/redesign", self.get_redesign)
         r.add_post("/__replica__/redesign", self.set_redesign)
         r.add_get("/amp/{tail:.*}", self.amp)
-        r.add_get("/{tail:.*}", self.page)
-        return app
 
     # -- discovery surfaces ---------------------------------------------------
-    async def robots(self, request: web.Request) -> web.StreamResponse:
-        self.requests["robots"] += 1
-        text = sitemaps.render_robots(base=self.base, crawl_delay=self.config.crawl_delay,
+    def robots_txt(self) -> str:
+        return sitemaps.render_robots(base=self.base, crawl_delay=self.config.crawl_delay,
                                       news_sitemap=self.config.news_sitemap)
-        return await self._send(request, text.encode(), content_type="text/plain; charset=utf-8")
 
     async def sitemap_index(self, request: web.Request) -> web.StreamResponse:
         fault = await self._begin(request, "sitemap")
@@ -259,9 +250,7 @@ class ReplicaApp(HttpReplica):
                 "GET articles.json?section=&since=&until=&kinds=": "items that exist now",
                 "GET clock": "the replica's current time",
                 "POST clock/advance?minutes=N": "publish and update what is due in N minutes",
-                "GET stats / POST stats/reset": "requests served by kind, 304s, faults",
-                "GET faults / POST faults?rate=&kinds=&seed=&max_attempts=&slow_seconds=&retry_after=&scope=":
-                    "the fault profile (POST faults?off turns it off)",
+                **CONTROL_ENDPOINTS,
                 "POST deploy": "a new front-end deploy: the gateway's persisted-query hash changes",
             },
             "config": {"articles": self.config.articles, "seed": self.config.seed,
@@ -284,15 +273,8 @@ class ReplicaApp(HttpReplica):
         section = q.get("section", "").strip("/")
         if section and section not in SECTION_PAGES and section not in SECTION_BY_PATH:
             raise web.HTTPBadRequest(text=f"unknown section {section!r}\n")
-        try:
-            since = parse_when(q.get("since"), 0)
-            until = parse_when(q.get("until"), self.world.now_ms + 1)
-        except ValueError as exc:
-            raise web.HTTPBadRequest(text=f"{exc}\n") from None
-        kinds = set(q.get("kinds", "article,opinion").split(","))
-        unknown = kinds - {"article", "opinion", "video", "gallery"}
-        if unknown:
-            raise web.HTTPBadRequest(text=f"unknown kind {sorted(unknown)[0]!r}\n")
+        since, until, kinds = listing_query(q, self.world.now_ms, kinds="article,opinion",
+                                            known=("article", "opinion", "video", "gallery"))
         out = []
         for spec in self.world.between(since, until):
             if spec.kind not in kinds or not in_section(spec.section.path, section):

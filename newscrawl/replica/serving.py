@@ -3,10 +3,11 @@
 ``HttpReplica`` is the base of a replica's state (the SCMP replica's ``server.ReplicaApp``, the
 corpus replica's ``corpus.server.CorpusApp``): it counts requests by kind and answers by
 status, applies the seeded ``FaultProfile`` (``_begin``), sends a body with ``ETag`` /
-``Last-Modified``, conditional ``304``, gzip and the truncate fault (``_send``), and serves the
-``stats`` and ``faults`` control endpoints. ``BackgroundServer`` runs one on a free loopback
-port in a thread (tests, benchmarks, the demo); ``serve_in_foreground`` runs one until
-interrupted (the ``newscrawl replica`` command).
+``Last-Modified``, conditional ``304``, gzip and the truncate fault (``_send``), and serves
+``robots.txt`` and the ``stats`` and ``faults`` control endpoints (``CONTROL_ENDPOINTS``);
+``listing_query`` reads an ``articles.json`` request. ``BackgroundServer`` runs one on a free
+loopback port in a thread (tests, benchmarks, the demo); ``serve_in_foreground`` runs one
+until interrupted (the ``newscrawl replica`` command).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import struct
 import threading
 import zlib
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
@@ -62,7 +63,8 @@ class HttpReplica:
     """Statistics, faults and HTTP semantics of one running replica.
 
     Subclasses set ``base`` (where the replica is served; ``bind`` sets it) and ``seed`` (what
-    their ETags are keyed on), and build their routes in ``make_app``.
+    their ETags are keyed on), add their own routes in ``add_routes`` and say what
+    ``robots_txt`` is and what ``page`` (any other path) serves.
     """
 
     #: Whether a page of this replica carries a data script ``bad_nextdata`` can break.
@@ -77,7 +79,34 @@ class HttpReplica:
         self.reset_stats()
 
     def make_app(self) -> web.Application:
+        """The application: ``robots.txt``, the replica's own routes (``add_routes``), the
+        control endpoints of every replica (``stats``, ``faults``), and ``page`` at every
+        other path."""
+        app = web.Application(middlewares=[self._count_status])
+        r = app.router
+        r.add_get("/robots.txt", self.robots)
+        self.add_routes(r)
+        r.add_get("/__replica__/stats", self.get_stats)
+        r.add_post("/__replica__/stats/reset", self.stats_reset)
+        r.add_get("/__replica__/faults", self.get_faults)
+        r.add_post("/__replica__/faults", self.set_faults)
+        r.add_get("/{tail:.*}", self.page)
+        return app
+
+    def add_routes(self, router: web.UrlDispatcher) -> None:
         raise NotImplementedError
+
+    def robots_txt(self) -> str:
+        raise NotImplementedError
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        raise NotImplementedError
+
+    async def robots(self, request: web.Request) -> web.StreamResponse:
+        """``robots.txt``: counted, never faulted."""
+        self.requests["robots"] += 1
+        return await self._send(request, self.robots_txt().encode(),
+                                content_type="text/plain; charset=utf-8")
 
     # -- statistics -----------------------------------------------------------
     def reset_stats(self) -> None:
@@ -224,6 +253,31 @@ class HttpReplica:
         return web.json_response(self.faults.as_dict())
 
 
+#: What the control index says of the control endpoints ``HttpReplica.make_app`` adds.
+CONTROL_ENDPOINTS = {
+    "GET stats / POST stats/reset": "requests served by kind, 304s, faults",
+    "GET faults / POST faults?rate=&kinds=&seed=&max_attempts=&slow_seconds=&retry_after=&scope=":
+        "the fault profile (POST faults?off turns it off)",
+}
+
+
+def listing_query(query: Mapping[str, str], now_ms: int, *, kinds: str,
+                  known: Iterable[str]) -> tuple[int, int, set[str]]:
+    """The ``since``, ``until`` (epoch ms; default: all up to ``now_ms``) and ``kinds``
+    (default ``kinds``; each one of ``known``) an ``articles.json`` request asks for; a 400
+    for a bad date or an unknown kind."""
+    try:
+        since = parse_when(query.get("since"), 0)
+        until = parse_when(query.get("until"), now_ms + 1)
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from None
+    wanted = set(query.get("kinds", kinds).split(","))
+    unknown = wanted - set(known)
+    if unknown:
+        raise web.HTTPBadRequest(text=f"unknown kind {sorted(unknown)[0]!r}\n")
+    return since, until, wanted
+
+
 def parse_when(value: str | None, default: int) -> int:
     """An ISO 8601 date or time (UTC when it names no zone) as epoch ms; ``default`` if empty."""
     if not value:
@@ -334,5 +388,5 @@ def serve_in_foreground(state: HttpReplica, *, host: str, port: int,
         pass
 
 
-__all__ = ["BackgroundServer", "BodyCache", "HttpReplica", "Injected", "bind", "gzip_bytes",
-           "http_date", "parse_when", "serve_in_foreground"]
+__all__ = ["CONTROL_ENDPOINTS", "BackgroundServer", "BodyCache", "HttpReplica", "Injected", "bind",
+           "gzip_bytes", "http_date", "listing_query", "parse_when", "serve_in_foreground"]

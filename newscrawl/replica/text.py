@@ -198,6 +198,11 @@ def headline(rng: random.Random, place: str) -> str:
     return _cap(text)
 
 
+def plural(count: int, unit: str) -> str:
+    """``"1 minute"``, ``"3 minutes"``."""
+    return f"{count} {unit}{'s' if count != 1 else ''}"
+
+
 def slugify(text: str, max_words: int = 12) -> str:
     words = re.findall(r"[a-z0-9]+", text.lower().replace("’", "").replace("'", ""))
     return "-".join(words[:max_words]) or "article"

@@ -8,14 +8,13 @@ gzip, the SCMP replica's faults and control endpoints, and edits that make a pag
 ``newscrawl replica --corpus DIR`` does the same from the command line.
 """
 
+from typing import Any
+
+from newscrawl.replica import lazy_attribute
 from newscrawl.replica.corpus.site import Corpus, CorpusConfig, CorpusError, CorpusPage
 
 __all__ = ["Corpus", "CorpusConfig", "CorpusError", "CorpusPage", "CorpusReplicaServer"]
 
 
-def __getattr__(name: str):  # the server pulls in aiohttp; import it only when asked
-    if name == "CorpusReplicaServer":
-        from newscrawl.replica.corpus.server import CorpusReplicaServer
-
-        return CorpusReplicaServer
-    raise AttributeError(name)
+def __getattr__(name: str) -> Any:
+    return lazy_attribute(name, {"CorpusReplicaServer": "newscrawl.replica.corpus.server"})

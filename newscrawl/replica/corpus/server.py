@@ -14,6 +14,7 @@ of the replica's own). Request kinds, for the statistics and the fault scope: ``
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -22,9 +23,10 @@ from newscrawl.replica.corpus import surfaces
 from newscrawl.replica.corpus.site import KINDS, Corpus, CorpusConfig, CorpusPage
 from newscrawl.replica.faults import FaultProfile
 from newscrawl.replica.serving import (
+    CONTROL_ENDPOINTS,
     BackgroundServer,
     HttpReplica,
-    parse_when,
+    listing_query,
     serve_in_foreground,
 )
 from newscrawl.replica.world import iso
@@ -42,10 +44,7 @@ class CorpusApp(HttpReplica):
         self.config = config
         self.corpus = Corpus(config)
 
-    def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._count_status])
-        r = app.router
-        r.add_get("/robots.txt", self.robots)
+    def add_routes(self, r: web.UrlDispatcher) -> None:
         r.add_get("/sitemap_index.xml", self.sitemap_index)
         r.add_get("/sitemaps/{month}.xml", self.sitemap_month)
         r.add_get("/sitemap_news.xml", self.sitemap_news)
@@ -55,23 +54,13 @@ class CorpusApp(HttpReplica):
         r.add_get("/__replica__/", self.control_index)
         r.add_get("/__replica__/articles.json", self.articles)
         r.add_post("/__replica__/corpus/edit", self.edit)
-        r.add_get("/__replica__/stats", self.get_stats)
-        r.add_post("/__replica__/stats/reset", self.stats_reset)
-        r.add_get("/__replica__/faults", self.get_faults)
-        r.add_post("/__replica__/faults", self.set_faults)
-        r.add_get("/{tail:.*}", self.page)
-        return app
 
     # -- discovery surfaces ---------------------------------------------------
-    async def robots(self, request: web.Request) -> web.StreamResponse:
-        self.requests["robots"] += 1
-        text = surfaces.render_robots(self.corpus, base=self.base)
-        return await self._send(request, text.encode(), content_type="text/plain; charset=utf-8")
+    def robots_txt(self) -> str:
+        return surfaces.render_robots(self.corpus, base=self.base)
 
     async def sitemap_index(self, request: web.Request) -> web.StreamResponse:
-        fault = await self._begin(request, "sitemap")
-        return await self._generated(request, surfaces.render_sitemap_index(self.corpus, base=self.base),
-                               _XML, fault)
+        return await self._sitemap(request, surfaces.render_sitemap_index)
 
     async def sitemap_month(self, request: web.Request) -> web.StreamResponse:
         fault = await self._begin(request, "sitemap")
@@ -83,9 +72,13 @@ class CorpusApp(HttpReplica):
         return await self._generated(request, xml, _XML, fault)
 
     async def sitemap_news(self, request: web.Request) -> web.StreamResponse:
+        return await self._sitemap(request, surfaces.render_news_sitemap)
+
+    async def _sitemap(self, request: web.Request,
+                       render: Callable[..., str]) -> web.StreamResponse:
+        """A sitemap made of the whole corpus (the index, the news sitemap)."""
         fault = await self._begin(request, "sitemap")
-        return await self._generated(request, surfaces.render_news_sitemap(self.corpus, base=self.base),
-                               _XML, fault)
+        return await self._generated(request, render(self.corpus, base=self.base), _XML, fault)
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
         fault = await self._begin(request, "feed")
@@ -141,9 +134,7 @@ class CorpusApp(HttpReplica):
                 "GET articles.json?section=&since=&until=&kinds=": "the pages served "
                     "(default kinds article)",
                 "POST corpus/edit?url=&text=": "append a paragraph to a page: a new version",
-                "GET stats / POST stats/reset": "requests served by kind, 304s, faults",
-                "GET faults / POST faults?rate=&kinds=&seed=&max_attempts=&slow_seconds="
-                "&retry_after=&scope=": "the fault profile (POST faults?off turns it off)",
+                **CONTROL_ENDPOINTS,
             },
             "config": {"directory": str(corpus.directory), "pages": len(corpus.pages),
                        "articles": len(corpus.articles()), "moved": corpus.moved,
@@ -152,15 +143,7 @@ class CorpusApp(HttpReplica):
 
     async def articles(self, request: web.Request) -> web.StreamResponse:
         q = request.query
-        try:
-            since = parse_when(q.get("since"), 0)
-            until = parse_when(q.get("until"), self.corpus.now_ms + 1)
-        except ValueError as exc:
-            raise web.HTTPBadRequest(text=f"{exc}\n") from None
-        kinds = set(q.get("kinds", "article").split(","))
-        unknown = kinds - set(KINDS)
-        if unknown:
-            raise web.HTTPBadRequest(text=f"unknown kind {sorted(unknown)[0]!r}\n")
+        since, until, kinds = listing_query(q, self.corpus.now_ms, kinds="article", known=KINDS)
         section = q.get("section", "")
         pages = sorted(self.corpus.pages.values(), key=lambda p: (p.published_ms, p.key))
         out = [self._describe(p) for p in pages

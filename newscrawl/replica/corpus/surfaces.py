@@ -23,31 +23,25 @@ never listed.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from html import escape as esc
 
 from newscrawl.replica.corpus.site import Corpus, CorpusPage
+from newscrawl.replica.pages.feeds import cdata, rfc822
+from newscrawl.replica.pages.sitemaps import (
+    NEWS_MAX,
+    NEWS_NS,
+    NEWS_WINDOW_MS,
+    SITEMAP_NS,
+    crawl_delay_text,
+)
 from newscrawl.replica.world import iso
 
-NEWS_WINDOW_MS = 2 * 86_400_000
-NEWS_MAX = 1000
 FEED_SIZE = 50
 SECTION_PAGE_SIZE = 20
-SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
-
-
-def _delay(value: float) -> str:
-    text = f"{float(value):.3f}".rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def _month(ms: int) -> str:
     return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m")
-
-
-def _cdata(text: str) -> str:
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def section_name(section: str) -> str:
@@ -55,7 +49,8 @@ def section_name(section: str) -> str:
 
 
 def render_robots(corpus: Corpus, *, base: str) -> str:
-    return "\n".join(("User-agent: *", f"Crawl-delay: {_delay(corpus.config.crawl_delay)}",
+    return "\n".join(("User-agent: *",
+                      f"Crawl-delay: {crawl_delay_text(corpus.config.crawl_delay)}",
                       "Disallow: /__replica__/", "", f"Sitemap: {base}/sitemap_index.xml",
                       f"Sitemap: {base}/sitemap_news.xml", ""))
 
@@ -108,11 +103,11 @@ def render_feed(corpus: Corpus, *, base: str) -> tuple[str, int]:
     items = []
     for p in pages:
         url = esc(base + p.key)
-        description = (f"<description>{_cdata(p.description)}</description>"
+        description = (f"<description>{cdata(p.description)}</description>"
                        if p.description else "")
-        items.append(f"<item><title>{_cdata(p.title)}</title><link>{url}</link>"
+        items.append(f"<item><title>{cdata(p.title)}</title><link>{url}</link>"
                      f'<guid isPermaLink="true">{url}</guid>{description}'
-                     f"<pubDate>{_rfc822(p.published_ms)}</pubDate>"
+                     f"<pubDate>{rfc822(p.published_ms)}</pubDate>"
                      f"<category>{esc(section_name(p.section))}</category></item>")
     name = esc(corpus.config.name)
     xml = ('<?xml version="1.0" encoding="utf-8"?>\n'
@@ -120,13 +115,9 @@ def render_feed(corpus: Corpus, *, base: str) -> tuple[str, int]:
            f"<title>{name}</title><link>{esc(base)}/section/</link>"
            f'<atom:link href="{esc(base)}/feed.xml" rel="self" type="application/rss+xml"/>'
            f"<description>The newest articles of {name}</description>"
-           f"<lastBuildDate>{_rfc822(last)}</lastBuildDate>"
+           f"<lastBuildDate>{rfc822(last)}</lastBuildDate>"
            + "".join(items) + "</channel></rss>\n")
     return xml, last
-
-
-def _rfc822(ms: int) -> str:
-    return format_datetime(datetime.fromtimestamp(ms // 1000, UTC))
 
 
 def render_section_page(corpus: Corpus, section: str | None, page: int, *, base: str) -> str:

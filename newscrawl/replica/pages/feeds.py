@@ -35,7 +35,8 @@ def rfc822(ms: int) -> str:
     return format_datetime(datetime.fromtimestamp(ms // 1000, UTC))
 
 
-def _cdata(text: str) -> str:
+def cdata(text: str) -> str:
+    """``text`` in a CDATA section (a ``]]>`` in it split across two)."""
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
@@ -77,10 +78,10 @@ def render_feed(world: World, feed_id: str | None, *, base: str) -> tuple[str, i
                               16) % 160_000
         items.append(
             "<item>"
-            f"<title>{_cdata(spec.headline)}</title>"
+            f"<title>{cdata(spec.headline)}</title>"
             f"<link>{esc(url)}</link>"
             f'<guid isPermaLink="true">{esc(url)}</guid>'
-            f"<description>{_cdata(description(content.paragraphs))}</description>"
+            f"<description>{cdata(description(content.paragraphs))}</description>"
             f"<pubDate>{rfc822(spec.published_ms)}</pubDate>"
             f"<author>{esc(authors)}</author>"
             f"<dc:creator>{esc(authors)}</dc:creator>"

@@ -47,6 +47,7 @@ from datetime import datetime
 from typing import Any
 
 from newscrawl.replica.pages.chrome import app_config_json, build_id, esc, page
+from newscrawl.replica.text import plural
 from newscrawl.replica.world import (
     HKT,
     MONTHS,
@@ -196,11 +197,11 @@ def relative_time(now_ms: int, t_ms: int) -> str:
     if minutes < 1:
         return "Just now"
     if hours < 1:
-        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+        return plural(minutes, "minute") + " ago"
     if days < 1:
-        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+        return plural(hours, "hour") + " ago"
     if days < 7:
-        return f"{days} day{'s' if days != 1 else ''} ago"
+        return plural(days, "day") + " ago"
     when = datetime.fromtimestamp(t_ms / 1000, HKT)
     hour12 = when.hour % 12 or 12
     return (f"{when.day} {MONTHS[when.month - 1]} {when.year} - "

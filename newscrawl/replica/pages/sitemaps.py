@@ -52,7 +52,8 @@ def _w3c(ms: int) -> str:
 
 
 # -- robots.txt ---------------------------------------------------------------------------------
-def _delay(value: float) -> str:
+def crawl_delay_text(value: float) -> str:
+    """A ``Crawl-delay`` value as robots.txt says it: ``10`` (not 10.0), ``0.5``, ``0``."""
     text = f"{float(value):.3f}".rstrip("0").rstrip(".")
     return text or "0"
 
@@ -60,7 +61,7 @@ def _delay(value: float) -> str:
 def render_robots(*, base: str, crawl_delay: float, news_sitemap: bool = True) -> str:
     """robots.txt: ``Crawl-delay: 10`` (not 10.0), the site's disallows, sitemap lines."""
     lines = ["# robots.txt for the South China Morning Post", "",
-             "User-agent: *", f"Crawl-delay: {_delay(crawl_delay)}"]
+             "User-agent: *", f"Crawl-delay: {crawl_delay_text(crawl_delay)}"]
     lines += [f"Disallow: {rule}" for rule in _DISALLOW]
     lines.append("")
     for agent in _BLOCKED_AGENTS:
@@ -177,5 +178,5 @@ def render_news_sitemap(world: World, *, base: str) -> str:
             + "\n".join(entries) + ("\n" if entries else "") + "</urlset>\n")
 
 
-__all__ = ["month_filename", "month_from_filename", "render_monthly_sitemap",
+__all__ = ["crawl_delay_text", "month_filename", "month_from_filename", "render_monthly_sitemap",
            "render_news_sitemap", "render_robots", "render_sitemap_index"]

@@ -25,6 +25,7 @@ the section cards of :mod:`newscrawl.replica.pages.listing`), empty for free pag
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from newscrawl.replica.pages.chrome import (
     esc,
     filler_parts,
     page,
+    page_parts,
     static,
 )
 from newscrawl.replica.world import (
@@ -406,6 +408,13 @@ class Item:
 
     def target_size(self) -> int:
         return (MIN_KB + self.pick("weight", MAX_KB - MIN_KB + 1)) * 1024
+
+    def parts(self, head: str, dom: str, before: Sequence[str], after: str) -> list[str]:
+        """The page as parts for ``chrome.splice``: ``head``, then ``dom`` and a data script,
+        ``before`` and ``after`` the filler that brings the page to its target size."""
+        filler = self.filler(head, len(dom) + sum(map(len, before)) + len(after))
+        return page_parts(title=self.title, head=head, body=[dom, *before, *filler, after],
+                          seed=self.seed)
 
     def filler(self, head: str, used: int) -> list[str]:
         """Related-content JSON (one valid JSON array, as cached parts) that brings the page to

@@ -17,6 +17,7 @@ Variant ``nextdata_broken`` (or ``malformed=True``, a fault the server injects) 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -30,7 +31,8 @@ from newscrawl.replica.pages.article.data import (
     script_json,
     topic_alias,
 )
-from newscrawl.replica.pages.chrome import build_id, esc, page_parts
+from newscrawl.replica.pages.chrome import build_id, esc
+from newscrawl.replica.text import plural
 from newscrawl.replica.world import author_alias, iso_ms
 
 
@@ -122,8 +124,8 @@ class NextjsBodyHtml(BodyWriter):
         self.c = classes(seed)
         self.newsletter = ""
 
-    def figure(self, src: str, caption: str, credit: str) -> str:
-        return _figure(self.base, self.c, src, caption, credit, "inline")
+    def figure(self, src: str, caption: str, credit: str, role: str = "inline") -> str:
+        return _figure(self.base, self.c, src, caption, credit, role)
 
     def ad(self, kind: str, n: int) -> str:
         return (f'<div data-qa="InlineAdSlot-Container" class="{self.c["ad"]}" '
@@ -163,12 +165,20 @@ class NextjsBodyHtml(BodyWriter):
                        f'class="{c["widget"]}"></div>')
 
 
-def _figure(base: str, c: dict[str, str], src: str, caption: str, credit: str, role: str) -> str:
-    """An image with its caption printed twice (under the picture and in the zoom overlay)."""
+def figure_texts(base: str, src: str, caption: str, credit: str,
+                 component: str) -> tuple[str, str, str]:
+    """What a figure of either generation says of its image: the URL (``src`` on ``base``),
+    the title (caption and credit) and the credit's markup (``<component>-Credit``)."""
     url = base + src if src.startswith("/") else src
     title = f"{caption} Photo: {credit}" if credit else caption
-    credit_html = (f' <span data-qa="ArticleImage-Credit">Photo: {esc(credit)}</span>'
+    credit_html = (f' <span data-qa="{component}-Credit">Photo: {esc(credit)}</span>'
                    if credit else "")
+    return url, title, credit_html
+
+
+def _figure(base: str, c: dict[str, str], src: str, caption: str, credit: str, role: str) -> str:
+    """An image with its caption printed twice (under the picture and in the zoom overlay)."""
+    url, title, credit_html = figure_texts(base, src, caption, credit, "ArticleImage")
     return (f'<figure data-qa="ArticleImage-Figure" class="{c["figure"]}" data-role="{role}">'
             f'<div data-qa="ArticleImage-ImageContainer"><img src="{esc(url)}" alt="{esc(caption)}" '
             f'title="{esc(title)}" width="1200" height="800" '
@@ -224,6 +234,14 @@ def _bullets_html(item: Item, c: dict[str, str]) -> str:
             + "".join(f"<li>{esc(b)}</li>" for b in bullets) + "</ul></h3>")
 
 
+def header_end(item: Item, c: dict[str, str], furniture: dict[str, str], component: str) -> str:
+    """The end of an article's header in either generation: the reading time
+    (``<component>-Container``), the speech and share widgets, the header's closing tag."""
+    minutes = reading_time(item.paragraphs)
+    return (f'<div data-qa="{component}-Container" class="{c["reading"]}">Reading Time:'
+            f'{plural(minutes, "minute")}</div>{furniture["speech"]}{furniture["share"]}</div>')
+
+
 def sponsor_html(item: Item, c: dict[str, str]) -> str:
     if not item.sponsor:
         return ""
@@ -273,21 +291,47 @@ def paywall_html(item: Item, c: dict[str, str]) -> str:
             f'data-paywall="{access}">{inner}</div>')
 
 
-def _nextjs_article_html(item: Item, c: dict[str, str], furniture: dict[str, str]) -> str:
+def article_html(item: Item, c: dict[str, str], furniture: dict[str, str],
+                 writer: NextjsBodyHtml, *, opening: str, header: str, container: str,
+                 closing: str, hooks: Callable[[str], str] | None = None) -> str:
+    """An article page's markup in either generation: ``opening`` (the ``<article>`` tag),
+    the sponsor label, ``header``, the leading image, the body ``writer`` writes in its
+    container (``container``: the opening tag up to the end of its class; ``closing``) with
+    the paywall in it on a paywalled page and after it otherwise, and the furniture after
+    the body. ``hooks`` renames the hooks of what the Next.js helpers write (the redesign's)."""
+    rename = hooks or (lambda html: html)
     content = item.content
-    writer = NextjsBodyHtml(item.base, item.seed, item.id)
     writer.newsletter = furniture["newsletter"]
     writer.write(content.body_nodes)
     paywalled = content.is_paywalled
-    minutes = reading_time(item.paragraphs)
+    paywall = rename(paywall_html(item, c))
     leading = item.images[0] if item.images else None
-    lead_html = (_figure("", c, leading["url"], leading["caption"], leading["credit"], "leading")
+    lead_html = (writer.figure(leading["url"], leading["caption"], leading["credit"], "leading")
                  if leading else "")
     return "".join((
         furniture["top_ad"],
-        f'<article data-qa="GenericArticle-Container" class="{c["article"]}" '
-        f'data-entity-id="{item.id}">',
-        sponsor_html(item, c),
+        opening,
+        rename(sponsor_html(item, c)),
+        header,
+        lead_html,
+        container + (' paywalled-content"' if paywalled else '"') + ">",
+        rename("".join(writer.out)),
+        paywall if paywalled else "",
+        closing,
+        "" if paywalled else paywall,
+        furniture["read_full"],
+        rename(topics_html(item, c)),
+        rename(further_reading_html(item, c)),
+        furniture["register"],
+        rename(f'<div data-qa="ArticleComments-Container"><button type="button">'
+               f'{item.pick("comments", 250)} Comments</button></div>'),
+        "</article>",
+        furniture["rail_ad"],
+    ))
+
+
+def _nextjs_article_html(item: Item, c: dict[str, str], furniture: dict[str, str]) -> str:
+    header = "".join((
         f'<div data-qa="ArticleHeader-Container" class="{c["header"]}">',
         _section_tag(item, c),
         _headline_html(item, c),
@@ -295,27 +339,15 @@ def _nextjs_article_html(item: Item, c: dict[str, str], furniture: dict[str, str
         furniture["trust"],
         _authors_html(item, c),
         _dates_html(item, c),
-        f'<div data-qa="ArticleReadingTime-Container" class="{c["reading"]}">Reading Time:'
-        f'{minutes} minute{"s" if minutes != 1 else ""}</div>',
-        furniture["speech"],
-        furniture["share"],
-        "</div>",
-        lead_html,
-        f'<section data-qa="ContentBody-ContentBodyContainer" class="{c["body"]}'
-        + (' paywalled-content"' if paywalled else '"') + ">",
-        "".join(writer.out),
-        paywall_html(item, c) if paywalled else "",
-        "</section>",
-        "" if paywalled else paywall_html(item, c),
-        furniture["read_full"],
-        topics_html(item, c),
-        further_reading_html(item, c),
-        furniture["register"],
-        f'<div data-qa="ArticleComments-Container"><button type="button">'
-        f'{item.pick("comments", 250)} Comments</button></div>',
-        "</article>",
-        furniture["rail_ad"],
+        header_end(item, c, furniture, "ArticleReadingTime"),
     ))
+    return article_html(
+        item, c, furniture, NextjsBodyHtml(item.base, item.seed, item.id),
+        opening=(f'<article data-qa="GenericArticle-Container" class="{c["article"]}" '
+                 f'data-entity-id="{item.id}">'),
+        header=header,
+        container=f'<section data-qa="ContentBody-ContentBodyContainer" class="{c["body"]}',
+        closing="</section>")
 
 
 def _video_html(item: Item, c: dict[str, str], furniture: dict[str, str]) -> str:
@@ -397,5 +429,4 @@ def nextjs_page(item: Item, *, malformed: bool) -> list[str]:
         if broken:
             after = _break_json(item, after, len(payload), len(article_json))
         after += "</script>"
-    filler = item.filler(head, len(dom) + sum(map(len, before)) + len(after))
-    return page_parts(title=item.title, head=head, body=[dom, *before, *filler, after], seed=seed)
+    return item.parts(head, dom, before, after)

@@ -53,13 +53,12 @@ from newscrawl.replica.pages.article.data import (
 )
 from newscrawl.replica.pages.article.nextjs import (
     NextjsBodyHtml,
+    article_html,
+    figure_texts,
     furniture_markup,
-    further_reading_html,
-    paywall_html,
-    sponsor_html,
-    topics_html,
+    header_end,
 )
-from newscrawl.replica.pages.chrome import build_id, esc, page_parts
+from newscrawl.replica.pages.chrome import build_id, esc
 from newscrawl.replica.world import author_alias, iso_ms
 
 #: The redesign's name of each component of the Next.js generation (the part of a ``data-qa``
@@ -134,16 +133,13 @@ class _StoryBody(NextjsBodyHtml):
         self.tags = _body_tags(seed)
         self.c = _story_classes(seed)
 
-    def figure(self, src: str, caption: str, credit: str) -> str:
-        return _figure(self.base, self.c, src, caption, credit, "inline")
+    def figure(self, src: str, caption: str, credit: str, role: str = "inline") -> str:
+        return _figure(self.base, self.c, src, caption, credit, role)
 
 
 def _figure(base: str, c: dict[str, str], src: str, caption: str, credit: str, role: str) -> str:
     """A picture, its caption and credit, and the caption again in the zoom overlay."""
-    url = base + src if src.startswith("/") else src
-    title = f"{caption} Photo: {credit}" if credit else caption
-    credit_html = (f' <span data-qa="StoryMedia-Credit">Photo: {esc(credit)}</span>'
-                   if credit else "")
+    url, title, credit_html = figure_texts(base, src, caption, credit, "StoryMedia")
     return (f'<figure data-qa="StoryMedia-Figure" class="{c["figure"]}" data-role="{role}">'
             f'<picture data-qa="StoryMedia-Picture"><img src="{esc(url)}" alt="{esc(caption)}" '
             f'width="1200" height="800" '
@@ -169,7 +165,6 @@ def _header_html(item: Item, c: dict[str, str], furniture: dict[str, str]) -> st
     updated = (f'<time data-qa="StoryTimestamp-Updated" datetime="{iso_hkt(content.updated_ms)}">'
                f"Last updated: {display_time(content.updated_ms)}</time>"
                if content.updated_ms != spec.published_ms else "")
-    minutes = reading_time(item.paragraphs)
     return "".join((
         f'<div data-qa="StoryHeader-Container" class="{c["header"]}">',
         f'<nav data-qa="StoryHeader-Breadcrumb" class="{c["section"]}">{crumbs}</nav>',
@@ -180,48 +175,22 @@ def _header_html(item: Item, c: dict[str, str], furniture: dict[str, str]) -> st
         f'<div data-qa="StoryByline-Container" class="{c["authors"]}"><span>By </span>{names}'
         "</div>",
         f'<div data-qa="StoryTimestamp-Container" class="{c["date"]}">{published}{updated}</div>',
-        f'<div data-qa="StoryReadingTime-Container" class="{c["reading"]}">Reading Time:'
-        f'{minutes} minute{"s" if minutes != 1 else ""}</div>',
-        furniture["speech"],
-        furniture["share"],
-        "</div>",
+        header_end(item, c, furniture, "StoryReadingTime"),
     ))
 
 
 def _article_html(item: Item) -> str:
-    seed, content = item.seed, item.content
+    seed = item.seed
     c = _story_classes(seed)
     furniture = _redesigned_furniture(seed)
-    writer = _StoryBody(item.base, seed, item.id)
-    writer.newsletter = furniture["newsletter"]
-    writer.write(content.body_nodes)
-    paywalled = content.is_paywalled
-    leading = item.images[0] if item.images else None
-    lead_html = (_figure("", c, leading["url"], leading["caption"], leading["credit"], "leading")
-                 if leading else "")
     # The furniture written by the Next.js helpers gets the new names in one pass.
-    body = rename_hooks("".join(writer.out))
-    return "".join((
-        furniture["top_ad"],
-        f'<article data-qa="StoryLayout-Article" class="{c["article"]}" data-story-id="{item.id}">',
-        rename_hooks(sponsor_html(item, c)),
-        _header_html(item, c, furniture),
-        lead_html,
-        f'<div data-qa="StoryBody-Container" class="{c["body"]}'
-        + (' paywalled-content"' if paywalled else '"') + ">",
-        body,
-        rename_hooks(paywall_html(item, c)) if paywalled else "",
-        "</div>",
-        "" if paywalled else rename_hooks(paywall_html(item, c)),
-        furniture["read_full"],
-        rename_hooks(topics_html(item, c)),
-        rename_hooks(further_reading_html(item, c)),
-        furniture["register"],
-        f'<div data-qa="StoryComments-Container"><button type="button">'
-        f'{item.pick("comments", 250)} Comments</button></div>',
-        "</article>",
-        furniture["rail_ad"],
-    ))
+    return article_html(
+        item, c, furniture, _StoryBody(item.base, seed, item.id),
+        opening=(f'<article data-qa="StoryLayout-Article" class="{c["article"]}" '
+                 f'data-story-id="{item.id}">'),
+        header=_header_html(item, c, furniture),
+        container=f'<div data-qa="StoryBody-Container" class="{c["body"]}',
+        closing="</div>", hooks=rename_hooks)
 
 
 def story_data(item: Item) -> dict[str, Any]:
@@ -278,9 +247,7 @@ def redesigned_page(item: Item, *, malformed: bool) -> list[str]:
     if malformed:
         after = after[: len(opening) + len(story) * (20 + item.pick("broken-cut", 61)) // 100]
     after += "</script>"
-    filler = item.filler(head, len(dom) + sum(map(len, before)) + len(after))
-    return page_parts(title=item.title, head=head, body=[dom, *before, *filler, after],
-                      seed=seed)
+    return item.parts(head, dom, before, after)
 
 
 __all__ = ["COMPONENTS", "redesigned_page", "rename_hooks", "story_data"]
