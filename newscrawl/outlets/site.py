@@ -54,7 +54,7 @@ POLITENESS = Politeness(crawl_delay=5.0, concurrency_per_domain=2, autothrottle_
 #: First path segments of pages that index other pages.
 _INDEX_SEGMENTS = frozenset({
     "author", "authors", "category", "categories", "tag", "tags", "topic", "topics", "page",
-    "section", "sections", "search", "archive", "archives", "feed", "rss", "people",
+    "section", "sections", "search", "feed", "rss", "people",
     "profile", "profiles", "series", "index", "login", "subscribe", "newsletter"})
 _NOT_PAGES = re.compile(r"\.(?:jpe?g|png|gif|webp|svg|css|js|json|xml|rss|pdf|zip|mp[34]|ico)$",
                         re.I)
@@ -182,12 +182,13 @@ def no_listing_api(url: str, data: Any, page: NextPage) -> Listing:
 
 
 def site_name(base_url: str) -> str:
-    """A safe outlet name for a site: its host without ``www.``, dots and dashes as
-    underscores (``news.example.com`` -> ``news_example_com``)."""
+    """A safe outlet name for a site: its host without ``www.`` (and its port), dots and
+    dashes as underscores (``news.example.com`` -> ``news_example_com``)."""
     parts = urlsplit(base_url)
     host = (parts.hostname or "site").lower().removeprefix("www.")
     name = re.sub(r"[^a-z0-9]+", "_", host).strip("_") or "site"
-    return f"{name}_{parts.port}" if parts.port else name
+    name = f"{name}_{parts.port}" if parts.port else name
+    return name if name[0].isalpha() else f"site_{name}"  # 127.0.0.1: site_127_0_0_1
 
 
 def site_domains(base_url: str) -> tuple[str, ...]:
