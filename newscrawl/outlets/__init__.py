@@ -59,13 +59,18 @@ def all_outlets() -> Iterable[Outlet]:
 
 
 def _load() -> None:
-    from newscrawl.outlets import scmp  # noqa: F401 - registers itself
-
+    load_modules()
     declared = os.environ.get(OUTLETS_ENV)
     if declared:  # outlets.toml (newscrawl crawl --outlets sets it for its child processes)
         from newscrawl.outlets.declared import load_outlets
 
         load_outlets(declared)
+
+
+def load_modules() -> None:
+    """Register the outlets of the modules under ``newscrawl/outlets/`` (first, so a
+    declared outlet cannot take their names or domains)."""
+    from newscrawl.outlets import scmp  # noqa: F401 - registers itself
 
 
 def outlet_for_url(url: str) -> Outlet | None:

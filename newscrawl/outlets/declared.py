@@ -152,8 +152,9 @@ def load_outlets(path: str | Path) -> list[Outlet]:
     """Read a file and register its outlets (once per file in a process: the option and the
     environment may name the same one). ``OutletsFileError`` also for an entry the registry
     refuses (a name or a domain taken)."""
-    from newscrawl.outlets import register
+    from newscrawl.outlets import load_modules, register
 
+    load_modules()
     key = str(Path(path).resolve())
     outlets = read_outlets(path)
     if key in _LOADED:

@@ -162,17 +162,17 @@ def read_link_listing(url: str, html: str) -> Listing:
 
 
 def _card_time(anchor: Any) -> str | None:
+    """The ``<time datetime>`` of a link's card: inside the link, else in the smallest
+    element around it that holds no other link."""
     from newscrawl.extraction.dates import to_utc_iso
 
     node = anchor
-    for _ in range(4):  # the anchor, then the card around it
+    while node is not None and (node is anchor or len(node.xpath(".//a[@href]")) == 1):
         for time in node.iter("time"):
             value = time.get("datetime")
             if value:
                 return to_utc_iso(value)
         node = node.getparent()
-        if node is None:
-            break
     return None
 
 
