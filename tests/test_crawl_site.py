@@ -12,19 +12,31 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from newscrawl.outlets.site import StoryIds, looks_like_article, read_link_listing, site_name
+from newscrawl.discovery.site import read_home_page
+from newscrawl.outlets.site import (
+    Found,
+    StoryIds,
+    discovered,
+    looks_like_article,
+    read_link_listing,
+    site_name,
+    site_outlet,
+)
 from newscrawl.replica.corpus import CorpusConfig
 from newscrawl.replica.corpus.server import CorpusReplicaServer
 from tests.utils.cli import run_cli
 from tests.utils.client import Client
 
-PAGES = Path(__file__).parent / "pages"
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ROOT / "tests" / "pages"
 ORIGIN = "https://news.example"
 COUNCIL = "/politics/2026/05/31/council-approves-budget"
 #: (path, file under tests/pages, section) of every article the site lists.
@@ -254,3 +266,37 @@ def test_a_section_page_is_read_as_a_page_of_links():
         ("https://news.example/politics/2026/05/31/a-b-c", "2026-05-31T08:00:00Z"),
         ("https://news.example/tag/x", None)]
     assert listing.next_page is None and not listing.has_more
+
+
+def test_scrapy_crawl_finds_the_spider_of_an_outlets_toml_entry(site, tmp_path):
+    outlets = tmp_path / "outlets.toml"
+    outlets.write_text(f'[[outlet]]\nname = "herald"\nbase_url = "{site.base_url}"\n',
+                       encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "herald", "-s", f"NEWSCRAWL_OUTLETS={outlets}",
+         "-s", f"NEWSCRAWL_DATA_DIR={tmp_path / 'data'}", "-s", "LOG_LEVEL=INFO"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(_rows(tmp_path / "data", "herald", "SELECT url FROM articles")) == \
+        len(ARTICLES) + 1
+
+
+def test_the_home_page_gives_feeds_and_sections_and_sections_only_stand_in():
+    html = ('<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml">'
+            '<link rel="alternate" type="application/atom+xml" href="https://other.example/a">'
+            '</head><body><header><nav><a href="/news/">News</a> <a href="/sport">Sport</a>'
+            '<a href="/news/world/">World</a> <a href="/subscribe">Subscribe</a>'
+            '<a href="/news/2026/05/31/a-long-story">A story</a>'
+            '<a href="https://other.example/x">Elsewhere</a></nav></header></body></html>')
+    base = "https://www.news.example"
+    outlet = site_outlet(base, "herald")
+    page = read_home_page(html, base + "/", base, outlet.is_article_url)
+    assert page.feeds == ("/rss.xml",)  # the Atom link is on another host
+    assert page.sections == ("news", "sport", "news/world")
+    with_feed = discovered(outlet, Found(feeds=list(page.feeds), sections=list(page.sections)))
+    assert with_feed.feeds == ("/rss.xml",) and with_feed.main_feeds == ("/rss.xml",)
+    assert with_feed.sections == ()  # a feed lists the stories
+    alone = discovered(outlet, Found(sections=list(page.sections)))
+    assert alone.sections == ("news", "sport", "news/world")
+    indexed = discovered(outlet, Found(sitemaps=["/sitemap_index.xml", "/news-sitemap.xml"]))
+    assert indexed.news_sitemaps == ("/news-sitemap.xml",) and indexed.sections == ()
