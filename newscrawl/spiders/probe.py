@@ -55,6 +55,10 @@ class SiteProbe:
         for kind, count in (("sitemaps", len(found.sitemaps)), ("feeds", len(found.feeds)),
                             ("sections", len(outlet.sections))):
             self.stats.set_value(f"newscrawl/discovery/site_{kind}", count)
+        if not (outlet.sitemaps or outlet.feeds or outlet.sections):
+            self.stats.inc_value("newscrawl/discovery/site_lists_nothing")
+            log.warning("%s names no sitemap, feed or section page: nothing to crawl but "
+                        "--urls and the archive's revisits", self.base_url)
         log.info("%s: sitemaps %s (news: %s), feeds %s, sections %s", self.base_url,
                  ", ".join(outlet.sitemaps) or "none", ", ".join(outlet.news_sitemaps) or "none",
                  ", ".join(outlet.feeds) or "none", ", ".join(outlet.sections) or "none")
