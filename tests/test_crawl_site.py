@@ -167,6 +167,13 @@ def test_a_site_no_module_describes_is_crawled_and_kept_up_to_date(site, tmp_pat
     assert found.returncode == 0 and COUNCIL in found.stdout
     counts = run_cli("stats", "--outlet", "testsite", "--data-dir", str(data))
     assert counts.returncode == 0, counts.stderr
+    checked = run_cli("check", "--outlet", "testsite", "--data-dir", str(data))
+    assert checked.returncode == 0, checked.stdout + checked.stderr  # journal == revisions
+    out = tmp_path / "site.jsonl"
+    exported = run_cli("export", "--outlet", "testsite", "--data-dir", str(data),
+                       "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == len(expected)
 
 
 OUTLETS_TOML = """
