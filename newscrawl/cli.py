@@ -173,6 +173,36 @@ def build_parser() -> argparse.ArgumentParser:
     archive_options(export)
     export.set_defaults(func=_export)
 
+    schema = sub.add_parser("schema", help="print the JSON Schema of a record (a journal line, "
+                            "a feed item)")
+    schema.add_argument("--markdown", action="store_true",
+                        help="print docs/records.md instead: every field and what it means")
+    schema.set_defaults(func=_schema)
+
+    datasette = sub.add_parser("datasette", help="serve the archive in datasette, with column "
+                               "descriptions, labels and canned queries")
+    datasette.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
+    datasette.add_argument("--port", type=int, default=8001, help="port (8001; 0: any free)")
+    datasette.add_argument("--metadata-out", metavar="FILE",
+                           help="write the metadata JSON to FILE and exit (for datasette -m)")
+    archive_options(datasette)
+    datasette.set_defaults(func=_datasette)
+
+    history = sub.add_parser("history", help="the versions of one story, and what changed in each")
+    history.add_argument("article_id")
+    history.add_argument("--json", action="store_true", help="one JSON object per version")
+    archive_options(history)
+    history.set_defaults(func=_history)
+
+    diff = sub.add_parser("diff", help="what changed between two versions of a story (default: "
+                          "the last two): fields, and the body as a unified diff by paragraph")
+    diff.add_argument("article_id")
+    diff.add_argument("revisions", nargs="*", type=_positive_int, metavar="REV",
+                      help="two revision numbers (default: the last two)")
+    diff.add_argument("--json", action="store_true", help="the change as one JSON object")
+    archive_options(diff)
+    diff.set_defaults(func=_diff)
+
     check = sub.add_parser("check", help="check the archive and its journal (exit 1 when "
                            "damaged); --repair mends what can be mended")
     check.add_argument("--repair", action="store_true",
@@ -479,6 +509,52 @@ def _stats(args: argparse.Namespace, db: Any) -> None:
     print(coverage_report(db))
 
 
+def _schema(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import json
+
+    from newscrawl.records.schema import article_schema, records_markdown
+
+    print(records_markdown() if args.markdown else json.dumps(article_schema(), indent=2),
+          end="" if args.markdown else "\n")
+    return 0
+
+
+def _datasette(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import importlib.util
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from newscrawl.layout import DataDir
+    from newscrawl.store import is_postgres_url
+    from newscrawl.store.datasette import metadata
+
+    target = args.db or str(DataDir.of(args.data_dir, args.outlet).archive)
+    if is_postgres_url(target):
+        parser.error("datasette serves SQLite files; export from PostgreSQL first")
+    path = Path(target)
+    text = json.dumps(metadata(path.stem), indent=2, ensure_ascii=False)
+    if args.metadata_out:
+        Path(args.metadata_out).write_text(text + "\n", encoding="utf-8")
+        print(f"datasette metadata written to {args.metadata_out} (datasette {path} -m "
+              f"{args.metadata_out})")
+        return 0
+    if not path.exists():
+        sys.stderr.write(f"newscrawl datasette: no archive at {path} (crawl first, or give "
+                         "--data-dir)\n")
+        return 1
+    if importlib.util.find_spec("datasette") is None:
+        sys.stderr.write("newscrawl datasette: datasette is not installed: "
+                         "pip install 'datasette>=0.65'\n")
+        return 1
+    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as meta:
+        meta.write(text)
+        meta.flush()
+        return subprocess.call([sys.executable, "-m", "datasette", "serve", str(path), "-m",
+                                meta.name, "--host", args.host, "--port", str(args.port)])
+
+
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from pathlib import Path
 
@@ -510,6 +586,70 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"repair: newscrawl check --data-dir {args.data_dir} --outlet {args.outlet} --repair"
               if not args.db else f"repair: newscrawl check --db {args.db} --repair")
     return 0 if report.ok else 1
+
+
+def _versions(args: argparse.Namespace, db: Any) -> list[Any]:
+    from newscrawl.api import Archive
+    from newscrawl.store import StoreError
+
+    versions = Archive(db, "").revisions(args.article_id, args.outlet)
+    if not versions:
+        raise StoreError(f"no story {args.article_id} in the archive")
+    return versions
+
+
+@_reading
+def _history(args: argparse.Namespace, db: Any) -> None:
+    import json
+
+    from newscrawl.api import diff
+
+    versions = _versions(args, db)
+    if not args.json:
+        print(f"story {args.article_id}: {len(versions)} version(s)")
+    for before, version in zip([None, *versions], versions, strict=False):
+        change = diff(before, version) if before is not None else None
+        if args.json:
+            print(json.dumps({"revision": version.revision, "fetched_at": version.fetched_at,
+                              "updated_at": version.updated_at,
+                              "headline": version.article.headline,
+                              "changed": change["changed"] if change else []},
+                             ensure_ascii=False))
+            continue
+        what = f"changed: {', '.join(change['changed']) or 'nothing a reader sees'}" \
+            if change else f"first: {version.article.headline}"
+        print(f"  rev {version.revision:<3} fetched {version.fetched_at}  updated "
+              f"{version.updated_at or '-'}  {what}")
+
+
+@_reading
+def _diff(args: argparse.Namespace, db: Any) -> None:
+    import json
+
+    from newscrawl.api import diff
+    from newscrawl.store import StoreError
+
+    versions = {v.revision: v for v in _versions(args, db)}
+    if args.revisions and len(args.revisions) != 2:
+        raise StoreError("give two revision numbers, or none for the last two")
+    wanted = args.revisions or sorted(versions)[-2:]
+    if len(wanted) < 2:
+        raise StoreError(f"story {args.article_id} has one version only")
+    missing = [n for n in wanted if n not in versions]
+    if missing:
+        raise StoreError(f"story {args.article_id} has no revision {missing[0]} "
+                         f"(it has {', '.join(map(str, sorted(versions)))})")
+    change = diff(versions[wanted[0]], versions[wanted[1]])
+    if args.json:
+        print(json.dumps(change, ensure_ascii=False))
+        return
+    print(f"story {args.article_id}: revision {wanted[0]} -> {wanted[1]}; changed: "
+          f"{', '.join(change['changed']) or 'nothing a reader sees'}")
+    for name, values in change["fields"].items():
+        print(f"--- {name}\n-{json.dumps(values['from'], ensure_ascii=False)}\n"
+              f"+{json.dumps(values['to'], ensure_ascii=False)}")
+    for line in change["body_diff"]:
+        print(line)
 
 
 def _setting_overrides(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:

@@ -100,6 +100,8 @@ PLAYWRIGHT_ABORT_REQUEST = "newscrawl.handlers.browser.skip_heavy_resources"  # 
 
 # Scrapy's feed exports still work (FEEDS = {...}); newscrawl needs none of its own.
 FEED_EXPORT_ENCODING = "utf-8"
+# CSV feeds write lists and objects as JSON and flags as true/false (as `newscrawl export` does).
+FEED_EXPORTERS = {"csv": "newscrawl.exporters.csv.JsonCellCsvItemExporter"}
 
 LOG_LEVEL = "INFO"
 # Scrapy reads a callback's source (inspect + ast) to warn about generators that return a

@@ -42,7 +42,8 @@ def test_stories_that_failed_for_good_are_archived_by_the_next_plain_runs(fresh_
     assert expected <= stored
     assert not rows(tmp_path, "SELECT article_id FROM failures WHERE reason <> 'degraded'")
     run = json.loads(rows(tmp_path, "SELECT stats FROM runs ORDER BY id DESC LIMIT 1")[0][0])
-    assert run["newscrawl/retries/stories"] >= len(missing)
+    # Asked for again from the failures table (a listing may list some again first).
+    assert run["newscrawl/retries/stories"] > 0
 
 
 def broken_by_the_replica(replica, tmp_path: Path) -> set[str]:
@@ -66,6 +67,10 @@ def test_a_story_stored_degraded_is_fetched_again_in_full(fresh_replica, tmp_pat
         assert any(key.endswith(":failed") for key in sources)
 
     client.json("/__replica__/faults?off", method="POST")
+    crawl(fresh_replica, tmp_path, *FAST)  # too soon: a degraded story waits an hour
+    assert degraded <= {r[0] for r in rows(tmp_path, "SELECT article_id FROM failures")}
+    with sqlite3.connect(tmp_path / "scmp" / "archive.sqlite") as db:  # an hour later
+        db.execute("UPDATE failures SET last_failed_at='2020-01-01T00:00:00Z'")
     crawl(fresh_replica, tmp_path, *FAST)
     for article_id in degraded:
         sources = json.loads(rows(tmp_path, "SELECT field_sources FROM articles WHERE "

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from newscrawl.extraction.dates import parse_utc, utc_iso
 from newscrawl.extraction.urls import strip_tracking
 from newscrawl.idset import IdSet
+from newscrawl.store.base import DEGRADED
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -96,16 +97,18 @@ class RevisitRule:
 class RetryRule:
     """A failed story is asked for again by the very next run, then at growing intervals
     (``first_hours``, doubling, at most ``max_hours``), until it succeeds or has failed for
-    ``give_up_days``: then it is lost (on record, reported, no longer asked for)."""
+    ``give_up_days``: then it is lost (on record, reported, no longer asked for). A story
+    stored degraded is archived already: its first check waits ``first_hours``."""
 
     give_up_days: float
     first_hours: float = 1.0
     max_hours: float = 24.0
 
     def due(self, now: datetime, failure: Failure) -> bool:
-        if failure.attempts <= 1:
+        waits = failure.attempts - (failure.reason != DEGRADED)
+        if waits <= 0:
             return True
-        wait = min(self.first_hours * 2 ** (failure.attempts - 2), self.max_hours)
+        wait = min(self.first_hours * 2 ** (waits - 1), self.max_hours)
         last = parse_utc(failure.last_failed_at)
         return last is None or now - last >= timedelta(hours=wait)
 

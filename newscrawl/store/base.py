@@ -253,7 +253,7 @@ class ArchiveBase:
             self._touch_fetch(record, digest)
             if degraded(record):  # stored, and asked for again until its own sources work
                 self.db.execute(self._sql(SQL.RECORD_FAILURE), (
-                    *key, url or record.get("canonical_url") or "", "degraded", fetched_at,
+                    *key, url or record.get("canonical_url") or "", DEGRADED, fetched_at,
                     fetched_at))
             else:
                 self.db.execute(self._sql(SQL.CLEAR_FAILURE), key)
@@ -512,6 +512,10 @@ class ArchiveBase:
         if not table.isidentifier():
             raise ValueError(f"not a table name: {table!r}")
         return int(self._row(f"SELECT count(*) FROM {table}")[0])
+
+
+#: The failure reason of a story stored from fallbacks: archived, but asked for again.
+DEGRADED = "degraded"
 
 
 def degraded(record: Mapping[str, Any]) -> bool:

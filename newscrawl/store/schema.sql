@@ -140,7 +140,8 @@ CREATE TABLE IF NOT EXISTS fingerprint_bands (
 -- Full-text search over headline, summary and body (external content: the articles table).
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
     headline, summary, body,
-    content = 'articles', content_rowid = 'id',
+    -- Written as datasette and sqlite-utils look for it, so they find the index by themselves.
+    content="articles", content_rowid="id",
     tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS articles_fts_insert AFTER INSERT ON articles BEGIN

@@ -63,7 +63,10 @@ class SqliteArchive(ArchiveBase):
             # 16 MB: as fast as 64 MB up to 100,000 articles, 80 MB less RSS (bench/README.md).
             self.db.execute("PRAGMA cache_size=-16384")
             self.db.execute("PRAGMA temp_store=MEMORY")
+            rebuild = self._upgrade_fts()
             self.db.executescript(_schema())
+            if rebuild:
+                self.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                             (statements.SCHEMA_VERSION,))
         except (OSError, sqlite3.Error) as exc:
@@ -112,6 +115,16 @@ class SqliteArchive(ArchiveBase):
             self._journal_file.close()
             self._journal_file = None
         self.db.close()
+
+    def _upgrade_fts(self) -> bool:
+        """Drop a full-text table declared before it was written as datasette and
+        sqlite-utils look for it (``content="articles"``); True when the schema must rebuild
+        it."""
+        row = self.db.execute("SELECT sql FROM sqlite_master WHERE name='articles_fts'").fetchone()
+        if row is None or 'content="articles"' in row[0]:
+            return False
+        self.db.execute("DROP TABLE articles_fts")  # the triggers stay, and feed the new one
+        return True
 
     def _refuse_damage(self) -> None:
         """A damaged file is never written into: ``PRAGMA quick_check`` when it opens (a
