@@ -18,6 +18,7 @@ import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from newscrawl.discovery.site import read_home_page
@@ -30,6 +31,7 @@ from newscrawl.outlets.site import (
     site_name,
     site_outlet,
 )
+from newscrawl.records.schema import article_schema
 from newscrawl.replica.corpus import CorpusConfig
 from newscrawl.replica.corpus.server import CorpusReplicaServer
 from tests.utils.cli import run_cli
@@ -136,6 +138,9 @@ def test_a_site_no_module_describes_is_crawled_and_kept_up_to_date(site, tmp_pat
     assert sorted(r[0] for r in revisions) == sorted(expected)
     assert sorted(line["article_id"] for line in journal) == sorted(expected)
     assert not any(part in r[1] for r in stored for part in ("/video/", "/photos/", "/tag/"))
+    validator = jsonschema.Draft202012Validator(article_schema())
+    assert all(validator.is_valid(line) for line in journal)  # the record every outlet writes
+    assert {line["outlet"] for line in journal} == {"testsite"}
     fetches = client.json("/__replica__/stats")["article_fetches"]
     assert all(fetches.get(path) == 1 for path in list(expected.values()))
     assert all(fetches.get(path) == 1 for path, _, _ in REFUSED)  # fetched, then refused
