@@ -312,3 +312,12 @@ def test_the_home_page_gives_feeds_and_sections_and_sections_only_stand_in():
     assert alone.sections == ("news", "sport", "news/world")
     indexed = discovered(outlet, Found(sitemaps=["/sitemap_index.xml", "/news-sitemap.xml"]))
     assert indexed.news_sitemaps == ("/news-sitemap.xml",) and indexed.sections == ()
+
+
+def test_newscrawl_run_crawls_a_site_on_a_schedule(site, tmp_path):
+    data = tmp_path / "data"
+    result = run_cli("run", "--site", site.base_url, "--name", "looped", "--every", "1s",
+                     "--runs", "1", "--data-dir", str(data), "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "crawl 1: exit 0" in result.stderr
+    assert len(_rows(data, "looped", "SELECT url FROM articles")) == len(ARTICLES) + 1
