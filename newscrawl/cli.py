@@ -231,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     reparse.add_argument("--warc", nargs="+", metavar="PATH",
                          help="WARC files or directories of them, read in the order given "
                          "(default <data-dir>/<outlet>/warc/)")
+    reparse.add_argument("--site", metavar="URL", help="the site a --site crawl crawled (its "
+                         "outlet named by --outlet)")
+    reparse.add_argument("--outlets", metavar="FILE", help="an outlets.toml whose entries are "
+                         "outlets too")
     archive_options(reparse)
     reparse.set_defaults(func=_reparse)
     return parser
@@ -727,9 +731,16 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _reparse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from newscrawl.layout import DataDir
+    from newscrawl.runs.crawl import CrawlError, resolve_outlet
     from newscrawl.runs.reparse import ReparseError, reparse_into
 
-    outlet = _outlet(args.outlet, parser)
+    try:
+        name = resolve_outlet(None if args.site else args.outlet, site=args.site,
+                              site_name=args.outlet if args.site else None, outlets=args.outlets)
+    except CrawlError as exc:
+        sys.stderr.write(f"newscrawl reparse: {exc}\n")
+        return exc.exit_code
+    outlet = _outlet(name, parser)
     try:
         target, report = reparse_into(outlet, DataDir.of(args.data_dir, outlet.name),
                                       warc=args.warc, db=args.db)

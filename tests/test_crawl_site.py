@@ -321,3 +321,16 @@ def test_newscrawl_run_crawls_a_site_on_a_schedule(site, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "crawl 1: exit 0" in result.stderr
     assert len(_rows(data, "looped", "SELECT url FROM articles")) == len(ARTICLES) + 1
+
+
+def test_a_site_crawled_with_warc_is_parsed_again_from_it(site, tmp_path):
+    data = tmp_path / "data"
+    _crawl("--site", site.base_url, "--name", "testsite", "--data-dir", str(data), "--warc")
+    rebuilt = tmp_path / "rebuilt.sqlite"
+    result = run_cli("reparse", "--site", site.base_url, "--outlet", "testsite",
+                     "--data-dir", str(data), "--db", str(rebuilt))
+    assert result.returncode == 0, result.stderr[-3000:]
+    with sqlite3.connect(rebuilt) as db:
+        again = sorted(r[0] for r in db.execute("SELECT article_id FROM articles"))
+    assert again == sorted(r[0] for r in _rows(data, "testsite",
+                                                "SELECT article_id FROM articles"))
