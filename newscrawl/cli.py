@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     def crawl_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--base-url", help="crawl this site instead of the outlet's own "
                        "(a replica or a mirror)")
+        p.add_argument("--site", metavar="URL", help="crawl a site no outlet module describes "
+                       "(its sitemaps, feeds and sections are found at the start of the run)")
+        p.add_argument("--name", help="the outlet name of --site (default: its host, dots as _)")
+        p.add_argument("--outlets", metavar="FILE", help="an outlets.toml whose entries are "
+                       "outlets too (also NEWSCRAWL_OUTLETS)")
         p.add_argument("--sections", help="comma-separated section paths, e.g. news/china,business")
         when = p.add_mutually_exclusive_group()
         when.add_argument("--days", type=_positive_float, help="how many days back to crawl")
@@ -123,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "<data-dir>/<outlet>/logs/)")
 
     crawl = sub.add_parser("crawl", help="crawl an outlet (the real site by default)")
-    crawl.add_argument("outlet", help="registered outlet name, e.g. scmp")
+    crawl.add_argument("outlet", nargs="?", help="registered outlet name (default scmp; "
+                       "with --site, the site's outlet name)")
     crawl_options(crawl)
     crawl.set_defaults(func=_crawl)
 
@@ -211,8 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="crawl an outlet every --every, in the foreground "
                          "(for systemd or a container)")
-    run.add_argument("outlet", nargs="?", default="scmp",
-                     help="registered outlet name (default scmp)")
+    run.add_argument("outlet", nargs="?", help="registered outlet name (default scmp)")
     run.add_argument("--every", required=True, type=_interval, metavar="INTERVAL",
                      help="time from one crawl's start to the next: 90s, 30m, 1h, 1h30m, 1d")
     run.add_argument("--runs", type=_positive_int, help="stop after this many crawls")
@@ -226,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     reparse.add_argument("--warc", nargs="+", metavar="PATH",
                          help="WARC files or directories of them, read in the order given "
                          "(default <data-dir>/<outlet>/warc/)")
+    reparse.add_argument("--site", metavar="URL", help="the site a --site crawl crawled (its "
+                         "outlet named by --outlet)")
+    reparse.add_argument("--outlets", metavar="FILE", help="an outlets.toml whose entries are "
+                         "outlets too")
     archive_options(reparse)
     reparse.set_defaults(func=_reparse)
     return parser
@@ -330,11 +339,13 @@ def _serve_corpus(args: argparse.Namespace, parser: argparse.ArgumentParser, fau
 
 
 def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from newscrawl.runs.crawl import CrawlError, run_crawl
+    from newscrawl.runs.crawl import CrawlError, resolve_outlet, run_crawl
 
     overrides = _setting_overrides(args, parser)
     try:
-        result = run_crawl(args.outlet, _crawl_options(args), overrides, terminal=True,
+        name = resolve_outlet(args.outlet, site=args.site, site_name=args.name,
+                              outlets=args.outlets)
+        result = run_crawl(name, _crawl_options(args), overrides, terminal=True,
                            verbose=bool(args.verbose))
     except CrawlError as exc:
         # Exit code 0 (another crawl holds the lock) is news, not an error.
@@ -681,11 +692,17 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import logging
 
     from newscrawl.config import ConfigError, CrawlConfig
-    from newscrawl.runs.crawl import project_settings
+    from newscrawl.runs.crawl import CrawlError, project_settings, resolve_outlet
     from newscrawl.runs.locks import RunLockHeld
     from newscrawl.runs.loop import CrawlLoop
 
-    outlet = _outlet(args.outlet, parser)
+    try:
+        name = resolve_outlet(args.outlet, site=args.site, site_name=args.name,
+                              outlets=args.outlets)
+    except CrawlError as exc:
+        sys.stderr.write(f"newscrawl run: {exc}\n")
+        return exc.exit_code
+    outlet = _outlet(name, parser)
     # Nonsense is refused once, here, rather than by every crawl of the loop.
     try:
         config = CrawlConfig.from_settings(
@@ -714,9 +731,16 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _reparse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from newscrawl.layout import DataDir
+    from newscrawl.runs.crawl import CrawlError, resolve_outlet
     from newscrawl.runs.reparse import ReparseError, reparse_into
 
-    outlet = _outlet(args.outlet, parser)
+    try:
+        name = resolve_outlet(None if args.site else args.outlet, site=args.site,
+                              site_name=args.outlet if args.site else None, outlets=args.outlets)
+    except CrawlError as exc:
+        sys.stderr.write(f"newscrawl reparse: {exc}\n")
+        return exc.exit_code
+    outlet = _outlet(name, parser)
     try:
         target, report = reparse_into(outlet, DataDir.of(args.data_dir, outlet.name),
                                       warc=args.warc, db=args.db)

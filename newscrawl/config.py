@@ -166,7 +166,8 @@ def _base_url(outlet: Outlet, settings: Any) -> str:
 def _sections(outlet: Outlet, settings: Any) -> tuple[tuple[str, ...], bool]:
     """The sections to walk, and whether they were chosen (not the outlet's defaults)."""
     chosen = tuple(s.strip("/") for s in names(settings, "NEWSCRAWL_SECTIONS"))
-    unknown = [s for s in chosen if s not in outlet.all_sections]
+    # A site no module describes has the sections its pages link to: any path may be one.
+    unknown = [s for s in chosen if s not in outlet.all_sections and outlet.discovery is None]
     if unknown:
         raise ConfigError(f"unknown section {unknown[0]!r} for {outlet.name}; "
                           f"known: {', '.join(outlet.all_sections)}")

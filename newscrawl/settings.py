@@ -10,6 +10,8 @@ alone) gets the default from here (``newscrawl.config.setting``).
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
+# A spider for every registered outlet, those of NEWSCRAWL_OUTLETS included.
+SPIDER_LOADER_CLASS = "newscrawl.spiders.loader.OutletSpiderLoader"
 
 # The add-on applies what depends on the outlet and the run: the User-Agent with its contact,
 # the outlet's politeness, a per-run disk frontier, the Redis switch (newscrawl/addon.py).
@@ -118,6 +120,9 @@ NEWSCRAWL_URLS = ""  # comma-separated article URLs (or /paths) fetched as given
 NEWSCRAWL_DATA_DIR = "data"  # everything a crawl writes goes under <data-dir>/<outlet>/
 NEWSCRAWL_SECTION_PAGINATION = "auto"  # "auto" (API when the page exposes it), "api", "browser"
 NEWSCRAWL_DISCOVERY = "sections,feeds,sitemaps"  # where article URLs come from
+# An outlets.toml whose entries are outlets too (newscrawl/outlets/declared.py); the
+# environment variable of the same name does the same for every command.
+NEWSCRAWL_OUTLETS = ""
 NEWSCRAWL_PROGRESS_INTERVAL = 30  # seconds between progress lines
 NEWSCRAWL_PROGRESS = "log"  # "log"; "plain": also printed to stderr; "live": one terminal line
 

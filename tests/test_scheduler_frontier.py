@@ -26,7 +26,7 @@ from tests.utils.cli import rows
 from tests.utils.client import Client
 from tests.utils.crawler import project_crawler
 
-#: newscrawl's priorities: discovery, then four freshness levels (newscrawl/spiders/outlet.py).
+#: newscrawl's priorities: discovery, then four freshness levels (newscrawl/spiders/admission.py).
 PRIOS = (1_000_000, 3, 2, 1, 0)
 LIMIT = 50
 OURS = {"SCHEDULER_PRIORITY_QUEUE": "newscrawl.scheduler.frontier.KeepOpenDownloaderAwarePriorityQueue"}

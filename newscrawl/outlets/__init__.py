@@ -2,7 +2,9 @@
 
 What an outlet declares, and the shapes its listings are read into, live in
 ``newscrawl.outlets.spec``; each outlet's package (``scmp/``) registers its ``Outlet`` when
-imported. The registry is the only list of outlets and of their parser versions.
+imported; an ``outlets.toml`` named by ``NEWSCRAWL_OUTLETS`` registers its entries
+(``declared``), and ``newscrawl crawl --site`` registers a site's outlet (``site``) for the
+run. The registry is the only list of outlets and of their parser versions.
 
 A page of a site no outlet claims is read by the generic parser
 (``newscrawl.extraction.generic``): ``outlet_for_url`` says which outlet claims a URL,
@@ -12,6 +14,7 @@ name (``"generic"`` names the generic parser, and no outlet may take that name).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
@@ -22,6 +25,8 @@ if TYPE_CHECKING:
 
     from newscrawl.outlets.spec import ArticleParser, Outlet
 
+#: The environment variable naming an ``outlets.toml`` whose entries are registered too.
+OUTLETS_ENV = "NEWSCRAWL_OUTLETS"
 #: The name that forces the generic parser (``newscrawl parse --outlet generic``).
 GENERIC = "generic"
 _REGISTRY: dict[str, Outlet] = {}
@@ -54,6 +59,17 @@ def all_outlets() -> Iterable[Outlet]:
 
 
 def _load() -> None:
+    load_modules()
+    declared = os.environ.get(OUTLETS_ENV)
+    if declared:  # outlets.toml (newscrawl crawl --outlets sets it for its child processes)
+        from newscrawl.outlets.declared import load_outlets
+
+        load_outlets(declared)
+
+
+def load_modules() -> None:
+    """Register the outlets of the modules under ``newscrawl/outlets/`` (first, so a
+    declared outlet cannot take their names or domains)."""
     from newscrawl.outlets import scmp  # noqa: F401 - registers itself
 
 

@@ -71,6 +71,18 @@ class Politeness:
 
 
 @dataclass(frozen=True)
+class SiteDiscovery:
+    """Where an outlet that declares no (or not all) discovery surfaces finds them, at the
+    start of each run: the ``Sitemap:`` lines of robots.txt (else ``sitemap_paths`` that
+    answer), the feeds the home page links to (else ``feed_paths`` that answer with a feed),
+    and, when neither lists a story, the home page's section links."""
+
+    feed_paths: tuple[str, ...] = ("/feed", "/rss", "/rss.xml", "/feed.xml", "/atom.xml",
+                                   "/index.xml")
+    sitemap_paths: tuple[str, ...] = ("/sitemap_index.xml", "/sitemap.xml")
+
+
+@dataclass(frozen=True)
 class Outlet:
     name: str
     base_url: str
@@ -91,6 +103,8 @@ class Outlet:
     furniture: Furniture = Furniture()  # page furniture the clean pipeline removes if it slips
     news_sitemaps: tuple[str, ...] = ()  # those of ``sitemaps`` that list the last days' stories
     main_feeds: tuple[str, ...] = ()  # those of ``feeds`` that list every section's new stories
+    #: Set for a site no module describes: the surfaces it lacks are found at run time.
+    discovery: SiteDiscovery | None = None
 
     def __post_init__(self) -> None:
         # frozen: the sorted tuple replaces the given one through object.__setattr__.

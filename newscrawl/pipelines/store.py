@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from newscrawl.extensions.archive import ArchiveUser
-from newscrawl.extraction.generic.body import GENERIC_BODY
+from newscrawl.extraction.generic.body import is_fallback_body
 from newscrawl.items import REPORTED_FIELDS, to_record
 from newscrawl.store import StoreError
 
@@ -33,6 +33,6 @@ class StorePipeline(ArchiveUser):
         for name in REPORTED_FIELDS:
             if record.get(name) not in (None, "", [], {}):
                 self.stats.inc_value(f"newscrawl/filled/{name}")
-        if (record.get("field_sources") or {}).get("body") == GENERIC_BODY:
+        if is_fallback_body(record.get("field_sources") or {}, record.get("parser_version")):
             self.stats.inc_value("newscrawl/fallback/body")  # the outlet's parser needed it
         return item

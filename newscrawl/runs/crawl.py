@@ -139,6 +139,53 @@ def check_settings(settings: Settings) -> None:
     request_budget(settings)
 
 
+def resolve_outlet(name: str | None, *, site: str | None = None, site_name: str | None = None,
+                   outlets: str | None = None) -> str:
+    """The name of the outlet a crawl command means, registered in this process: an entry of
+    ``outlets`` (an ``outlets.toml``, named to the crawl's child processes too), a site no
+    module describes (``site``, named ``site_name``, the positional ``name`` or its host), or a
+    registered outlet. A bad file, URL or name is a ``CrawlError`` with exit code 2."""
+    from newscrawl.outlets import OUTLETS_ENV, get_outlet, register
+    from newscrawl.outlets.declared import NAME, OutletsFileError, load_outlets
+    from newscrawl.outlets.site import site_name as name_of_site
+    from newscrawl.outlets.site import site_outlet
+
+    if outlets:
+        path = str(Path(outlets).resolve())
+        try:
+            load_outlets(path)
+        except OutletsFileError as exc:
+            raise CrawlError(str(exc), exit_code=2) from None
+        os.environ[OUTLETS_ENV] = path
+    if not site:
+        if site_name:
+            raise CrawlError("--name names the outlet of --site; give --site too", exit_code=2)
+        return name or "scmp"
+    if name and site_name and name != site_name:
+        raise CrawlError(f"--site's outlet is named twice ({name}, {site_name}): give one",
+                         exit_code=2)
+    parts = urlsplit(site)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CrawlError(f"--site {site!r} is not an http(s) URL", exit_code=2)
+    chosen = site_name or name or name_of_site(site)
+    if not NAME.match(chosen) or chosen == "generic":
+        raise CrawlError(f"--name {chosen!r}: an outlet name is a-z, 0-9 and _, starting with "
+                         "a letter (not 'generic')", exit_code=2)
+    try:
+        get_outlet(chosen)
+    except KeyError:
+        pass
+    else:
+        raise CrawlError(f"outlet {chosen!r} is registered already; crawl it by name or give "
+                         "--site another --name", exit_code=2)
+    try:
+        register(site_outlet(site, chosen))
+    except ValueError as exc:  # its host is a registered outlet's
+        raise CrawlError(f"--site {site}: {exc}; crawl that outlet by name", exit_code=2) \
+            from None
+    return chosen
+
+
 def run_crawl(outlet_name: str, options: dict[str, Any],
               overrides: dict[str, Any] | None = None, *, terminal: bool = False,
               verbose: bool = False) -> CrawlResult:
@@ -190,7 +237,9 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
     process = CrawlerProcess(settings)
     if terminal and verbose:
         _also_to_stderr(settings)
-    crawler = process.create_crawler(outlet.name)
+    from newscrawl.spiders import spider_class
+
+    crawler = process.create_crawler(spider_class(outlet))
     process.crawl(crawler)
     process.start()
 

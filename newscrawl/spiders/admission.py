@@ -29,6 +29,19 @@ if TYPE_CHECKING:
     from newscrawl.store.base import ArticleState, Failure
 
 
+#: Article requests go freshest first, in a few levels: Scrapy keeps one queue per priority
+#: and sums their lengths often, so one level per day (thousands) costs CPU (bench/README.md).
+FRESHNESS_LEVELS = ((timedelta(days=1), 3), (timedelta(days=7), 2), (timedelta(days=31), 1))
+
+
+def freshness(newest: str | None) -> int:
+    when = parse_utc(newest)
+    if when is None:
+        return 0
+    age = datetime.now(UTC) - when
+    return next((level for limit, level in FRESHNESS_LEVELS if age <= limit), 0)
+
+
 class Stats(Protocol):
     def inc_value(self, key: str, count: int = 1) -> None: ...
 

@@ -11,7 +11,7 @@ registry entry.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -25,10 +25,10 @@ from newscrawl.discovery import DiscoveryError, parse_feed, parse_sitemap
 from newscrawl.downloadermiddlewares.retry import failure_reason
 from newscrawl.extensions.archive import ArchiveExtension
 from newscrawl.extensions.worker import Worker
-from newscrawl.extraction.dates import parse_utc, utc_iso
+from newscrawl.extraction.dates import utc_iso
 from newscrawl.extraction.errors import NotAnArticle, PageRejected
 from newscrawl.outlets import get_outlet
-from newscrawl.spiders.admission import Admission, Admitted
+from newscrawl.spiders.admission import Admission, Admitted, freshness
 from newscrawl.spiders.plan import (
     EVERY_SURFACE,
     INDEX_STAT,
@@ -39,6 +39,7 @@ from newscrawl.spiders.plan import (
     Surface,
     Voucher,
 )
+from newscrawl.spiders.probe import SiteProbe
 from newscrawl.store import StoreError
 
 if TYPE_CHECKING:
@@ -49,19 +50,6 @@ if TYPE_CHECKING:
 
 #: Listing pages, feeds and sitemaps go before article pages; articles go freshest day first.
 DISCOVERY_PRIORITY = 1_000_000
-#: Article requests go freshest first, in a few levels: Scrapy keeps one queue per priority
-#: and sums their lengths often, so one level per day (thousands) costs CPU (bench/README.md).
-FRESHNESS_LEVELS = ((timedelta(days=1), 3), (timedelta(days=7), 2), (timedelta(days=31), 1))
-
-
-def freshness(newest: str | None) -> int:
-    when = parse_utc(newest)
-    if when is None:
-        return 0
-    age = datetime.now(UTC) - when
-    return next((level for limit, level in FRESHNESS_LEVELS if age <= limit), 0)
-
-
 class OutletSpider(scrapy.Spider):
     """Crawl one outlet's sections, feeds and sitemaps; subclasses only name the outlet."""
 
@@ -114,6 +102,10 @@ class OutletSpider(scrapy.Spider):
         return voucher
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.outlet.discovery is not None:  # a site no module describes: find its surfaces
+            self.outlet = await SiteProbe(self.crawler, self.outlet, self.config.base_url).run(
+                self.outlet.discovery)
+            self.config = CrawlConfig.from_settings(self.outlet, self.crawler.settings)
         config = self.config
         self.logger.info("crawling %s at %s: sections %s, since %s, max %s articles, "
                          "pagination %s", self.outlet.name, config.base_url,

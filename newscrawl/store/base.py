@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from newscrawl.extraction.cascade import FAILED_SUFFIX
+from newscrawl.extraction.generic.body import is_fallback_body
 from newscrawl.messages import one_line
 from newscrawl.records.fingerprints import (
     NEAR_DUPLICATE_JACCARD,
@@ -521,7 +522,7 @@ def degraded(record: Mapping[str, Any]) -> bool:
     """Whether a record was read from fallbacks because its preferred sources failed."""
     sources = record.get("field_sources") or {}
     return any(key.endswith(FAILED_SUFFIX) for key in sources) or \
-        sources.get("body") == "generic_body"
+        is_fallback_body(sources, record.get("parser_version"))
 
 
 def write_error(location: str, exc: Exception, lost: int) -> StoreError:

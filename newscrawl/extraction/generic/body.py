@@ -21,11 +21,13 @@ items, table rows), whitespace-normalised, list markers dropped.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newscrawl.extraction.text import normalize_space
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from lxml import etree
 
 #: ``field_sources`` name of a body read by this module.
@@ -40,6 +42,13 @@ _LIST_MARKERS = ("- ", "* ", "• ")
 # without a body is the parser's to report, once, with its reason.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
+
+def is_fallback_body(field_sources: Mapping[str, Any], parser_version: str | None) -> bool:
+    """Whether a record's body is the generic body standing in for its outlet parser's own
+    (then the archive asks for the story again); the generic parser's records, and those of
+    a site's outlet (``<name>.generic.V1``), read their body so by design."""
+    return field_sources.get("body") == GENERIC_BODY \
+        and "generic" not in (parser_version or "").split(".")
 
 def main_text(root: etree._Element, url: str | None,
               paragraph_chars: int | None = None) -> list[str]:
