@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from newscrawl.commands import registered_outlet
+
 if TYPE_CHECKING:
-    from newscrawl.outlets.spec import Outlet
+    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,6 +69,9 @@ def _share(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from newscrawl.commands import archive as archive_commands
+    from newscrawl.commands import parse as parse_command
+
     parser = _Parser(prog="newscrawl", description="Crawl news archives (scmp.com first).")
     parser.add_argument("--version", action="version", version=f"newscrawl {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -146,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--outlet", default=None,
                        help="outlet whose parser to use, or generic (default: the outlet whose "
                        "domains claim the URL, else the generic parser)")
-    parse.set_defaults(func=_parse)
+    parse.set_defaults(func=parse_command.parse)
 
     def archive_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--outlet", default="scmp", help="whose archive (default scmp)")
@@ -159,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=_positive_int, default=20, help="hits to show (default 20)")
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
     archive_options(search)
-    search.set_defaults(func=_search)
+    search.set_defaults(func=archive_commands.search)
 
     export = sub.add_parser("export", help="write a research extract of the archive")
     export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
@@ -171,13 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--parents", action="store_true",
                         help="create the --out directory when it does not exist")
     archive_options(export)
-    export.set_defaults(func=_export)
+    export.set_defaults(func=archive_commands.export)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of a record (a journal line, "
                             "a feed item)")
     schema.add_argument("--markdown", action="store_true",
                         help="print docs/records.md instead: every field and what it means")
-    schema.set_defaults(func=_schema)
+    schema.set_defaults(func=archive_commands.schema)
 
     datasette = sub.add_parser("datasette", help="serve the archive in datasette, with column "
                                "descriptions, labels and canned queries")
@@ -186,13 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     datasette.add_argument("--metadata-out", metavar="FILE",
                            help="write the metadata JSON to FILE and exit (for datasette -m)")
     archive_options(datasette)
-    datasette.set_defaults(func=_datasette)
+    datasette.set_defaults(func=archive_commands.datasette)
 
     history = sub.add_parser("history", help="the versions of one story, and what changed in each")
     history.add_argument("article_id")
     history.add_argument("--json", action="store_true", help="one JSON object per version")
     archive_options(history)
-    history.set_defaults(func=_history)
+    history.set_defaults(func=archive_commands.history)
 
     diff = sub.add_parser("diff", help="what changed between two versions of a story (default: "
                           "the last two): fields, and the body as a unified diff by paragraph")
@@ -201,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="two revision numbers (default: the last two)")
     diff.add_argument("--json", action="store_true", help="the change as one JSON object")
     archive_options(diff)
-    diff.set_defaults(func=_diff)
+    diff.set_defaults(func=archive_commands.diff)
 
     check = sub.add_parser("check", help="check the archive and its journal (exit 1 when "
                            "damaged); --repair mends what can be mended")
@@ -209,11 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="rewrite the journal, rebuild the full-text index, or rebuild a "
                        "damaged file from the journal (what is replaced is kept beside it)")
     archive_options(check)
-    check.set_defaults(func=_check)
+    check.set_defaults(func=archive_commands.check)
 
     stats = sub.add_parser("stats", help="archive counts by day and section, field fill rates")
     archive_options(stats)
-    stats.set_defaults(func=_stats)
+    stats.set_defaults(func=archive_commands.stats)
 
     run = sub.add_parser("run", help="crawl an outlet every --every, in the foreground "
                          "(for systemd or a container)")
@@ -277,17 +282,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     return code
-
-
-def _outlet(name: str, parser: argparse.ArgumentParser) -> Outlet:
-    """The registered outlet ``name``; an unknown one is a usage error (exit 2, one line)."""
-    from newscrawl.outlets import get_outlet
-
-    try:
-        return get_outlet(name)
-    except KeyError as exc:
-        parser.error(str(exc.args[0]))
-        raise  # parser.error exits
 
 
 def _replica(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -375,287 +369,6 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import json
-    import urllib.request
-    from dataclasses import asdict
-    from datetime import UTC, datetime
-    from pathlib import Path
-
-    from newscrawl.extraction.errors import PageRejected
-    from newscrawl.outlets import GENERIC, parser_for_page
-
-    if args.outlet not in (None, GENERIC):
-        _outlet(args.outlet, parser)  # an unknown name is a usage error before any fetch
-    if args.page.startswith(("http://", "https://")):
-        url = args.url or args.page
-        try:
-            with urllib.request.urlopen(args.page, timeout=30) as resp:
-                html = resp.read().decode(resp.headers.get_content_charset() or "utf-8", "replace")
-                url = args.url or resp.url
-        except OSError as exc:
-            sys.stderr.write(f"newscrawl parse: cannot fetch {args.page}: {exc}\n")
-            return 1
-    else:
-        path = Path(args.page)
-        if not args.url:
-            parser.error("--url is required for a saved page")
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            sys.stderr.write(f"newscrawl parse: cannot read {path}: {exc.strerror}\n")
-            return 1
-        try:
-            raw = _gunzip(raw) if raw[:2] == b"\x1f\x8b" else raw
-        except ValueError as exc:
-            sys.stderr.write(f"newscrawl parse: {path}: {exc}\n")
-            return 1
-        html, url = raw.decode("utf-8", "replace"), args.url
-    fetched_at = datetime.now(UTC)
-    try:
-        article = parser_for_page(url, fetched_at, args.outlet).parse(url, html, fetched_at)
-    except PageRejected as exc:
-        sys.stderr.write(f"newscrawl parse: no article record ({exc.reason}): {exc}\n")
-        return 1
-    print(json.dumps(asdict(article), ensure_ascii=False, indent=2))
-    return 0
-
-
-#: The most a page given to ``newscrawl parse`` may be, decompressed (no news page is near it).
-MAX_PAGE_BYTES = 64 * 2**20
-
-
-def _gunzip(data: bytes, limit: int = MAX_PAGE_BYTES) -> bytes:
-    """A gzip file's content, refused (``ValueError``) beyond ``limit`` bytes: a small file
-    can decompress to gigabytes."""
-    import zlib
-
-    stream = zlib.decompressobj(wbits=31)
-    try:
-        content = stream.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise ValueError(f"not a readable gzip file ({exc})") from None
-    if len(content) > limit:
-        raise ValueError(f"decompresses to more than {limit // 2**20} MB, more than any page; "
-                         "not parsed")
-    return content
-
-
-def _archive_db(args: argparse.Namespace) -> Any:
-    """A read-only connection to the archive ``--db`` or ``--data-dir``/``--outlet`` names."""
-    from newscrawl.layout import DataDir
-    from newscrawl.store import readers
-
-    # A postgresql:// URL is passed on as it is (a Path would fold its "//").
-    return readers.connect(args.db or DataDir.of(args.data_dir, args.outlet).archive)
-
-
-def _reading(command: Callable[[argparse.Namespace, Any], None]) -> Callable[..., int]:
-    """An archive command: its connection opened, its failures one line and exit 1."""
-    def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-        from newscrawl.messages import one_line
-        from newscrawl.store import StoreError
-
-        try:
-            command(args, _archive_db(args))
-        except StoreError as exc:
-            sys.stderr.write(f"newscrawl {args.command}: {exc}\n")
-            return 1
-        except BrokenPipeError:
-            raise  # stdout closed by its reader: main() ends quietly
-        except OSError as exc:
-            path = exc.filename or getattr(args, "out", None) or "the output"
-            sys.stderr.write(f"newscrawl {args.command}: cannot write {path}: "
-                             f"{exc.strerror or one_line(exc)}\n")
-            return 1
-        return 0
-    return run
-
-
-@_reading
-def _search(args: argparse.Namespace, db: Any) -> None:
-    import json
-    from dataclasses import asdict
-
-    from newscrawl.store.search import search
-
-    hits = search(db, args.query, args.limit)
-    for hit in hits:
-        if args.json:
-            print(json.dumps(asdict(hit), ensure_ascii=False))
-        else:
-            print(f"{(hit.published_at or '')[:10]}  {hit.article_id}  {hit.headline}\n"
-                  f"    {hit.url}\n    {hit.snippet}")
-    if not hits and not args.json:
-        print(f"no article matches {args.query!r}")
-
-
-@_reading
-def _export(args: argparse.Namespace, db: Any) -> None:
-    from newscrawl.store import StoreError
-    from newscrawl.store.export import export
-    from newscrawl.store.readers import select_articles
-
-    rows = select_articles(db, since=args.since, until=args.until, section=args.section)
-    try:
-        count = export(rows, args.format, args.out, make_parents=args.parents)
-    except ValueError as exc:
-        raise StoreError(str(exc)) from None
-    # The records may be on stdout: the count goes where a reader of them will not trip on it.
-    print(f"{count} articles written to {'stdout' if args.out == '-' else args.out} "
-          f"({args.format})", file=sys.stderr if args.out == "-" else sys.stdout)
-
-
-@_reading
-def _stats(args: argparse.Namespace, db: Any) -> None:
-    from newscrawl.store.report import coverage_report
-
-    print(coverage_report(db))
-
-
-def _schema(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import json
-
-    from newscrawl.records.schema import article_schema, records_markdown
-
-    print(records_markdown() if args.markdown else json.dumps(article_schema(), indent=2),
-          end="" if args.markdown else "\n")
-    return 0
-
-
-def _datasette(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import importlib.util
-    import json
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
-    from newscrawl.layout import DataDir
-    from newscrawl.store import is_postgres_url
-    from newscrawl.store.datasette import metadata
-
-    target = args.db or str(DataDir.of(args.data_dir, args.outlet).archive)
-    if is_postgres_url(target):
-        parser.error("datasette serves SQLite files; export from PostgreSQL first")
-    path = Path(target)
-    text = json.dumps(metadata(path.stem), indent=2, ensure_ascii=False)
-    if args.metadata_out:
-        Path(args.metadata_out).write_text(text + "\n", encoding="utf-8")
-        print(f"datasette metadata written to {args.metadata_out} (datasette {path} -m "
-              f"{args.metadata_out})")
-        return 0
-    if not path.exists():
-        sys.stderr.write(f"newscrawl datasette: no archive at {path} (crawl first, or give "
-                         "--data-dir)\n")
-        return 1
-    if importlib.util.find_spec("datasette") is None:
-        sys.stderr.write("newscrawl datasette: datasette is not installed: "
-                         "pip install 'datasette>=0.65'\n")
-        return 1
-    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as meta:
-        meta.write(text)
-        meta.flush()
-        return subprocess.call([sys.executable, "-m", "datasette", "serve", str(path), "-m",
-                                meta.name, "--host", args.host, "--port", str(args.port)])
-
-
-def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from pathlib import Path
-
-    from newscrawl.layout import DataDir
-    from newscrawl.runs.locks import RunLock, lock_holder
-    from newscrawl.store import StoreError, is_postgres_url
-    from newscrawl.store.check import check, repair
-
-    files = DataDir.of(args.data_dir, args.outlet)
-    target = args.db or files.archive
-    journal = files.journal if Path(str(target)) == files.archive else None
-    lock = RunLock(files.crawl_lock) if args.repair and not is_postgres_url(target) else None
-    if lock is not None and not lock.acquire():
-        sys.stderr.write(f"newscrawl check: not repairing while a crawl runs: "
-                         f"{lock_holder(lock).describe()}\n")
-        return 1
-    try:
-        report = check(target, journal)
-        if args.repair and not report.ok and not is_postgres_url(target):
-            report = repair(Path(target), journal, report)
-    except StoreError as exc:
-        sys.stderr.write(f"newscrawl check: {exc}\n")
-        return 1
-    finally:
-        if lock is not None:
-            lock.release()
-    print(report.describe())
-    if not report.ok and not args.repair:
-        print(f"repair: newscrawl check --data-dir {args.data_dir} --outlet {args.outlet} --repair"
-              if not args.db else f"repair: newscrawl check --db {args.db} --repair")
-    return 0 if report.ok else 1
-
-
-def _versions(args: argparse.Namespace, db: Any) -> list[Any]:
-    from newscrawl.api import Archive
-    from newscrawl.store import StoreError
-
-    versions = Archive(db, "").revisions(args.article_id, args.outlet)
-    if not versions:
-        raise StoreError(f"no story {args.article_id} in the archive")
-    return versions
-
-
-@_reading
-def _history(args: argparse.Namespace, db: Any) -> None:
-    import json
-
-    from newscrawl.api import diff
-
-    versions = _versions(args, db)
-    if not args.json:
-        print(f"story {args.article_id}: {len(versions)} version(s)")
-    for before, version in zip([None, *versions], versions, strict=False):
-        change = diff(before, version) if before is not None else None
-        if args.json:
-            print(json.dumps({"revision": version.revision, "fetched_at": version.fetched_at,
-                              "updated_at": version.updated_at,
-                              "headline": version.article.headline,
-                              "changed": change["changed"] if change else []},
-                             ensure_ascii=False))
-            continue
-        what = f"changed: {', '.join(change['changed']) or 'nothing a reader sees'}" \
-            if change else f"first: {version.article.headline}"
-        print(f"  rev {version.revision:<3} fetched {version.fetched_at}  updated "
-              f"{version.updated_at or '-'}  {what}")
-
-
-@_reading
-def _diff(args: argparse.Namespace, db: Any) -> None:
-    import json
-
-    from newscrawl.api import diff
-    from newscrawl.store import StoreError
-
-    versions = {v.revision: v for v in _versions(args, db)}
-    if args.revisions and len(args.revisions) != 2:
-        raise StoreError("give two revision numbers, or none for the last two")
-    wanted = args.revisions or sorted(versions)[-2:]
-    if len(wanted) < 2:
-        raise StoreError(f"story {args.article_id} has one version only")
-    missing = [n for n in wanted if n not in versions]
-    if missing:
-        raise StoreError(f"story {args.article_id} has no revision {missing[0]} "
-                         f"(it has {', '.join(map(str, sorted(versions)))})")
-    change = diff(versions[wanted[0]], versions[wanted[1]])
-    if args.json:
-        print(json.dumps(change, ensure_ascii=False))
-        return
-    print(f"story {args.article_id}: revision {wanted[0]} -> {wanted[1]}; changed: "
-          f"{', '.join(change['changed']) or 'nothing a reader sees'}")
-    for name, values in change["fields"].items():
-        print(f"--- {name}\n-{json.dumps(values['from'], ensure_ascii=False)}\n"
-              f"+{json.dumps(values['to'], ensure_ascii=False)}")
-    for line in change["body_diff"]:
-        print(line)
-
-
 def _setting_overrides(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
     overrides: dict[str, str] = {}
     for item in args.set:
@@ -702,7 +415,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except CrawlError as exc:
         sys.stderr.write(f"newscrawl run: {exc}\n")
         return exc.exit_code
-    outlet = _outlet(name, parser)
+    outlet = registered_outlet(name, parser)
     # Nonsense is refused once, here, rather than by every crawl of the loop.
     try:
         config = CrawlConfig.from_settings(
@@ -740,7 +453,7 @@ def _reparse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except CrawlError as exc:
         sys.stderr.write(f"newscrawl reparse: {exc}\n")
         return exc.exit_code
-    outlet = _outlet(name, parser)
+    outlet = registered_outlet(name, parser)
     try:
         target, report = reparse_into(outlet, DataDir.of(args.data_dir, outlet.name),
                                       warc=args.warc, db=args.db)

@@ -64,7 +64,9 @@ def test_a_story_stored_degraded_is_fetched_again_in_full(fresh_replica, tmp_pat
     for article_id in degraded:
         sources = json.loads(rows(tmp_path, "SELECT field_sources FROM articles WHERE "
                                             "article_id=?", (article_id,))[0][0])
-        assert any(key.endswith(":failed") for key in sources)
+        # A failed source, or the body from the generic fallback.
+        assert any(key.endswith(":failed") for key in sources) \
+            or sources.get("body") == "generic_body"
 
     client.json("/__replica__/faults?off", method="POST")
     crawl(fresh_replica, tmp_path, *FAST)  # too soon: a degraded story waits an hour
@@ -76,6 +78,7 @@ def test_a_story_stored_degraded_is_fetched_again_in_full(fresh_replica, tmp_pat
         sources = json.loads(rows(tmp_path, "SELECT field_sources FROM articles WHERE "
                                             "article_id=?", (article_id,))[0][0])
         assert not any(key.endswith(":failed") for key in sources), article_id
+        assert sources.get("body") != "generic_body", article_id
     still = {r[0] for r in rows(tmp_path, "SELECT article_id FROM failures")}
     assert not still & degraded
 
