@@ -3,9 +3,12 @@ each story was discovered.
 
 The archive (``ArchiveExtension``) commits in batches and once more when the spider closes,
 and records the run from the stats this pipeline keeps: ``newscrawl/stored/<outcome>`` and,
-per reported field, ``newscrawl/filled/<field>``, and ``newscrawl/fallback/body`` for each
-record whose body came from the generic parser's fallback (``field_sources["body"]`` is
-``generic_body``).
+per reported field, ``newscrawl/filled/<field>`` and ``newscrawl/sources/<field>/<source>``
+(from the record's ``field_sources``), ``newscrawl/parser/<version>``,
+``newscrawl/sections/<section>`` (its first two levels, as the summary shows them), and
+``newscrawl/fallback/body`` for each record whose body came from the generic parser's fallback
+(``field_sources["body"]`` is ``generic_body`` and the parser is an outlet's own). They land in the run's ``stats`` in the
+``runs`` table, where ``newscrawl health`` reads them.
 """
 
 from __future__ import annotations
@@ -29,10 +32,23 @@ class StorePipeline(ArchiveUser):
                                          record.get("fetched_at") or "", record.get("article_id"))
         except StoreError as exc:
             raise self.not_stored(exc) from None
-        self.stats.inc_value(f"newscrawl/stored/{result.status}")
+        self.count(record, result.status)
+        return item
+
+    def count(self, record: dict[str, Any], status: str) -> None:
+        """What the run's measurements need from one stored record (a few dict updates: this
+        runs per item)."""
+        inc = self.stats.inc_value
+        inc(f"newscrawl/stored/{status}")
+        sources = record.get("field_sources") or {}
         for name in REPORTED_FIELDS:
             if record.get(name) not in (None, "", [], {}):
-                self.stats.inc_value(f"newscrawl/filled/{name}")
-        if is_fallback_body(record.get("field_sources") or {}, record.get("parser_version")):
-            self.stats.inc_value("newscrawl/fallback/body")  # the outlet's parser needed it
-        return item
+                inc(f"newscrawl/filled/{name}")
+                source = sources.get(name)
+                if source:
+                    inc(f"newscrawl/sources/{name}/{source}")
+        if is_fallback_body(sources, record.get("parser_version")):
+            inc("newscrawl/fallback/body")  # the outlet's parser needed it
+        inc(f"newscrawl/parser/{record.get('parser_version') or 'none'}")
+        section = record.get("section") or ["(none)"]
+        inc(f"newscrawl/sections/{' > '.join(section[:2])}")
