@@ -70,6 +70,7 @@ def _share(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     from newscrawl.commands import archive as archive_commands
+    from newscrawl.commands import health as health_command
     from newscrawl.commands import parse as parse_command
 
     parser = _Parser(prog="newscrawl", description="Crawl news archives (scmp.com first).")
@@ -230,6 +231,16 @@ def build_parser() -> argparse.ArgumentParser:
     crawl_options(run)
     # Handed on to each `newscrawl crawl` the loop starts.
     run.set_defaults(crawl_actions=run._actions[first_crawl_option:], func=_run)
+
+    health = sub.add_parser("health", help="judge the latest run against the runs before it "
+                            "(exit 0 healthy, 1 degraded, 2 broken)")
+    health.add_argument("outlet", nargs="?", default="scmp", help="whose archive (default scmp)")
+    health.add_argument("--data-dir", default="data", help="where crawls wrote it (default data/)")
+    health.add_argument("--db", help="the archive: a SQLite file or a postgresql:// URL")
+    health.add_argument("--runs", type=_positive_int, default=20,
+                        help="baseline: this many runs before the latest (default 20)")
+    health.add_argument("--json", action="store_true", help="the verdict as one JSON object")
+    health.set_defaults(func=health_command.health)
 
     reparse = sub.add_parser("reparse", help="rebuild the archive's fields from the WARC files "
                              "of earlier crawls with the current parser, fetching nothing")

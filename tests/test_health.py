@@ -3,12 +3,22 @@ against the runs before it."""
 
 from __future__ import annotations
 
-from newscrawl.extensions.archive import ArchiveExtension
+import json
+import random
+import subprocess
+import sys
+
+from newscrawl.extensions.archive import ArchiveExtension, field_coverage, stored_counts
 from newscrawl.extraction.generic import GENERIC_BODY
-from newscrawl.items import Article
+from newscrawl.health import RunMeasure, assess, judge, read_runs
+from newscrawl.items import REPORTED_FIELDS, Article
 from newscrawl.pipelines import StorePipeline
 from newscrawl.spiders import ScmpSpider
+from newscrawl.store import SqliteArchive, readers
+from newscrawl.store.statements import utc_now
+from tests.utils.cli import run_cli
 from tests.utils.crawler import project_crawler
+from tests.utils.records import record
 
 
 def test_the_store_pipeline_measures_sources_parsers_and_sections(tmp_path) -> None:
@@ -36,3 +46,265 @@ def test_the_store_pipeline_measures_sources_parsers_and_sections(tmp_path) -> N
         assert not any(k.startswith("newscrawl/sources/summary/") for k in stats)
     finally:
         ArchiveExtension.of(crawler).close()
+
+
+# -- the judgement, on synthetic run histories ---------------------------------------------
+
+def run_stats(*, new: int, revised: int = 0, unchanged: int = 0, fill: dict | None = None,
+              body: dict | None = None, dropped: dict | None = None, failed: dict | None = None,
+              requests: int | None = None) -> dict:
+    """The stats a crawl would leave: every field filled unless ``fill`` says how many."""
+    stored = new + revised + unchanged
+    stats = {"newscrawl/stored/new": new, "newscrawl/stored/revised": revised,
+             "newscrawl/stored/unchanged": unchanged,
+             "downloader/request_count": requests if requests is not None else stored + 5}
+    for name in REPORTED_FIELDS:
+        stats[f"newscrawl/filled/{name}"] = (fill or {}).get(name, stored)
+    for source, count in (body or {"next_data": stored}).items():
+        stats[f"newscrawl/sources/body/{source}"] = count
+        if source == GENERIC_BODY:
+            stats["newscrawl/fallback/body"] = count
+    for kind, counts in (("dropped", dropped), ("failed", failed)):
+        for reason, count in (counts or {}).items():
+            stats[f"newscrawl/{kind}/{reason}"] = count
+    return {k: v for k, v in stats.items() if v}
+
+
+def measure(run_id: int, stats: dict) -> RunMeasure:
+    counts = stored_counts(stats)
+    return RunMeasure(id=run_id, started_at="2026-06-01T08:00:00Z",
+                      finished_at="2026-06-01T08:05:00Z", finish_reason="finished",
+                      new=counts.get("new", 0), revised=counts.get("revised", 0),
+                      unchanged=counts.get("unchanged", 0), stats=stats,
+                      coverage=field_coverage(stats))
+
+
+def ordinary_run(rng: random.Random, run_id: int, *, size: int | None = None) -> RunMeasure:
+    """A run as the replica's normal publishing gives them: a varying number of new and
+    edited stories, the subheadline on about 85% of them, a body from the page's DOM now and
+    then, a retried fault or two, a daily section walk that costs more requests."""
+    new = size if size is not None else rng.randint(6, 40)
+    revised = rng.randint(0, new // 3)
+    stored = new + revised
+    dom = sum(rng.random() < 0.05 for _ in range(stored))
+    fill = {"subheadline": sum(rng.random() < 0.85 for _ in range(stored))}
+    failed = {"http_503": rng.choice((0, 0, 0, 1, 2))}
+    requests = stored + rng.randint(3, 8) + (rng.random() < 0.2) * rng.randint(20, 40)
+    return measure(run_id, run_stats(new=new, revised=revised, fill=fill, failed=failed,
+                                     body={"next_data": stored - dom, "dom": dom},
+                                     requests=requests))
+
+
+def baseline(seed: int = 1, runs: int = 20) -> list[RunMeasure]:
+    rng = random.Random(seed)
+    return [ordinary_run(rng, n) for n in range(1, runs + 1)]
+
+
+def test_ordinary_run_to_run_variation_does_not_alarm() -> None:
+    for seed in range(40):
+        rng = random.Random(1000 + seed)
+        history = baseline(seed)
+        for latest in (ordinary_run(rng, 99), ordinary_run(rng, 99, size=2),
+                       ordinary_run(rng, 99, size=1)):
+            verdict = judge([*history, latest], outlet="scmp")
+            assert verdict.status == "healthy", (seed, verdict.lines())
+
+
+def test_a_small_run_with_a_field_missing_or_a_few_faults_does_not_alarm() -> None:
+    small = measure(99, run_stats(new=4, fill={"subheadline": 0, "summary": 2},
+                                  body={"next_data": 2, GENERIC_BODY: 2},
+                                  failed={"http_503": 2}, requests=30))
+    assert judge([*baseline(), small], outlet="scmp").status == "healthy"
+
+
+def test_too_short_a_history_only_notes_it() -> None:
+    verdict = judge(baseline(runs=3), outlet="scmp")
+    assert verdict.status == "healthy" and "only 2 earlier runs" in verdict.notes[0]
+
+
+def test_no_finished_run_is_broken() -> None:
+    verdict = judge([], outlet="scmp")
+    assert verdict.exit_code == 2 and verdict.findings[0].check == "finished_run"
+
+
+def test_a_field_whose_fill_rate_falls_is_named_with_value_and_baseline() -> None:
+    latest = measure(99, run_stats(new=30, fill={"summary": 3, "subheadline": 25}))
+    verdict = judge([*baseline(), latest], outlet="scmp")
+    assert verdict.exit_code == 1
+    (finding,) = verdict.findings
+    assert (finding.check, finding.subject, finding.value, finding.baseline) == (
+        "fill_rate", "summary", 0.1, 1.0)
+    assert finding.line() == "degraded: field summary: fill rate 10% of 30 stored (baseline 100%)"
+
+
+def test_a_body_source_shift_to_the_generic_fallback() -> None:
+    latest = measure(99, run_stats(new=20, body={GENERIC_BODY: 17, "next_data": 3}))
+    (finding,) = judge([*baseline(), latest], outlet="scmp").findings
+    assert finding.check == "body_source" and finding.subject == GENERIC_BODY
+    assert "85% of 20 bodies from generic_body (baseline 0%; usually next_data)" in finding.message
+
+
+def test_runs_measured_before_sources_were_counted_still_show_the_fallback() -> None:
+    old = [measure(n, {k: v for k, v in run_stats(new=20).items()
+                       if not k.startswith("newscrawl/sources/")}) for n in range(5)]
+    latest = measure(9, {k: v for k, v in run_stats(new=20, body={GENERIC_BODY: 20}).items()
+                         if not k.startswith("newscrawl/sources/")})
+    assert old[0].body_sources() == {"(outlet's own)": 20}
+    (finding,) = judge([*old, latest], outlet="scmp").findings
+    assert finding.subject == GENERIC_BODY and finding.value == 1.0
+
+
+def test_drop_and_failure_rates_well_above_baseline() -> None:
+    latest = measure(99, run_stats(new=20, dropped={"invalid_headline": 6},
+                                   failed={"http_503": 9, "timeout": 1}))
+    findings = {f.check: f for f in judge([*baseline(), latest], outlet="scmp").findings}
+    assert set(findings) == {"dropped_rate", "failed_rate"}
+    assert "invalid_headline 6" in findings["dropped_rate"].message
+    assert "failed: 28% of 36 stories (http_503 9, timeout 1)" in findings["failed_rate"].message
+
+
+def test_no_new_story_when_the_baseline_expects_some() -> None:
+    latest = measure(99, run_stats(new=0, unchanged=12))
+    (finding,) = judge([*baseline(), latest], outlet="scmp").findings
+    assert finding.check == "new_stories" and finding.severity == "degraded"
+    # A site that often publishes nothing between runs is not alarmed about.
+    quiet = [measure(n, run_stats(new=0 if n % 2 else 10, unchanged=12)) for n in range(10)]
+    assert judge([*quiet, latest], outlet="scmp").status == "healthy"
+
+
+def test_nothing_stored_when_the_baseline_expects_stories_is_broken() -> None:
+    latest = measure(99, run_stats(new=0, requests=40))
+    verdict = judge([*baseline(), latest], outlet="scmp")
+    assert verdict.exit_code == 2 and verdict.findings[0].check == "stored"
+    assert verdict.findings[0].line().startswith("broken: stored: nothing stored (baseline")
+
+
+def test_requests_per_change_far_above_baseline() -> None:
+    latest = measure(99, run_stats(new=10, requests=400))
+    (finding,) = judge([*baseline(), latest], outlet="scmp").findings
+    assert finding.check == "requests_per_change" and finding.value == 40.0
+
+
+# -- read from an archive: the runs, and the articles of the latest ------------------------
+
+def archive_with(path, history: list[dict], latest_records: list[dict] = ()) -> None:
+    """An archive whose runs left ``history``'s stats; the last run stored ``latest_records``
+    (fetched inside its time window)."""
+    with SqliteArchive(path) as archive:
+        for n, stats in enumerate(history):
+            run_id = archive.begin_run("scmp", {})
+            if n == len(history) - 1:
+                for rec in latest_records:
+                    archive.store_article(dict(rec, fetched_at=utc_now()))
+            archive.commit()
+            archive.end_run(run_id, reason="finished", stats=stats,
+                            field_coverage=field_coverage(stats), counts=stored_counts(stats))
+        refused = archive.begin_run("scmp", {})  # a crawl the lock turned away: no run
+        archive.end_run(refused, reason="crawl_in_progress", stats={}, field_coverage={},
+                        counts={})
+
+
+def story(n: int, **fields) -> dict:
+    body = fields.pop("body", f"Paragraph one of story {n}.\n\nParagraph two, longer than "
+                              f"the summary of story {n}.")
+    return record(f"32{n:05d}", body, **{"headline": f"Story {n} happened",
+                                         "summary": f"Summary {n}.", **fields})
+
+
+def test_the_cli_reads_the_runs_and_judges_the_latest(tmp_path) -> None:
+    db = tmp_path / "scmp" / "archive.sqlite"
+    db.parent.mkdir()
+    ordinary = [run_stats(new=20) for _ in range(5)]
+    archive_with(db, [*ordinary, run_stats(new=20, body={GENERIC_BODY: 20},
+                                           fill={"summary": 1})],
+                 [story(n) for n in range(20)])
+    with readers.connect(db) as conn:
+        runs = read_runs(conn, "scmp", limit=21)
+    assert [r.id for r in runs] == [1, 2, 3, 4, 5, 6] and runs[-1].new == 20
+    result = run_cli("health", "--data-dir", str(tmp_path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("health scmp: degraded (run 6 ended ")
+    assert "degraded: field summary: fill rate 5% of 20 stored (baseline 100%)" in lines
+    assert any(line.startswith("degraded: body source: 100% of 20 bodies from generic_body")
+               for line in lines)
+    data = json.loads(run_cli("health", "--db", str(db), "--json").stdout)
+    assert data["verdict"] == "degraded" and data["exit_code"] == 1
+    assert data["baseline_runs"] == 5 and data["run"]["id"] == 6
+    assert {(f["check"], f["subject"]) for f in data["findings"]} == {
+        ("fill_rate", "summary"), ("body_source", GENERIC_BODY)}
+    short = run_cli("health", "--db", str(db), "--json", "--runs", "2")
+    data = json.loads(short.stdout)
+    assert short.returncode == 0 and data["verdict"] == "healthy"
+    assert data["baseline_runs"] == 2 and "only 2 earlier runs" in data["notes"][0]
+
+
+def test_no_archive_or_no_finished_run_is_broken(tmp_path) -> None:
+    assert run_cli("health", "--data-dir", str(tmp_path)).returncode == 2
+    with SqliteArchive(tmp_path / "empty.sqlite") as archive:
+        archive.begin_run("scmp", {})  # still running, or killed
+    result = run_cli("health", "--db", str(tmp_path / "empty.sqlite"))
+    assert result.returncode == 2
+    assert "broken: no finished run in the archive" in result.stdout
+
+
+def content(tmp_path, records: list[dict]) -> list:
+    db = tmp_path / "archive.sqlite"
+    archive_with(db, [run_stats(new=len(records))], records)
+    with readers.connect(db) as conn:
+        verdict = assess(conn, "scmp")
+    assert verdict.baseline_runs == 0  # content checks need no baseline
+    return verdict.findings
+
+
+def test_clean_stories_raise_no_content_finding(tmp_path) -> None:
+    # Syndicated twins share a headline in pairs; that is no template text.
+    twins = [story(n, headline=f"Twin {n // 2}") for n in range(6)]
+    assert content(tmp_path, [story(n) for n in range(20, 40)] + twins) == []
+
+
+def test_a_date_after_the_fetch_is_found(tmp_path) -> None:
+    findings = content(tmp_path, [story(1, published_at="2099-01-01T00:00:00Z"),
+                                  *(story(n) for n in range(2, 30))])
+    (finding,) = findings
+    assert (finding.check, finding.subject, finding.value) == ("future_date", "published_at", 1)
+    assert "1 of 29 stories dated after their fetch (3200001)" in finding.message
+
+
+def test_one_headline_or_body_shared_by_many_stories_is_template_text(tmp_path) -> None:
+    template = "Sign up for our newsletter to get the latest news.\n\nMore from SCMP."
+    findings = content(tmp_path, [*(story(n, headline="SCMP") for n in range(5)),
+                                  *(story(n, body=template) for n in range(5, 10)),
+                                  *(story(n) for n in range(10, 40))])
+    by_field = {f.subject: f for f in findings if f.check == "template_text"}
+    assert set(by_field) == {"headline", "body"}
+    assert by_field["headline"].message.startswith("field headline: 5 of 40 stories share one "
+                                                   "headline ('SCMP')")
+    assert "'Sign up for our newsletter" in by_field["body"].message
+
+
+def test_bodies_shorter_than_their_summary(tmp_path) -> None:
+    long_summary = "A summary that goes on and on, far longer than the body it sums up."
+    findings = content(tmp_path, [*(story(n, body=f"Short {n}.", summary=long_summary)
+                                    for n in range(4)),
+                                  story(4, body="Short.", summary=long_summary, is_truncated=True),
+                                  *(story(n) for n in range(5, 40))])
+    (finding,) = findings
+    assert finding.check == "body_shorter_than_summary" and finding.value == 4
+
+
+def test_authors_that_look_like_dates_or_section_names(tmp_path) -> None:
+    odd = [["Published: 3:45pm, 1 Jun 2026"], ["June 1, 2026"], ["Hong Kong"], ["2026-06-01"]]
+    findings = content(tmp_path, [*(story(n, authors=a) for n, a in enumerate(odd)),
+                                  *(story(n, authors=["Kinling Lo", "Jun Mai"])
+                                    for n in range(10, 40))])
+    (finding,) = findings
+    assert finding.check == "odd_authors" and finding.value == 4
+    assert "look like dates or section names" in finding.message
+
+
+def test_health_imports_no_scrapy() -> None:
+    code = ("import sys, newscrawl.health, newscrawl.health.content; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')]; "
+            "print(bad); assert not bad")
+    subprocess.run([sys.executable, "-c", code], check=True)

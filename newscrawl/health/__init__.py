@@ -1,0 +1,26 @@
+"""Health (``newscrawl health``): the latest finished run judged against the runs before it,
+and the articles it stored checked for content that is present but wrong.
+
+Pure: reads the archive through ``newscrawl.store.readers`` (SQLite or PostgreSQL) and imports
+no Scrapy, so a timer, cron or a notebook can ask it. The checks and their thresholds are
+described in docs/health.md.
+"""
+
+from __future__ import annotations
+
+from newscrawl.health.judge import Finding, Verdict, judge
+from newscrawl.health.runs import RunMeasure, read_runs
+
+__all__ = ["Finding", "RunMeasure", "Verdict", "assess", "judge", "read_runs"]
+
+
+def assess(db: object, outlet: str, *, runs: int = 20) -> Verdict:
+    """The verdict on ``outlet``'s latest finished run in the archive ``db`` (a connection from
+    ``newscrawl.store.readers.connect``), against a baseline of the ``runs`` runs before it."""
+    from newscrawl.health.content import content_findings
+
+    history = read_runs(db, outlet, limit=runs + 1)  # type: ignore[arg-type]
+    verdict = judge(history, outlet=outlet)
+    if history:
+        verdict.findings += content_findings(db, history[-1])  # type: ignore[arg-type]
+    return verdict

@@ -1,0 +1,145 @@
+"""Checks that presence checks miss, on the articles the latest run stored or checked (those
+whose ``last_checked_at`` falls in the run's time window): dates after the fetch, one
+headline or body shared by many stories (template text), bodies shorter than their summary,
+authors that look like dates or section names."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from newscrawl.health.judge import DEGRADED, Finding
+from newscrawl.store.postgres import placeholders
+
+if TYPE_CHECKING:
+    from newscrawl.health.runs import RunMeasure
+    from newscrawl.store.readers import Connection
+
+#: A date this much after the fetch is wrong (a clock's skew or a rounding is not).
+FUTURE_SLACK = timedelta(minutes=10)
+#: A headline or body is template text when this many stories share it, and at least
+#: TEMPLATE_SHARE of the run's stories (syndicated twins come in pairs).
+TEMPLATE_MIN = 3
+TEMPLATE_SHARE = 0.05
+#: Bodies shorter than their summary, or odd authors, alarm from this many stories and at
+#: least ODD_SHARE of them.
+ODD_MIN = 3
+ODD_SHARE = 0.02
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DATE_LIKE = re.compile(
+    r"^\W*(?:published|updated|posted)\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b|"
+    r"^\W*(?:\d{1,2}\s+)?(?:" + "|".join(_MONTHS) + r")[a-z]*\.?\s+\d{1,4}\b", re.I)
+
+_COLUMNS = ("article_id", "headline", "summary", "body", "body_hash", "authors", "section",
+            "published_at", "updated_at", "fetched_at", "is_truncated")
+
+
+def _rows(db: Connection, run: RunMeasure) -> list[dict[str, Any]]:
+    query = (f"SELECT {', '.join(_COLUMNS)} FROM articles "
+             "WHERE last_checked_at >= ? AND last_checked_at <= ?")
+    params = (run.started_at, run.finished_at)
+    if isinstance(db, sqlite3.Connection):
+        found = db.execute(query, params).fetchall()
+    else:
+        found = db.execute(placeholders(query), params).fetchall()
+    out = []
+    for row in found:
+        record = dict(zip(_COLUMNS, row, strict=True))
+        for name in ("authors", "section"):
+            if isinstance(record[name], str):
+                record[name] = json.loads(record[name])
+        out.append(record)
+    return out
+
+
+def content_findings(db: Connection, run: RunMeasure) -> list[Finding]:
+    rows = _rows(db, run)
+    if not rows:
+        return []
+    return [*_future_dates(rows), *_shared(rows, "headline"), *_shared(rows, "body_hash"),
+            *_body_shorter_than_summary(rows), *_odd_authors(rows)]
+
+
+def _time(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+
+
+def _examples(ids: list[str]) -> str:
+    return ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+
+
+def _future_dates(rows: list[dict[str, Any]]) -> list[Finding]:
+    findings = []
+    for name in ("published_at", "updated_at"):
+        late = []
+        for row in rows:
+            fetched, when = _time(row["fetched_at"]), _time(row[name])
+            if fetched and when and when > fetched + FUTURE_SLACK:
+                late.append(row["article_id"])
+        if late:  # never natural: one is a finding
+            findings.append(Finding("future_date", name, len(late), 0, DEGRADED,
+                                    f"field {name}: {len(late)} of {len(rows)} stories dated "
+                                    f"after their fetch ({_examples(late)}) (baseline 0)"))
+    return findings
+
+
+def _enough(count: int, total: int, least: int, share: float) -> bool:
+    return count >= max(least, share * total)
+
+
+def _shared(rows: list[dict[str, Any]], column: str) -> list[Finding]:
+    counts = Counter(row[column] for row in rows if row[column])
+    if not counts:
+        return []
+    value, count = counts.most_common(1)[0]
+    if not _enough(count, len(rows), TEMPLATE_MIN, TEMPLATE_SHARE):
+        return []
+    field = "body" if column == "body_hash" else column
+    sample = value if column == "headline" else next(
+        row["body"] for row in rows if row[column] == value)
+    text = " ".join(str(sample or "").split())
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return [Finding("template_text", field, count, 1, DEGRADED,
+                    f"field {field}: {count} of {len(rows)} stories share one {field} "
+                    f"({text!r}) (baseline 1 story each)")]
+
+
+def _body_shorter_than_summary(rows: list[dict[str, Any]]) -> list[Finding]:
+    short = [row["article_id"] for row in rows
+             if row["body"] and row["summary"] and not row["is_truncated"]
+             and len(row["body"]) < len(row["summary"])]
+    if not _enough(len(short), len(rows), ODD_MIN, ODD_SHARE):
+        return []
+    return [Finding("body_shorter_than_summary", "body", len(short), 0, DEGRADED,
+                    f"field body: {len(short)} of {len(rows)} bodies shorter than their summary "
+                    f"({_examples(short)}) (baseline 0)")]
+
+
+def _odd_authors(rows: list[dict[str, Any]]) -> list[Finding]:
+    sections = {str(name).strip().lower() for row in rows for name in row["section"] or []}
+    odd: list[str] = []
+    kinds: Counter[str] = Counter()
+    for row in rows:
+        for author in row["authors"] or []:
+            name = str(author).strip()
+            if _DATE_LIKE.search(name):
+                kinds["dates"] += 1
+            elif name.lower() in sections:
+                kinds["section names"] += 1
+            else:
+                continue
+            odd.append(row["article_id"])
+            break
+    if not _enough(len(odd), len(rows), ODD_MIN, ODD_SHARE):
+        return []
+    what = " or ".join(kind for kind, _ in kinds.most_common())
+    return [Finding("odd_authors", "authors", len(odd), 0, DEGRADED,
+                    f"field authors: {len(odd)} of {len(rows)} stories have authors that look "
+                    f"like {what} ({_examples(odd)}) (baseline 0)")]

@@ -1,0 +1,235 @@
+"""The judgement of a run against its baseline: the findings and the verdict.
+
+Each check compares the latest run with the median of the runs before it and alarms only when
+the difference is larger than chance and ordinary run-to-run variation allow (a binomial
+tolerance on shares, the MAD of the baseline runs, a minimum sample size). The thresholds are
+the module's constants; docs/health.md explains them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from newscrawl.health.baseline import mad, median, share_tolerance
+from newscrawl.health.runs import GENERIC_BODY, RunMeasure
+
+HEALTHY, DEGRADED, BROKEN = "healthy", "degraded", "broken"
+EXIT_CODES = {HEALTHY: 0, DEGRADED: 1, BROKEN: 2}
+
+#: Fewer baseline runs than this: only the checks that need no baseline run.
+MIN_BASELINE_RUNS = 3
+#: A share (fill rate, body source, drop rate) is judged on at least this many stories.
+MIN_SAMPLE = 10
+#: A share must move at least this much, whatever the statistics say, to count.
+MIN_SHIFT = 0.10
+#: A field is judged only when the baseline fills it at least this often.
+MIN_BASELINE_FILL = 0.2
+#: "No new story" alarms when the baseline's median is at least this, and at most this share
+#: of baseline runs found none.
+MIN_EXPECTED_NEW = 3
+MAX_QUIET_SHARE = 0.2
+#: Requests per stored change alarm above this many times the baseline's median (and its
+#: MAD allowance), in a run of at least MIN_REQUESTS requests and this many times the
+#: requests of the baseline's busy runs (its 90th percentile).
+REQUESTS_FACTOR = 3.0
+MIN_REQUESTS = 20
+
+
+@dataclass
+class Finding:
+    """One thing wrong: which check, about what (a field, a section, a reason), the value, the
+    baseline, and how bad."""
+
+    check: str
+    subject: str
+    value: Any
+    baseline: Any
+    severity: str
+    message: str
+
+    def line(self) -> str:
+        return f"{self.severity}: {self.message}"
+
+
+@dataclass
+class Verdict:
+    outlet: str
+    run: RunMeasure | None
+    baseline_runs: int
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        severities = {f.severity for f in self.findings}
+        return BROKEN if BROKEN in severities else DEGRADED if severities else HEALTHY
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def headline(self) -> str:
+        if self.run is None:
+            return f"health {self.outlet}: {self.status}"
+        run = self.run
+        return (f"health {self.outlet}: {self.status} (run {run.id} ended {run.finished_at}, "
+                f"{run.finish_reason}: {run.stored} stored, {run.new} new, {run.revised} "
+                f"revised; baseline {self.baseline_runs} runs)")
+
+    def lines(self) -> list[str]:
+        return [self.headline(), *(f.line() for f in self.findings),
+                *(f"note: {n}" for n in self.notes)]
+
+    def as_json(self) -> dict[str, Any]:
+        run = self.run
+        return {"outlet": self.outlet, "verdict": self.status, "exit_code": self.exit_code,
+                "run": None if run is None else {
+                    "id": run.id, "started_at": run.started_at, "finished_at": run.finished_at,
+                    "finish_reason": run.finish_reason, "stored": run.stored, "new": run.new,
+                    "revised": run.revised, "unchanged": run.unchanged,
+                    "requests": run.requests},
+                "baseline_runs": self.baseline_runs,
+                "findings": [asdict(f) for f in self.findings], "notes": self.notes}
+
+
+def judge(history: list[RunMeasure], *, outlet: str) -> Verdict:
+    """The verdict on ``history[-1]`` against the runs before it (oldest first)."""
+    if not history:
+        return Verdict(outlet, None, 0, [Finding(
+            "finished_run", "runs", 0, None, BROKEN, "no finished run in the archive")])
+    latest, baseline = history[-1], history[:-1]
+    verdict = Verdict(outlet, latest, len(baseline))
+    if len(baseline) < MIN_BASELINE_RUNS:
+        verdict.notes.append(f"only {len(baseline)} earlier runs (at least {MIN_BASELINE_RUNS} "
+                             "make a baseline): only the content checks ran")
+        return verdict
+    for check in (_nothing_stored, _no_new_story, _fill_rates, _body_source, _error_rates,
+                  _requests_per_change):
+        verdict.findings += check(latest, baseline)
+    return verdict
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}"
+
+
+def _nothing_stored(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
+    stored = [r.stored for r in baseline]
+    expected = median(stored)
+    if latest.stored or expected < MIN_EXPECTED_NEW \
+            or sum(1 for s in stored if not s) / len(stored) > MAX_QUIET_SHARE:
+        return []
+    return [Finding("stored", "articles", 0, expected, BROKEN,
+                    f"stored: nothing stored (baseline median {expected:g} per run)")]
+
+
+def _no_new_story(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
+    news = [r.new for r in baseline]
+    expected = median(news)
+    if latest.new or not latest.stored or expected < MIN_EXPECTED_NEW \
+            or sum(1 for n in news if not n) / len(news) > MAX_QUIET_SHARE:
+        return []
+    return [Finding("new_stories", "articles", 0, expected, DEGRADED,
+                    f"new stories: none (baseline median {expected:g} per run)")]
+
+
+def _share_fell(value: float, n: int, rates: list[float]) -> tuple[bool, float]:
+    """Whether a share of ``n`` items fell well below the baseline rates; the baseline."""
+    base = median(rates)
+    tolerance = max(MIN_SHIFT, share_tolerance(base, n), 3 * mad(rates))
+    return value < base - tolerance, base
+
+
+def _fill_rates(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
+    n = latest.stored
+    measured = [r for r in baseline if r.stored >= MIN_SAMPLE and r.coverage]
+    if n < MIN_SAMPLE or len(measured) < MIN_BASELINE_RUNS:
+        return []
+    findings = []
+    for name, value in latest.coverage.items():
+        rates = [float(r.coverage[name]) for r in measured if name in r.coverage]
+        if len(rates) < MIN_BASELINE_RUNS or median(rates) < MIN_BASELINE_FILL:
+            continue
+        fell, base = _share_fell(float(value), n, rates)
+        if fell:
+            findings.append(Finding("fill_rate", name, value, base, DEGRADED,
+                                    f"field {name}: fill rate {_percent(value)} of {n} stored "
+                                    f"(baseline {_percent(base)})"))
+    return findings
+
+
+def _body_source(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
+    sources = latest.body_sources()
+    bodies = sum(sources.values())
+    if bodies < MIN_SAMPLE:
+        return []
+    shares = []
+    for run in baseline:
+        theirs = run.body_sources()
+        total = sum(theirs.values())
+        if total >= MIN_SAMPLE:
+            shares.append(theirs)
+    if len(shares) < MIN_BASELINE_RUNS:
+        return []
+    findings = []
+    for source, count in sources.most_common():
+        share = count / bodies
+        rates = [s[source] / sum(s.values()) for s in shares]
+        base = median(rates)
+        tolerance = max(MIN_SHIFT, share_tolerance(base, bodies), 3 * mad(rates))
+        # A source that now gives most bodies, far more than it used to: the one the
+        # outlet's parser preferred is gone. The generic fallback rising is named even
+        # below half: each of those stories lost its outlet-specific reading.
+        if share > base + tolerance and (share > 0.5 or source == GENERIC_BODY):
+            usual = Counter[str]()
+            for s in shares:
+                usual.update(s)
+            was = usual.most_common(1)[0][0] if usual else "?"
+            findings.append(Finding("body_source", source, share, base, DEGRADED,
+                                    f"body source: {_percent(share)} of {bodies} bodies from "
+                                    f"{source} (baseline {_percent(base)}; usually {was})"))
+    return findings
+
+
+def _error_rates(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
+    findings = []
+    attempts = latest.attempts
+    for kind in ("dropped", "failed"):
+        counts = latest.counted(kind)
+        total = sum(counts.values())
+        if attempts < MIN_SAMPLE or total < 3:
+            continue
+        rates = [sum(r.counted(kind).values()) / r.attempts for r in baseline if r.attempts]
+        if len(rates) < MIN_BASELINE_RUNS:
+            continue
+        rate, base = total / attempts, median(rates)
+        tolerance = max(MIN_SHIFT / 2, share_tolerance(base, attempts), 3 * mad(rates))
+        if rate > base + tolerance:
+            reasons = ", ".join(f"{reason} {n}" for reason, n in counts.most_common(3))
+            findings.append(Finding(f"{kind}_rate", kind, rate, base, DEGRADED,
+                                    f"{kind}: {_percent(rate)} of {attempts} stories ({reasons}) "
+                                    f"(baseline {_percent(base)})"))
+    return findings
+
+
+def _requests_per_change(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
+    """Many more requests than the stories they gave. A small run's ratio is mostly the fixed
+    cost of a run (robots.txt, the voucher, a daily section walk), so the run must also have
+    made far more requests than the busy runs of the baseline did."""
+    if not latest.changes or latest.requests < MIN_REQUESTS:
+        return []
+    ratios = [r.requests / r.changes for r in baseline if r.changes and r.requests]
+    if len(ratios) < MIN_BASELINE_RUNS:
+        return []
+    ratio, base = latest.requests / latest.changes, median(ratios)
+    busy = statistics.quantiles([r.requests for r in baseline], n=10, method="inclusive")[-1]
+    if ratio > max(REQUESTS_FACTOR * base, base + 5 * mad(ratios)) \
+            and latest.requests > REQUESTS_FACTOR * busy:
+        return [Finding("requests_per_change", "requests", round(ratio, 2), round(base, 2),
+                        DEGRADED, f"requests per stored change: {ratio:.1f} ({latest.requests} "
+                                  f"requests, {latest.changes} new or revised) (baseline "
+                                  f"{base:.1f})")]
+    return []

@@ -1,0 +1,96 @@
+"""What health reads of a run: its row in the ``runs`` table, measured from the stats the
+crawl stored there (``newscrawl/stored/*``, ``filled/*``, ``sources/*``, ``dropped/*``, ...)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from newscrawl.store.postgres import placeholders
+
+if TYPE_CHECKING:
+    from newscrawl.store.readers import Connection
+
+#: Runs that did nothing by design are no measure of the site: a crawl refused by the lock.
+NOT_A_RUN = ("crawl_in_progress",)
+GENERIC_BODY = "generic_body"  # the generic fallback (newscrawl.extraction.generic.body)
+
+
+@dataclass
+class RunMeasure:
+    """One finished run, in the quantities health compares."""
+
+    id: int
+    started_at: str
+    finished_at: str
+    finish_reason: str
+    new: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+    coverage: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def stored(self) -> int:
+        """Records this run committed: new, revised or checked unchanged."""
+        return self.new + self.revised + self.unchanged
+
+    @property
+    def changes(self) -> int:
+        return self.new + self.revised
+
+    @property
+    def requests(self) -> int:
+        return int(self.stats.get("downloader/request_count", 0))
+
+    def counted(self, kind: str) -> Counter[str]:
+        """``newscrawl/<kind>/<reason>`` counts by reason (dropped, failed, sections, ...)."""
+        prefix = f"newscrawl/{kind}/"
+        return Counter({k.removeprefix(prefix): int(v) for k, v in self.stats.items()
+                        if k.startswith(prefix) and isinstance(v, int | float)})
+
+    def body_sources(self) -> Counter[str]:
+        """Stored bodies by the source that gave them. Runs measured before sources were
+        counted tell only the fallback apart: the rest is ``(outlet's own)``."""
+        sources = self.counted("sources/body")
+        if sources:
+            return sources
+        bodies = int(self.stats.get("newscrawl/filled/body", 0))
+        fallback = int(self.stats.get("newscrawl/fallback/body", 0))
+        out = Counter({GENERIC_BODY: fallback, "(outlet's own)": bodies - fallback})
+        return +out
+
+    @property
+    def attempts(self) -> int:
+        """Stories this run tried to store: stored, dropped or failed."""
+        return self.stored + sum(self.counted("dropped").values()) \
+            + sum(self.counted("failed").values())
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return {}
+    return value or {}
+
+
+def read_runs(db: Connection, outlet: str, *, limit: int) -> list[RunMeasure]:
+    """The outlet's last ``limit`` finished runs, oldest first."""
+    query = ("SELECT id, started_at, finished_at, finish_reason, stats, field_coverage, "
+             "new_articles, new_revisions, unchanged FROM runs WHERE outlet = ? AND "
+             f"finished_at IS NOT NULL AND finish_reason NOT IN ({', '.join('?' * len(NOT_A_RUN))}) "
+             "ORDER BY id DESC LIMIT ?")
+    params = (outlet, *NOT_A_RUN, limit)
+    if isinstance(db, sqlite3.Connection):
+        rows = db.execute(query, params).fetchall()
+    else:
+        rows = db.execute(placeholders(query), params).fetchall()
+    runs = [RunMeasure(id=int(r[0]), started_at=r[1], finished_at=r[2], finish_reason=r[3] or "",
+                       stats=_json(r[4]), coverage=_json(r[5]), new=int(r[6] or 0),
+                       revised=int(r[7] or 0), unchanged=int(r[8] or 0)) for r in rows]
+    return runs[::-1]
