@@ -13,10 +13,13 @@ from newscrawl.extraction.generic import GENERIC_BODY
 from newscrawl.health import RunMeasure, assess, judge, read_runs
 from newscrawl.items import REPORTED_FIELDS, Article
 from newscrawl.pipelines import StorePipeline
+from newscrawl.replica import ReplicaConfig
+from newscrawl.replica.server import ReplicaServer
 from newscrawl.spiders import ScmpSpider
-from newscrawl.store import SqliteArchive, readers
+from newscrawl.store import PostgresArchive, SqliteArchive, readers
 from newscrawl.store.statements import utc_now
-from tests.utils.cli import run_cli
+from tests.utils.cli import crawl, run_cli
+from tests.utils.client import Client
 from tests.utils.crawler import project_crawler
 from tests.utils.records import record
 
@@ -187,10 +190,11 @@ def test_requests_per_change_far_above_baseline() -> None:
 
 # -- read from an archive: the runs, and the articles of the latest ------------------------
 
-def archive_with(path, history: list[dict], latest_records: list[dict] = ()) -> None:
+def archive_with(path, history: list[dict], latest_records: list[dict] = (), *,
+                 store: type = SqliteArchive) -> None:
     """An archive whose runs left ``history``'s stats; the last run stored ``latest_records``
     (fetched inside its time window)."""
-    with SqliteArchive(path) as archive:
+    with store(path) as archive:
         for n, stats in enumerate(history):
             run_id = archive.begin_run("scmp", {})
             if n == len(history) - 1:
@@ -237,6 +241,20 @@ def test_the_cli_reads_the_runs_and_judges_the_latest(tmp_path) -> None:
     data = json.loads(short.stdout)
     assert short.returncode == 0 and data["verdict"] == "healthy"
     assert data["baseline_runs"] == 2 and "only 2 earlier runs" in data["notes"][0]
+
+
+def test_health_reads_a_postgresql_archive_the_same(postgres) -> None:
+    url = postgres.database()
+    archive_with(url, [*(run_stats(new=20) for _ in range(4)),
+                       run_stats(new=20, fill={"authors": 2})],
+                 [story(n, authors=["Published: 1 June 2026"] if n < 5 else ["A B"])
+                  for n in range(20)], store=PostgresArchive)
+    with readers.connect(url) as conn:
+        verdict = assess(conn, "scmp")
+    assert verdict.run.id == 5 and verdict.baseline_runs == 4
+    assert {(f.check, f.subject) for f in verdict.findings} == {
+        ("fill_rate", "authors"), ("odd_authors", "authors")}
+    assert run_cli("health", "--db", url).returncode == 1
 
 
 def test_no_archive_or_no_finished_run_is_broken(tmp_path) -> None:
@@ -308,3 +326,34 @@ def test_health_imports_no_scrapy() -> None:
             "bad = [m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')]; "
             "print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- end to end: a redesign of the replica --------------------------------------------------
+
+def test_a_redesign_of_the_replica_degrades_health_and_names_the_body_source(tmp_path) -> None:
+    # Publishing every 6 minutes: each 90-minute step brings about 15 stories, enough to judge.
+    config = ReplicaConfig(articles=150, seed=7, crawl_delay=0, minutes_per_item=6)
+    with ReplicaServer(config) as replica:
+        client = Client(replica.base_url)
+        for n in range(4):  # a full crawl, then three incremental ones
+            if n:
+                client.json("/__replica__/clock/advance?minutes=90", method="POST")
+            crawl(replica, tmp_path)
+        before = run_cli("health", "--data-dir", str(tmp_path))
+        assert before.returncode == 0, before.stdout + before.stderr
+        assert before.stdout.startswith("health scmp: healthy (run 4 ")
+
+        client.json("/__replica__/redesign", method="POST")
+        client.json("/__replica__/clock/advance?minutes=90", method="POST")
+        crawl(replica, tmp_path)
+    after = run_cli("health", "--data-dir", str(tmp_path), "--json")
+    assert after.returncode == 1, after.stdout + after.stderr
+    data = json.loads(after.stdout)
+    assert data["verdict"] == "degraded" and data["run"]["id"] == 5 and data["run"]["new"] >= 10
+    findings = {(f["check"], f["subject"]): f for f in data["findings"]}
+    shift = findings[("body_source", GENERIC_BODY)]
+    assert shift["value"] > 0.9 and shift["baseline"] == 0
+    # Nothing else alarms but fields the new markup lost.
+    assert {check for check, _ in findings} <= {"body_source", "fill_rate"}
+    text = run_cli("health", "--data-dir", str(tmp_path)).stdout
+    assert "bodies from generic_body (baseline 0%; usually next_data)" in text
