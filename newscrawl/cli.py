@@ -416,6 +416,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import logging
 
     from newscrawl.config import ConfigError, CrawlConfig
+    from newscrawl.health import assess_archive
     from newscrawl.runs.crawl import CrawlError, project_settings, resolve_outlet
     from newscrawl.runs.locks import RunLockHeld
     from newscrawl.runs.loop import CrawlLoop
@@ -429,8 +430,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     outlet = registered_outlet(name, parser)
     # Nonsense is refused once, here, rather than by every crawl of the loop.
     try:
-        config = CrawlConfig.from_settings(
-            outlet, project_settings(_crawl_options(args), _setting_overrides(args, parser)))
+        settings = project_settings(_crawl_options(args), _setting_overrides(args, parser))
+        config = CrawlConfig.from_settings(outlet, settings)
     except ConfigError as exc:
         sys.stderr.write(f"newscrawl run: {exc}\n")
         return 2
@@ -440,8 +441,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 1
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    archive = settings.get("NEWSCRAWL_STORE") or config.data_dir.archive
     loop = CrawlLoop(outlet.name, _crawl_argv(args), data_dir=config.data_dir.root,
-                     interval=args.every, max_runs=args.runs)
+                     interval=args.every, max_runs=args.runs,
+                     health=lambda: assess_archive(archive, outlet.name))
     try:
         result = loop.run()
     except RunLockHeld as exc:

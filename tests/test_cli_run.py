@@ -50,6 +50,9 @@ def test_run_crawls_every_interval_and_stops_after_runs(fresh_replica, tmp_path)
     for number in (1, 2):
         assert f"crawl {number}: exit 0 in " in done.stderr
     assert "articles written to" in done.stderr.split("crawl 2: exit 0 in ")[1].splitlines()[0]
+    # Then the verdict of newscrawl health on the run it left.
+    assert "crawl 1: health scmp: healthy (run 1 ended " in done.stderr
+    assert "crawl 2: health scmp: healthy (run 2 ended " in done.stderr
     assert "stopping as asked" in done.stderr
 
 

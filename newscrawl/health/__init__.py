@@ -8,10 +8,13 @@ described in docs/health.md.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from newscrawl.health.judge import Finding, Verdict, judge
 from newscrawl.health.runs import RunMeasure, read_runs
 
-__all__ = ["Finding", "RunMeasure", "Verdict", "assess", "judge", "read_runs"]
+__all__ = ["Finding", "RunMeasure", "Verdict", "assess", "assess_archive", "judge",
+           "read_runs"]
 
 
 def assess(db: object, outlet: str, *, runs: int = 20) -> Verdict:
@@ -24,3 +27,15 @@ def assess(db: object, outlet: str, *, runs: int = 20) -> Verdict:
     if history:
         verdict.findings += content_findings(db, history[-1])  # type: ignore[arg-type]
     return verdict
+
+
+def assess_archive(target: str | Path, outlet: str, *, runs: int = 20) -> Verdict:
+    """``assess`` on the archive at ``target`` (a SQLite path or a ``postgresql://`` URL),
+    opened read-only for the purpose and closed again; ``StoreError`` when it cannot be."""
+    from newscrawl.store import readers
+
+    db = readers.connect(target)
+    try:
+        return assess(db, outlet, runs=runs)
+    finally:
+        db.close()

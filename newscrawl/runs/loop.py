@@ -9,7 +9,8 @@ reactor cannot be started twice in one process, and a fresh process per run keep
 memory flat however long it lives. The child takes the crawl lock itself, so a crawl started
 by hand (or by cron) and the loop never overlap: whichever comes second says so and exits 0.
 The child's output is passed through; the loop adds one line per crawl (exit code, duration,
-the crawl's last line).
+the crawl's last line) and, when given a ``health`` judge, the verdict on the run that crawl
+left (``newscrawl health``; a warning when degraded, an error when broken).
 
 Stopping: SIGTERM or SIGINT (Ctrl+C) ends the loop after the current crawl, and the crawl is
 asked to stop with one SIGTERM, on which Scrapy closes gracefully (requests in flight finish,
@@ -33,12 +34,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from newscrawl.extraction.dates import utc_iso
 from newscrawl.layout import DataDir
 from newscrawl.messages import one_line
 from newscrawl.runs.locks import LockHolder, RunLock, RunLockHeld, lock_holder
+
+if TYPE_CHECKING:
+    from newscrawl.health import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -183,13 +187,15 @@ class CrawlLoop:
 
     def __init__(self, outlet: str, crawl_args: Sequence[str], *, data_dir: str | os.PathLike[str],
                  interval: float, max_runs: int | None = None,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None,
+                 health: Callable[[], Verdict] | None = None) -> None:
         self.outlet = outlet
         self.crawl_args = list(crawl_args)
         self.data_dir = Path(data_dir)
         self.interval = interval
         self.max_runs = max_runs
         self.stop = stop or threading.Event()
+        self.health = health
         self.result = LoopResult()
 
     @property
@@ -249,9 +255,23 @@ class CrawlLoop:
         self.result.last_failed = code != 0
         log.log(logging.INFO if code == 0 else logging.ERROR, "crawl %d: %s in %.1f s: %s",
                 number, ending, took, said)
+        self.log_health(number)
         if code != 0:
             self.result.failed += 1
             raise CrawlFailed(f"crawl {number} ended with {ending}")
+
+    def log_health(self, number: int) -> None:
+        """The verdict on the run a crawl left: one line, then one per finding."""
+        if self.health is None:
+            return
+        try:
+            verdict = self.health()
+        except Exception as exc:  # the verdict is a report; the loop carries on without it
+            log.warning("crawl %d: health not judged: %s", number, one_line(exc))
+            return
+        level = {0: logging.INFO, 1: logging.WARNING}.get(verdict.exit_code, logging.ERROR)
+        for line in verdict.lines():
+            log.log(level, "crawl %d: %s", number, line)
 
     def _wait(self, child: subprocess.Popen[bytes]) -> int:
         """The child's exit status; asks it to stop (once) when the loop is told to stop."""
