@@ -155,10 +155,17 @@ def test_runs_measured_before_sources_were_counted_still_show_the_fallback() -> 
     assert old[0].body_sources() == {"(outlet's own)": 20}
     (finding,) = judge([*old, latest], outlet="scmp").findings
     assert finding.subject == GENERIC_BODY and finding.value == 1.0
+    # The first runs that count sources are compared with the older ones on the same terms.
+    assert judge([*old, measure(10, run_stats(new=20))], outlet="scmp").status == "healthy"
+    mixed = [*old, measure(10, run_stats(new=20)), measure(11, run_stats(
+        new=20, body={GENERIC_BODY: 15, "next_data": 5}))]
+    (finding,) = judge(mixed, outlet="scmp").findings
+    assert finding.subject == GENERIC_BODY and finding.value == 0.75
 
 
 def test_drop_and_failure_rates_well_above_baseline() -> None:
-    latest = measure(99, run_stats(new=20, dropped={"invalid_headline": 6},
+    # dropped/invalid is the total of the validation drops, not a reason of its own.
+    latest = measure(99, run_stats(new=20, dropped={"invalid_headline": 6, "invalid": 6},
                                    failed={"http_503": 9, "timeout": 1}))
     findings = {f.check: f for f in judge([*baseline(), latest], outlet="scmp").findings}
     assert set(findings) == {"dropped_rate", "failed_rate"}

@@ -162,13 +162,15 @@ def _fill_rates(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]
 
 
 def _body_source(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
-    sources = latest.body_sources()
+    # Runs from before sources were counted are compared on what they can tell.
+    detailed = all(r.counts_body_sources for r in baseline)
+    sources = latest.body_sources(detailed=detailed)
     bodies = sum(sources.values())
     if bodies < MIN_SAMPLE:
         return []
     shares = []
     for run in baseline:
-        theirs = run.body_sources()
+        theirs = run.body_sources(detailed=detailed)
         total = sum(theirs.values())
         if total >= MIN_SAMPLE:
             shares.append(theirs)

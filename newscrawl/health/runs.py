@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 #: Runs that did nothing by design are no measure of the site: a crawl refused by the lock.
 NOT_A_RUN = ("crawl_in_progress",)
 GENERIC_BODY = "generic_body"  # the generic fallback (newscrawl.extraction.generic.body)
+OWN_BODY = "(outlet's own)"  # any source of the outlet's parser, in runs that did not say which
+#: Totals kept beside their parts: ``dropped/invalid`` sums the validation drops by reason.
+TOTALS = {"dropped": ("invalid",)}
 
 
 @dataclass
@@ -49,19 +52,24 @@ class RunMeasure:
     def counted(self, kind: str) -> Counter[str]:
         """``newscrawl/<kind>/<reason>`` counts by reason (dropped, failed, sections, ...)."""
         prefix = f"newscrawl/{kind}/"
-        return Counter({k.removeprefix(prefix): int(v) for k, v in self.stats.items()
-                        if k.startswith(prefix) and isinstance(v, int | float)})
+        totals = TOTALS.get(kind, ())
+        return Counter({name: int(v) for k, v in self.stats.items()
+                        if k.startswith(prefix) and isinstance(v, int | float)
+                        and (name := k.removeprefix(prefix)) not in totals})
 
-    def body_sources(self) -> Counter[str]:
-        """Stored bodies by the source that gave them. Runs measured before sources were
-        counted tell only the fallback apart: the rest is ``(outlet's own)``."""
-        sources = self.counted("sources/body")
-        if sources:
-            return sources
+    @property
+    def counts_body_sources(self) -> bool:
+        """Whether the run counted each body's source (runs before health did not)."""
+        return any(k.startswith("newscrawl/sources/body/") for k in self.stats)
+
+    def body_sources(self, *, detailed: bool = True) -> Counter[str]:
+        """Stored bodies by the source that gave them. Not ``detailed`` (what runs measured
+        before sources were counted can tell): the fallback and ``(outlet's own)``."""
+        if detailed and self.counts_body_sources:
+            return self.counted("sources/body")
         bodies = int(self.stats.get("newscrawl/filled/body", 0))
         fallback = int(self.stats.get("newscrawl/fallback/body", 0))
-        out = Counter({GENERIC_BODY: fallback, "(outlet's own)": bodies - fallback})
-        return +out
+        return +Counter({GENERIC_BODY: fallback, OWN_BODY: bodies - fallback})
 
     @property
     def attempts(self) -> int:
