@@ -338,6 +338,8 @@ def test_health_imports_no_scrapy() -> None:
 # -- end to end: a redesign of the replica --------------------------------------------------
 
 def test_a_redesign_of_the_replica_degrades_health_and_names_the_body_source(tmp_path) -> None:
+    """Ordinary runs (a full crawl, incremental ones, one with retried faults) are healthy; the
+    run after the redesign is degraded, naming the body source shift."""
     # Publishing every 6 minutes: each 90-minute step brings about 15 stories, enough to judge.
     config = ReplicaConfig(articles=150, seed=7, crawl_delay=0, minutes_per_item=6)
     with ReplicaServer(config) as replica:
@@ -345,7 +347,12 @@ def test_a_redesign_of_the_replica_degrades_health_and_names_the_body_source(tmp
         for n in range(4):  # a full crawl, then three incremental ones
             if n:
                 client.json("/__replica__/clock/advance?minutes=90", method="POST")
+            if n == 3:  # the last with faults that retries get past: no alarm either
+                client.json("/__replica__/faults?rate=0.3&kinds=500+503+reset&seed=3",
+                            method="POST")
             crawl(replica, tmp_path)
+        assert sum(client.json("/__replica__/stats")["faults"].values()) >= 5
+        client.json("/__replica__/faults?off", method="POST")
         before = run_cli("health", "--data-dir", str(tmp_path))
         assert before.returncode == 0, before.stdout + before.stderr
         assert before.stdout.startswith("health scmp: healthy (run 4 ")
