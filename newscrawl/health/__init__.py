@@ -9,23 +9,27 @@ described in docs/health.md.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newscrawl.health.judge import Finding, Verdict, judge
 from newscrawl.health.runs import RunMeasure, read_runs
+
+if TYPE_CHECKING:
+    from newscrawl.store.readers import Connection
 
 __all__ = ["Finding", "RunMeasure", "Verdict", "assess", "assess_archive", "judge",
            "read_runs"]
 
 
-def assess(db: object, outlet: str, *, runs: int = 20) -> Verdict:
+def assess(db: Connection, outlet: str, *, runs: int = 20) -> Verdict:
     """The verdict on ``outlet``'s latest finished run in the archive ``db`` (a connection from
     ``newscrawl.store.readers.connect``), against a baseline of the ``runs`` runs before it."""
     from newscrawl.health.content import content_findings
 
-    history = read_runs(db, outlet, limit=runs + 1)  # type: ignore[arg-type]
+    history = read_runs(db, outlet, limit=runs + 1)
     verdict = judge(history, outlet=outlet)
     if history:
-        verdict.findings += content_findings(db, history[-1])  # type: ignore[arg-type]
+        verdict.findings += content_findings(db, history[-1])
     return verdict
 
 
