@@ -9,12 +9,14 @@ import sys
 
 
 def health(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from newscrawl.commands.archive import archive_db
-    from newscrawl.health import assess
+    from newscrawl.health import assess_archive
+    from newscrawl.layout import DataDir
     from newscrawl.store import StoreError
 
+    # A postgresql:// URL is passed on as it is (a Path would fold its "//").
+    target = args.db or DataDir.of(args.data_dir, args.outlet).archive
     try:
-        verdict = assess(archive_db(args), args.outlet, runs=args.runs)
+        verdict = assess_archive(target, args.outlet, runs=args.runs)
     except StoreError as exc:  # no archive: no finished run either
         sys.stderr.write(f"newscrawl health: broken: {exc}\n")
         return 2
