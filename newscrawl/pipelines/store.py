@@ -7,8 +7,8 @@ per reported field, ``newscrawl/filled/<field>`` and ``newscrawl/sources/<field>
 (from the record's ``field_sources``), ``newscrawl/parser/<version>``,
 ``newscrawl/sections/<section>`` (its first two levels, as the summary shows them), and
 ``newscrawl/fallback/body`` for each record whose body came from the generic parser's fallback
-(``field_sources["body"]`` is ``generic_body`` and the parser is an outlet's own). They land in the run's ``stats`` in the
-``runs`` table, where ``newscrawl health`` reads them.
+(``field_sources["body"]`` is ``generic_body`` from an outlet's own parser). They land in the
+run's ``stats`` in the ``runs`` table, where ``newscrawl health`` reads them.
 """
 
 from __future__ import annotations
