@@ -189,6 +189,19 @@ def test_nothing_stored_when_the_baseline_expects_stories_is_broken() -> None:
     assert verdict.findings[0].line().startswith("broken: stored: nothing stored (baseline")
 
 
+def test_a_run_that_ended_otherwise_than_usual() -> None:
+    latest = measure(99, run_stats(new=20))
+    latest.finish_reason = "store_unavailable"
+    (finding,) = judge([*baseline(), latest], outlet="scmp").findings
+    assert finding.line() == "degraded: run: ended store_unavailable (baseline finished, 20 of " \
+                             "20 runs)"
+    # Runs that often end by a limit (--max-articles) make no alarm of it.
+    mixed = baseline()
+    for run in mixed[::2]:
+        run.finish_reason = "closespider_itemcount"
+    assert judge([*mixed, latest], outlet="scmp").status == "healthy"
+
+
 def test_requests_per_change_far_above_baseline() -> None:
     latest = measure(99, run_stats(new=10, requests=400))
     (finding,) = judge([*baseline(), latest], outlet="scmp").findings

@@ -106,8 +106,8 @@ def judge(history: list[RunMeasure], *, outlet: str) -> Verdict:
         verdict.notes.append(f"only {len(baseline)} earlier runs (at least {MIN_BASELINE_RUNS} "
                              "make a baseline): only the content checks ran")
         return verdict
-    for check in (_nothing_stored, _no_new_story, _fill_rates, _body_source, _error_rates,
-                  _requests_per_change):
+    for check in (_nothing_stored, _finish_reason, _no_new_story, _fill_rates, _body_source,
+                  _error_rates, _requests_per_change):
         verdict.findings += check(latest, baseline)
     return verdict
 
@@ -124,6 +124,17 @@ def _nothing_stored(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Find
         return []
     return [Finding("stored", "articles", 0, expected, BROKEN,
                     f"stored: nothing stored (baseline median {expected:g} per run)")]
+
+
+def _finish_reason(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
+    """A run that ended otherwise than the runs before it usually do (the archive lost, a
+    shutdown), when at least ``1 - MAX_QUIET_SHARE`` of them ended alike."""
+    usual, count = Counter(r.finish_reason for r in baseline).most_common(1)[0]
+    if latest.finish_reason == usual or count / len(baseline) < 1 - MAX_QUIET_SHARE:
+        return []
+    return [Finding("finish_reason", "run", latest.finish_reason, usual, DEGRADED,
+                    f"run: ended {latest.finish_reason} (baseline {usual}, "
+                    f"{count} of {len(baseline)} runs)")]
 
 
 def _no_new_story(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
