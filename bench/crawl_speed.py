@@ -82,13 +82,12 @@ def bare_worker(urls_file: str, phase_file: str, data_dir: str, time_limit: floa
 
     settings = _common_settings(concurrency, phase_file, time_limit)
     if project:
+        from newscrawl import settings as defaults
         from newscrawl.runs.crawl import project_settings
-
-        from newscrawl import settings as project
 
         # The project's extensions (the archive's owner among them: the project's components
         # need it), plus the phase clock.
-        extensions = {**project.EXTENSIONS, "harness.ArticlePhaseClock": 0}
+        extensions = {**defaults.EXTENSIONS, "harness.ArticlePhaseClock": 0}
         process = CrawlerProcess(project_settings({}, {
             **settings, "EXTENSIONS": extensions, "NEWSCRAWL_DATA_DIR": data_dir,
             "NEWSCRAWL_PROGRESS_INTERVAL": 0}))
@@ -113,10 +112,10 @@ def newscrawl_worker(urls_file: str, phase_file: str, data_dir: str, time_limit:
     from newscrawl.runs.crawl import run_crawl
 
     urls: list[str] = json.loads(Path(urls_file).read_text())
-    from newscrawl import settings as project
+    from newscrawl import settings as defaults
 
     overrides = {**_common_settings(concurrency, phase_file, time_limit),
-                 "EXTENSIONS": {**project.EXTENSIONS, "harness.ArticlePhaseClock": 0},
+                 "EXTENSIONS": {**defaults.EXTENSIONS, "harness.ArticlePhaseClock": 0},
                  "NEWSCRAWL_DISCOVERY": "sections", "NEWSCRAWL_PROGRESS_INTERVAL": 0,
                  **json.loads(extra)}
     result = run_crawl("scmp", {"base_url": base, "data_dir": data_dir, "urls": urls,
