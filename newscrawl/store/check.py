@@ -22,8 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newscrawl.messages import mask_password
+from newscrawl.store import readers
 from newscrawl.store.base import StoreError
-from newscrawl.store.postgres import PostgresArchive, is_postgres_url
+from newscrawl.store.postgres import is_postgres_url
 from newscrawl.store.statements import utc_now
 
 #: Stories whose revision count is not the number of their revisions.
@@ -204,12 +206,12 @@ def _keep_aside(path: Path) -> Path | None:
 
 
 def _check_postgres(url: str) -> CheckReport:
-    archive = PostgresArchive(url)
-    report = CheckReport(archive.location)
+    db = readers.connect(url)  # read-only: a check never writes, not even a schema
+    report = CheckReport(mask_password(url))
     try:
-        differ = archive._row(_COUNTS_DIFFER)[0]
+        differ = readers.first(db, _COUNTS_DIFFER)[0]
     finally:
-        archive.close()
+        db.close()
     if differ:
         report.problems.append(f"{differ} stories whose revision count is not their revisions")
     return report

@@ -5,7 +5,7 @@ first. A mixin of ``ArchiveBase``: it runs the shared statements through the arc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -14,19 +14,12 @@ from newscrawl.store.statements import SQL, marks
 
 
 class NearDuplicates:
+    # What the mixin uses of the archive it is part of (ArchiveBase defines them).
     db: Any
-
-    def _sql(self, statement: str) -> str:
-        raise NotImplementedError
-
-    def _storable(self, value: Any) -> Any:
-        raise NotImplementedError
-
-    def _writing(self, *keys: tuple[str, ...]) -> AbstractContextManager[None]:
-        raise NotImplementedError
-
-    def _many(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
-        raise NotImplementedError
+    _sql: Callable[[str], str]
+    _storable: Callable[[Any], Any]
+    _writing: Callable[..., AbstractContextManager[None]]
+    _many: Callable[[str, list[tuple[Any, ...]]], None]
 
     def link_duplicates(self, record: Mapping[str, Any]) -> str | None:
         """Index this story's body and return the id of the story it copies, if any."""
