@@ -78,7 +78,7 @@ class Archive:
                  section: str | None = None, outlet: str | None = None) -> Iterator[Article]:
         """Stories published in [since, until) (dates or ISO times), in a section and its
         subsections (``news/china`` or ``News > China``), oldest first."""
-        rows = readers.select_articles(self.db, since=_iso(since), until=_iso(until),
+        rows = readers.select_records(self.db, since=_iso(since), until=_iso(until),
                                        section=section)
         for row in rows:
             if outlet is None or row.get("outlet") == outlet:
@@ -120,7 +120,7 @@ def _iso(value: str | date | None) -> str | None:
 # -- what changed between two versions -------------------------------------------------------
 #: Fields a change report leaves out: they differ between any two fetches.
 _NOT_CONTENT = ("fetched_at", "http_status", "discovered_via", "field_sources",
-                "parser_version", "url")
+                "parser_version", "url", "revision", "first_fetched_at")
 
 
 def changed_fields(old: Article, new: Article) -> list[str]:

@@ -84,6 +84,12 @@ class Article:
     de-duplicate pipeline; None for an original."""
     field_sources: dict[str, str] = field(default_factory=dict)
     """For each filled field, the source that gave it ("next_data", "json_ld", "dom", "apollo", "meta", "url")."""
+    revision: int | None = None
+    """Which stored version of the story this record is (1 for the first, 2 after its first
+    change, ...), set by the archive when it stores the record; None before that."""
+    first_fetched_at: str | None = None
+    """When the archive first stored the story (its revision 1), ISO 8601 UTC with a Z; set by
+    the archive with ``revision``."""
 
 
 def to_record(item: Any) -> dict[str, Any]:

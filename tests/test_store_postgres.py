@@ -59,7 +59,8 @@ def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(postgres):
                          "images", "section", "field_sources", "is_paywalled", "word_count"):
                 assert row[name] == expected[name], name
             assert row["body"].encode("utf-8") == expected["body"].encode("utf-8")
-            assert archive.revisions("scmp", rec["article_id"])[0]["record"] == expected
+            assert archive.revisions("scmp", rec["article_id"])[0]["record"] == \
+                dict(expected, revision=1, first_fetched_at=rec["fetched_at"])
             assert archive.store_article(rec).status == "unchanged"  # same bytes, same hash
             assert archive.store_article(expected).status == "unchanged"
         assert "\x00" in TRICKY[2] and archive.article("scmp", "3000002")["headline"] == \
@@ -174,8 +175,11 @@ def test_search_export_and_stats_read_both_archives_alike(postgres, tmp_path):
     for kwargs in ({}, {"section": "news/china"}, {"since": "2026-05-12", "until": "2026-05-14"}):
         pg_rows = [dict(r, id=None) for r in readers.select_articles(pgdb, **kwargs)]
         assert pg_rows == [dict(r, id=None) for r in readers.select_articles(lite, **kwargs)]
+        pg_records = list(readers.select_records(pgdb, **kwargs))
+        assert pg_records == list(readers.select_records(lite, **kwargs))
+    assert [r["revision"] for r in readers.select_records(pgdb)] == [1] * 6
     for fmt in ("jsonl", "csv", "parquet"):
-        assert export.export(readers.select_articles(pgdb), fmt, tmp_path / f"x.{fmt}") == 6
+        assert export.export(readers.select_records(pgdb), fmt, tmp_path / f"x.{fmt}") == 6
     assert report.coverage_report(pgdb) == report.coverage_report(lite)
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         pgdb.execute("DELETE FROM articles")  # the reading connection cannot write

@@ -65,9 +65,9 @@ def search(args: argparse.Namespace, db: Any) -> None:
 def export(args: argparse.Namespace, db: Any) -> None:
     from newscrawl.store import StoreError
     from newscrawl.store.export import export
-    from newscrawl.store.readers import select_articles
+    from newscrawl.store.readers import select_records
 
-    rows = select_articles(db, since=args.since, until=args.until, section=args.section)
+    rows = select_records(db, since=args.since, until=args.until, section=args.section)
     try:
         count = export(rows, args.format, args.out, make_parents=args.parents)
     except ValueError as exc:

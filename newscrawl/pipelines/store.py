@@ -1,5 +1,6 @@
 """Store: every record into the archive (new story, new revision, or just a check), and where
-each story was discovered.
+each story was discovered. The item leaves with its ``revision`` and ``first_fetched_at`` set,
+as the archive's journal line and ``revisions`` row of it have them.
 
 The archive (``ArchiveExtension``) commits in batches and once more when the spider closes,
 and records the run from the stats this pipeline keeps: ``newscrawl/stored/<outcome>`` and,
@@ -14,6 +15,8 @@ run's ``stats`` in the ``runs`` table, where ``newscrawl health`` reads them.
 from __future__ import annotations
 
 from typing import Any
+
+from itemadapter import ItemAdapter
 
 from newscrawl.extensions.archive import ArchiveUser
 from newscrawl.extraction.generic.body import is_fallback_body
@@ -33,6 +36,9 @@ class StorePipeline(ArchiveUser):
         except StoreError as exc:
             raise self.not_stored(exc) from None
         self.count(record, result.status)
+        # The item goes on to the feeds saying which version it is, as its journal line does.
+        adapter = ItemAdapter(item)
+        adapter["revision"], adapter["first_fetched_at"] = result.revision, result.first_fetched_at
         return item
 
     def count(self, record: dict[str, Any], status: str) -> None:

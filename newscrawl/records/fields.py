@@ -18,7 +18,6 @@ ARCHIVE_COLUMNS = {
     "content_hash": "Hash of everything a reader sees: a new value is a new revision.",
     "body_hash": "Hash of the body alone (exact copies share it).",
     "revision_count": "How many distinct versions of the story the archive holds.",
-    "first_fetched_at": "When the story was first stored, ISO 8601 UTC.",
     "last_checked_at": "When the story was last fetched or answered 304, ISO 8601 UTC.",
 }
 

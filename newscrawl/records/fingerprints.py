@@ -23,9 +23,11 @@ from typing import Any
 
 import numpy as np
 
-#: Fields that belong to the fetch, not to the article: they never make a new revision.
+#: Fields that belong to the fetch or the archive, not to the article: they never make a new
+#: revision.
 FETCH_FIELDS = frozenset({"url", "fetched_at", "http_status", "discovered_via", "field_sources",
-                          "parser_version", "duplicate_of", "outlet"})
+                          "parser_version", "duplicate_of", "outlet", "revision",
+                          "first_fetched_at"})
 
 NUM_PERM = 128
 # 42 bands of 3 values: a pair with Jaccard 0.5 shares a band with p > 0.998, one with 0.05

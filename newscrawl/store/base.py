@@ -53,6 +53,7 @@ class StoreError(Exception):
 class StoreResult:
     status: str  # "new", "revised" or "unchanged"
     revision: int
+    first_fetched_at: str | None = None  # when the story's revision 1 was fetched
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,8 @@ class ArchiveBase(NearDuplicates):
         The same content again only moves ``last_checked_at``; changed content replaces the
         row and adds exactly one revision (and one journal line), whoever stores it first.
         """
-        record = self._storable(dict(record))
+        stored: dict[str, Any] = self._storable(dict(record))
+        record = stored
         outlet, article_id = record.get("outlet") or "", record.get("article_id")
         if not article_id:
             raise ValueError("an article record needs an article_id")
@@ -231,23 +233,25 @@ class ArchiveBase(NearDuplicates):
         key, url = (outlet, article_id), record.get("url")
         with self._writing(("article", *key), *([("url", url)] if url else [])):
             row = self.db.execute(self._sql(SQL.STORED_VERSION), key).fetchone()
-            revision = None
+            inserted = None
             if row is None or row[0] != digest:
                 values = version_columns(record, digest, fetched_at, checked_at,
                                          as_json=self._as_json, as_bool=self._as_bool)
                 inserted = self.db.execute(self._sql(SQL.UPSERT), [
                     *key, record.get("duplicate_of"), *(values[c] for c in VERSION_COLUMNS), 1,
                     fetched_at]).fetchone()
-                revision = inserted[0] if inserted else None
-            if revision is None:  # the stored version already has this content
-                result = StoreResult("unchanged", self._row(SQL.CHECKED, (checked_at, *key))[0])
+            if inserted is None:  # the stored version already has this content
+                result = StoreResult("unchanged", *self._row(SQL.CHECKED, (checked_at, *key)))
             else:
+                revision, first = inserted
+                # The record says which version it is, in the journal and revisions alike.
+                stored.update(revision=revision, first_fetched_at=first)
                 line = record_line(record)
                 self.db.execute(self._sql(SQL.ADD_REVISION.format(json=self._json)),
                                 (*key, revision, digest, record.get("updated_at"), fetched_at,
                                  line))
                 self._journal(line)
-                result = StoreResult("new" if revision == 1 else "revised", revision)
+                result = StoreResult("new" if revision == 1 else "revised", revision, first)
             self._touch_fetch(record, digest)
             if degraded(record):  # stored, and asked for again until its own sources work
                 self.db.execute(self._sql(SQL.RECORD_FAILURE), (

@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import errno
 import json
 import os
 import stat
 import sys
+import types
+import typing
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from newscrawl.extraction.dates import parse_utc
+from newscrawl.items import Article
+from newscrawl.records.schema import INSTANTS
+from newscrawl.store.readers import RECORD_FIELDS
 from newscrawl.store.statements import JSON_FIELDS
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
-#: Columns of an extract, in order (the Article fields plus what the archive knows).
-EXPORT_COLUMNS = ("article_id", "url", "fetched_url", "outlet", "kind", "headline",
-                  "social_headline", "subheadline", "summary", "authors", "published_at",
-                  "published_raw", "updated_at", "updated_raw", "section", "section_path",
-                  "topics", "body", "images", "language", "word_count", "is_paywalled",
-                  "is_truncated", "is_sponsored", "duplicate_of", "revision_count",
-                  "first_fetched_at", "fetched_at", "last_checked_at", "parser_version",
-                  "discovered_via", "content_hash")
-
-
-#: Instants, typed as such in Parquet (``timestamp[us, tz=UTC]``).
-INSTANT_COLUMNS = ("published_at", "updated_at", "first_fetched_at", "fetched_at",
-                   "last_checked_at")
+#: Columns of an extract, in order: the fields of a record (``newscrawl.items.Article``), as
+#: the journal and the feeds have them (``newscrawl.store.readers.select_records``).
+EXPORT_COLUMNS = RECORD_FIELDS
 STDOUT = "-"
 
 
@@ -104,24 +103,47 @@ def _csv_value(name: str, value: Any) -> Any:
     return value
 
 
+def parquet_schema() -> pa.Schema:
+    """The Parquet columns of a record, typed from ``newscrawl/items.py``: instants as
+    ``timestamp[us, tz=UTC]``, lists and images as lists and structs, flags boolean, counts
+    int64; ``field_sources`` (an object whose keys vary) as Arrow's JSON type, which DuckDB
+    reads as JSON and ``datasets`` as a dict."""
+    import pyarrow as pa
+
+    def arrow(hint: Any) -> pa.DataType:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        origin = typing.get_origin(hint)
+        if origin in (typing.Union, types.UnionType):
+            return arrow(args[0])
+        if origin is list:
+            return pa.list_(arrow(args[0]))
+        if origin is dict:
+            return pa.json_()
+        if dataclasses.is_dataclass(hint):
+            hints = typing.get_type_hints(hint)
+            return pa.struct([(f.name, arrow(hints[f.name])) for f in dataclasses.fields(hint)])
+        return {str: pa.string(), int: pa.int64(), bool: pa.bool_()}[hint]
+
+    hints = typing.get_type_hints(Article)
+    return pa.schema([(name, pa.timestamp("us", tz="UTC") if name in INSTANTS
+                       else arrow(hints[name])) for name in EXPORT_COLUMNS])
+
+
 def _write_parquet(records: Iterator[dict[str, Any]], out: Path, batch: int = 2000) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    image = pa.struct([("url", pa.string()), ("caption", pa.string()), ("credit", pa.string())])
-    instant = pa.timestamp("us", tz="UTC")
-    types = {"subheadline": pa.list_(pa.string()), "authors": pa.list_(pa.string()),
-             "section": pa.list_(pa.string()), "topics": pa.list_(pa.string()),
-             "images": pa.list_(image), "word_count": pa.int64(), "revision_count": pa.int64(),
-             "is_paywalled": pa.bool_(), "is_truncated": pa.bool_(), "is_sponsored": pa.bool_(),
-             **dict.fromkeys(INSTANT_COLUMNS, instant)}
-    schema = pa.schema([(name, types.get(name, pa.string())) for name in EXPORT_COLUMNS])
+    schema = parquet_schema()
+    objects = [f.name for f in schema if isinstance(f.type, pa.JsonType)]
     count = 0
     with pq.ParquetWriter(out, schema) as writer:
         chunk: list[dict[str, Any]] = []
         for record in records:
-            for name in INSTANT_COLUMNS:
+            for name in INSTANTS:
                 record[name] = parse_utc(record[name])
+            for name in objects:
+                if record[name] is not None:
+                    record[name] = json.dumps(record[name], ensure_ascii=False)
             chunk.append(record)
             if len(chunk) >= batch:
                 writer.write_table(pa.Table.from_pylist(chunk, schema=schema))

@@ -1,18 +1,25 @@
 """Opening an archive to read it, and reading its articles: the same answers from a SQLite
 file and a PostgreSQL database (the readers of ``newscrawl search``, ``export`` and ``stats``).
 
+``select_articles`` yields ``articles`` rows (the table's columns); ``select_records`` yields
+the latest version of each story as a record (docs/records.md: the fields of a journal line
+or a feed item, under the same names), which is what an export writes.
+
 Plain SQL over the documented schema (docs/archive.md), so what these commands print can be
 reproduced with sqlite3, datasette, psql or pandas.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newscrawl.items import Article
 from newscrawl.messages import mask_password, one_line
 from newscrawl.store.base import StoreError
 from newscrawl.store.postgres import ARTICLE_COLUMNS, is_postgres_url, placeholders
@@ -23,7 +30,10 @@ if TYPE_CHECKING:
 
     Connection = sqlite3.Connection | psycopg.Connection
 
-__all__ = ["Connection", "connect", "first", "select_articles"]
+__all__ = ["Connection", "connect", "first", "select_articles", "select_records"]
+
+#: The fields of a record, in order (``newscrawl.items.Article``).
+RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Article))
 
 
 def connect(path: str | Path) -> Connection:
@@ -92,6 +102,56 @@ def select_articles(db: Connection, *, since: str | None = None,
         yield decode_row(dict(zip(names, row, strict=True)))
 
 
+def select_records(db: Connection, *, since: str | None = None, until: str | None = None,
+                   section: str | None = None) -> Iterator[dict[str, Any]]:
+    """The latest version of each story published in [since, until) in ``section``, as a
+    record: its ``revisions`` record, with the archive's present word on ``duplicate_of``
+    (the de-duplicator may link a story after storing it) and its ``revision`` and
+    ``first_fetched_at``; oldest first, as ``select_articles``."""
+    where, params = _filters(since, until, section)
+    sql = ("SELECT a.outlet, a.article_id, a.duplicate_of, a.revision_count, "
+           "a.first_fetched_at, r.record FROM articles a LEFT JOIN revisions r ON "
+           "r.outlet = a.outlet AND r.article_id = a.article_id AND r.revision = a.revision_count "
+           f"WHERE {where} ORDER BY a.published_at{_NULLS_FIRST[_dialect(db)]}, a.article_id")
+    if isinstance(db, sqlite3.Connection):
+        rows: Iterator[Any] = db.execute(sql, params)
+    else:
+        rows = _stream_postgres(db, placeholders(sql), params)
+    for outlet, article_id, duplicate_of, revision, first_fetched_at, stored in rows:
+        if stored is None:  # no revision row (a damaged archive): the articles row says it
+            record = _row_record(db, outlet, article_id)
+        else:
+            record = json.loads(stored) if isinstance(stored, str | bytes) else stored
+        record = {name: record.get(name) for name in RECORD_FIELDS}
+        record.update(duplicate_of=duplicate_of, revision=revision,
+                      first_fetched_at=first_fetched_at)
+        yield record
+
+
+_NULLS_FIRST = {"sqlite": "", "postgres": " NULLS FIRST"}
+
+
+def _dialect(db: Connection) -> str:
+    return "sqlite" if isinstance(db, sqlite3.Connection) else "postgres"
+
+
+def _row_record(db: Connection, outlet: str, article_id: str) -> dict[str, Any]:
+    """A record from a story's ``articles`` row, whose ``url`` is the canonical URL and
+    ``fetched_url`` the one fetched."""
+    sql = "SELECT * FROM articles WHERE outlet = ? AND article_id = ?"
+    if isinstance(db, sqlite3.Connection):
+        cur = db.execute(sql, (outlet, article_id))
+        names = [c[0] for c in cur.description]
+        row: Mapping[str, Any] = decode_row(dict(zip(names, cur.fetchone(), strict=True)))
+    else:
+        from psycopg.rows import dict_row
+
+        with db.cursor(row_factory=dict_row) as pg:
+            row = pg.execute(placeholders(sql), (outlet, article_id)).fetchone() or {}
+    return {**row, "url": row.get("fetched_url") or row.get("url"),
+            "canonical_url": row.get("url")}
+
+
 def _filters(since: str | None, until: str | None,
              section: str | None) -> tuple[str, list[str]]:
     """The WHERE clause (``?`` placeholders) and parameters of an extract's filters."""
@@ -109,6 +169,13 @@ def _filters(since: str | None, until: str | None,
         path = " > ".join(names).lower()
         params += [path, path.replace("%", "\\%").replace("_", "\\_") + " > %"]
     return " AND ".join(f"({w})" for w in where), params
+
+
+def _stream_postgres(db: psycopg.Connection, sql: str, params: list[str]) -> Iterator[Any]:
+    # A server-side cursor in a read-only transaction: an extract of any size streams.
+    with db.transaction(), db.cursor(name="newscrawl_records") as cur:
+        cur.itersize = 500
+        yield from cur.execute(sql, params)
 
 
 def _select_postgres(db: psycopg.Connection, where: str,

@@ -101,9 +101,10 @@ class SQL:
         "ON CONFLICT (outlet, article_id) DO UPDATE SET "
         + ", ".join(f"{c}=excluded.{c}" for c in VERSION_COLUMNS)
         + ", revision_count=articles.revision_count + 1 "
-        "WHERE articles.content_hash <> excluded.content_hash RETURNING revision_count")
+        "WHERE articles.content_hash <> excluded.content_hash "
+        "RETURNING revision_count, first_fetched_at")
     CHECKED = ("UPDATE articles SET last_checked_at=? WHERE outlet=? AND article_id=? "
-               "RETURNING revision_count")
+               "RETURNING revision_count, first_fetched_at")
     ADD_REVISION = ("INSERT INTO revisions (outlet, article_id, revision, content_hash, "
                     "updated_at, fetched_at, record) VALUES (?, ?, ?, ?, ?, ?, {json})")
     PUT_FINGERPRINT = ("INSERT INTO fingerprints VALUES (?, ?, ?, ?) ON CONFLICT (outlet, "

@@ -27,6 +27,7 @@ def record(article_id: str, body: str, **fields) -> dict:
         "is_truncated": False, "is_sponsored": False, "fetched_at": "2026-06-02T00:00:00Z",
         "http_status": 200, "discovered_via": "https://www.scmp.com/news", "parser_version":
         "scmp.V1", "duplicate_of": None, "field_sources": {"headline": "next_data"},
+        "revision": None, "first_fetched_at": None,  # the archive sets them as it stores
     }
     base.update(fields)
     return base
