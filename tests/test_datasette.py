@@ -54,6 +54,8 @@ def test_newscrawl_metadata_describes_columns_and_serves_canned_queries(archive,
     metadata = json.loads(meta.read_text())
     columns = metadata["databases"]["archive"]["tables"]["articles"]["columns"]
     assert columns["published_at"].startswith("First publication, ISO 8601 UTC")
+    # Every column described, and nothing that is no column (a record's canonical_url is `url`).
+    assert set(columns) == {r[1] for r in rows(archive, "PRAGMA table_info(articles)")}
     ds = Datasette([str(archive / "scmp" / "archive.sqlite")], metadata=metadata)
     latest = get(ds, "/archive/latest_stories.json?_shape=array").json()
     stored = rows(archive, "SELECT count(*) FROM articles WHERE duplicate_of IS NULL")[0][0]

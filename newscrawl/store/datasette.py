@@ -41,7 +41,12 @@ QUERIES = {
 
 
 def article_columns() -> dict[str, str]:
-    docs = {**field_docs(), **ARCHIVE_COLUMNS}
+    """What each column of ``articles`` means: a record's field under its own name, or one the
+    archive adds. The record's ``canonical_url`` is the column ``url`` and its ``revision`` is
+    ``revision_count``: neither is a column of its own."""
+    docs = {name: doc for name, doc in field_docs().items()
+            if name not in ("canonical_url", "revision")}
+    docs.update(ARCHIVE_COLUMNS)
     docs["url"] = "The story's canonical URL (the URL fetched is in fetched_url)."
     return docs
 
