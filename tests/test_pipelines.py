@@ -132,6 +132,24 @@ def test_dedupe_drops_a_story_seen_twice_and_links_copies(crawler):
     assert crawler.stats.get_value("newscrawl/dropped/duplicate_in_run") == 1
 
 
+def test_store_says_which_version_each_item_is(crawler):
+    """The item goes on to the feeds with the ``revision`` and ``first_fetched_at`` its
+    journal line has: a page fetched again unchanged keeps the revision it had."""
+    store = StorePipeline.from_crawler(crawler)
+    first = store.process_item(article())
+    assert (first.revision, first.first_fetched_at) == (1, "2026-06-02T00:00:00Z")
+    again = store.process_item(article(fetched_at="2026-06-03T00:00:00Z"))
+    assert (again.revision, again.first_fetched_at) == (1, "2026-06-02T00:00:00Z")
+    edited = store.process_item(article(fetched_at="2026-06-04T00:00:00Z",
+                                        body=BODY + "\n\nA correction was added."))
+    assert (edited.revision, edited.first_fetched_at) == (2, "2026-06-02T00:00:00Z")
+    archive = ArchiveExtension.of(crawler).archive
+    archive.commit()
+    lines = [json.loads(x) for x in archive.journal_path.read_text(encoding="utf-8").splitlines()]
+    assert [(x["revision"], x["first_fetched_at"]) for x in lines] == \
+        [(1, "2026-06-02T00:00:00Z"), (2, "2026-06-02T00:00:00Z")]
+
+
 def test_an_entity_a_page_prints_is_decoded_once(crawler):
     """A page that prints "AT&amp;T" (its HTML says ``AT&amp;amp;T``) keeps it through the
     parser and the clean pipeline: decoded once, by the parser, never again."""
