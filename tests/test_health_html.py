@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -152,3 +154,10 @@ def test_the_page_of_a_postgresql_archive(postgres) -> None:
     sections = text.split('data-plot="sections"')[1].split("</svg>")[0]
     assert sections.count('class="bar"') == 16
     assert "&lt;img src=&quot;http://127.0.0.1:9/x&quot;" in sections
+
+
+def test_the_page_imports_no_scrapy() -> None:
+    code = ("import sys, newscrawl.health.html; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')]; "
+            "print(bad); assert not bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
