@@ -30,14 +30,15 @@ from newscrawl.extensions.archive import ArchiveExtension
 from newscrawl.health import assess
 from newscrawl.health.judge import BROKEN, DEGRADED
 from newscrawl.layout import crawl_outlet
-from newscrawl.store import readers
+from newscrawl.settings import EXTENSIONS as PROJECT_EXTENSIONS
+from newscrawl.store import StoreError, readers
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from newscrawl.health.judge import Verdict
 
-ARCHIVE_ORDER = 100  # newscrawl.extensions.archive.ArchiveExtension in settings.EXTENSIONS
+ARCHIVE = "newscrawl.extensions.archive.ArchiveExtension"
 
 
 @dataclass
@@ -74,19 +75,28 @@ def _judge(crawler: Crawler) -> RunHealth:
         return RunHealth(problem="newscrawl.monitors needs newscrawl.extensions.archive."
                                  "ArchiveExtension in EXTENSIONS")
     if owner.run_id is None:
-        return RunHealth(skipped=f"this crawl recorded no run ({owner.refused or 'no archive'})")
+        why = f"this crawl recorded no run{f': {owner.refused}' if owner.refused else ''}"
+        # The archive failing at the start is an alarm; a lock held by another crawl is not.
+        return RunHealth(problem=why) if owner.failed else RunHealth(skipped=why)
     runs = int(number(crawler.settings, "NEWSCRAWL_HEALTH_RUNS", zero_ok=False, whole=True))
-    db = readers.connect(owner.target or owner.data_dir.archive)
+    try:
+        db = readers.connect(owner.target or owner.data_dir.archive)
+    except StoreError as exc:
+        return RunHealth(problem=str(exc))
     try:
         verdict = assess(db, crawl_outlet(crawler), runs=runs, upto=owner.run_id)
     finally:
         db.close()
-    if verdict.run is None or verdict.run.id != owner.run_id:
-        return RunHealth(problem=(
-            f"run {owner.run_id} is not finished in the archive when the monitors run: give "
-            "spidermon.contrib.scrapy.extensions.Spidermon an order above newscrawl.extensions."
-            f"archive.ArchiveExtension's ({ARCHIVE_ORDER}) in EXTENSIONS"))
-    return RunHealth(verdict)
+    if verdict.run is not None and verdict.run.id == owner.run_id:
+        return RunHealth(verdict)
+    if owner.failed:
+        return RunHealth(problem=f"run {owner.run_id} was not recorded: the archive failed "
+                                 "during the crawl")
+    order = crawler.settings.getwithbase("EXTENSIONS").get(ARCHIVE, PROJECT_EXTENSIONS[ARCHIVE])
+    return RunHealth(problem=(
+        f"run {owner.run_id} is not finished in the archive when the monitors run: give "
+        "spidermon.contrib.scrapy.extensions.Spidermon an order above "
+        f"{ARCHIVE}'s ({order}) in EXTENSIONS"))
 
 
 @monitors.name("newscrawl health")

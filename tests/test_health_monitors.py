@@ -72,7 +72,7 @@ def test_a_crawl_that_recorded_no_run_is_not_judged(tmp_path) -> None:
     crawler = project_crawler(ScmpSpider, {"NEWSCRAWL_DATA_DIR": str(tmp_path)})
     health = run_health(crawler)  # no run began: a lock turned the crawl away, say
     assert health.verdict is None and not health.problem
-    assert health.skipped == "this crawl recorded no run (no archive)"
+    assert health.skipped == "this crawl recorded no run"
 
 
 def test_only_newscrawl_monitors_imports_spidermon() -> None:

@@ -24,6 +24,7 @@ FONT = 'font-family="system-ui, sans-serif" font-size="11"'
 LEGEND_COLUMN = 170  # pixels per legend entry
 LEGEND_ROW = 16
 MAX_X_LABELS = 12
+MAX_BAR = 48  # pixels: a few runs or days are not drawn as slabs
 
 
 @dataclass
@@ -190,7 +191,7 @@ def stacked_bars(plot: str, title: str, labels: Sequence[str], series: Sequence[
     frame = Frame(width, height, y_max=top)
     body = _axes(frame, step, percent, labels)
     band = frame.inner_width / max(len(labels), 1)
-    bar = max(band * 0.8, 1.0)
+    bar = min(max(band * 0.8, 1.0), MAX_BAR)
     levels = [0.0] * len(labels)
     for s in drawn:
         rects = []
