@@ -60,27 +60,48 @@ def _query(db: Connection, query: str, params: tuple[Any, ...]) -> list[tuple[An
     return db.execute(placeholders(query), params).fetchall()
 
 
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _newest_day(db: Connection, outlet: str, until: str, *, tries: int = 10) -> date | None:
+    """The day of the newest publication at or before ``until``, passing over a few dates
+    that are no ISO 8601 (a hand-edited row sorts anywhere)."""
+    query = "SELECT max(published_at) FROM articles WHERE outlet = ? AND published_at {} ?"
+    (newest,) = _query(db, query.format("<="), (outlet, until))[0]
+    for _ in range(tries):
+        day = _day(newest)
+        if newest is None or day is not None:
+            return day
+        (newest,) = _query(db, query.format("<"), (outlet, newest))[0]
+    return None
+
+
 def stories_per_day(db: Connection, outlet: str, *, until: str,
                     days: int = DAYS) -> tuple[list[str], dict[str, list[int]]]:
     """The outlet's stories by day of publication and section (its first two levels), over
     the ``days`` days up to the newest publication at or before ``until`` (a date after the
     fetch is a finding of its own, not the end of the plot), from the first day with a
     story; the days, then the counts of each section per day, biggest section first."""
-    (newest,) = _query(db, "SELECT max(published_at) FROM articles WHERE outlet = ? AND "
-                           "published_at <= ?", (outlet, until))[0]
-    if not newest:
+    last = _newest_day(db, outlet, until)
+    if last is None:
         return [], {}
-    last = date.fromisoformat(newest[:10])
-    first = last - timedelta(days=days - 1)
     rows = _query(db, "SELECT substr(published_at, 1, 10), section_path, count(*) FROM "
                       "articles WHERE outlet = ? AND published_at >= ? AND published_at <= ? "
-                      "GROUP BY 1, 2", (outlet, first.isoformat(), until))
+                      "GROUP BY 1, 2",
+                  (outlet, (last - timedelta(days=days - 1)).isoformat(), until))
     counts: dict[str, Counter[str]] = {}
     for day, path, count in rows:
-        section = " > ".join((path or "").split(" > ")[:2]) or "(no section)"
-        counts.setdefault(section, Counter())[day] += int(count)
+        if _day(day) is not None:  # a stored date is ISO 8601; anything else is not plotted
+            section = " > ".join((path or "").split(" > ")[:2]) or "(no section)"
+            counts.setdefault(section, Counter())[day] += int(count)
+    if not counts:
+        return [], {}
     # From the first day with a story: a young archive is not drawn as weeks of silence.
-    first = min(date.fromisoformat(day) for day, _, _ in rows)
+    first = min(date.fromisoformat(day) for c in counts.values() for day in c)
     labels = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
     ranked = sorted(counts, key=lambda s: (-sum(counts[s].values()), s))
     # One section left over is named rather than summed as "other".
