@@ -64,12 +64,12 @@ class NewscrawlAddon:
         settings.set("USER_AGENT", agent, priority="spider")
 
     def _politeness(self, settings: BaseSettings) -> None:
-        from newscrawl.outlets import get_outlet
+        from newscrawl.outlets import outlet_of
 
-        try:
-            politeness = get_outlet(crawl_outlet(self.crawler)).politeness
-        except KeyError:  # a spider of no outlet
+        outlet = outlet_of(self.crawler)
+        if outlet is None:  # a spider of no outlet
             return
+        politeness = outlet.politeness
         for name, value in (("CONCURRENT_REQUESTS_PER_DOMAIN", politeness.concurrency_per_domain),
                             ("AUTOTHROTTLE_TARGET_CONCURRENCY", politeness.autothrottle_target)):
             if (settings.getpriority(name) or 0) <= _PROJECT:

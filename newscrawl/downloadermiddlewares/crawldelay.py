@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.utils.httpobj import urlparse_cached
 
-from newscrawl.layout import crawl_outlet
+from newscrawl.outlets import outlet_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -38,13 +38,8 @@ class CrawlDelayMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlDelayMiddleware:
-        from newscrawl.outlets import get_outlet
-
-        try:
-            default = get_outlet(crawl_outlet(crawler)).politeness.crawl_delay
-        except KeyError:  # a spider of no outlet: robots.txt alone decides
-            default = None
-        return cls(crawler, default)
+        outlet = outlet_of(crawler)  # a spider of no outlet: robots.txt alone decides
+        return cls(crawler, outlet.politeness.crawl_delay if outlet else None)
 
     def _robots_parsed(self, robotparser: Any, request: Request) -> None:
         delay = robotparser.crawl_delay(self.user_agent)

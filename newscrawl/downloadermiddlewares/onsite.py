@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from newscrawl.config import CrawlConfig
-from newscrawl.layout import crawl_outlet
+from newscrawl.outlets import outlet_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -32,12 +32,9 @@ class OnSiteMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OnSiteMiddleware:
-        from newscrawl.outlets import get_outlet
-
-        try:
-            outlet = get_outlet(crawl_outlet(crawler))
-        except KeyError:
-            raise NotConfigured from None  # not a crawl of a registered outlet
+        outlet = outlet_of(crawler)
+        if outlet is None:
+            raise NotConfigured  # not a crawl of a registered outlet
         return cls(crawler, CrawlConfig.from_settings(outlet, crawler.settings))
 
     def process_request(self, request: Request) -> None:

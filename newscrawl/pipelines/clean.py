@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 
-from newscrawl.layout import crawl_outlet
+from newscrawl.outlets import outlet_of
 from newscrawl.records.cleaning import Furniture, clean_record
 
 if TYPE_CHECKING:
@@ -23,13 +23,8 @@ class CleanPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
-        from newscrawl.outlets import get_outlet
-
-        try:
-            furniture = get_outlet(crawl_outlet(crawler)).furniture
-        except KeyError:  # a spider of no outlet: generic cleaning only
-            furniture = Furniture()
-        return cls(crawler, furniture)
+        outlet = outlet_of(crawler)  # a spider of no outlet: generic cleaning only
+        return cls(crawler, outlet.furniture if outlet else Furniture())
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
