@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from newscrawl.config import flag, setting
+from newscrawl.config import FromCrawler, flag, setting
 from newscrawl.layout import DataDir, crawl_outlet
 from newscrawl.runs.locks import RunLock
 from newscrawl.scheduler.shared import use_shared_frontier
@@ -38,14 +38,10 @@ if TYPE_CHECKING:
 _PROJECT = 20
 
 
-class NewscrawlAddon:
+class NewscrawlAddon(FromCrawler):
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.frontier: Path | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> NewscrawlAddon:
-        return cls(crawler)
 
     def update_settings(self, settings: BaseSettings) -> None:
         self._user_agent(settings)

@@ -26,16 +26,16 @@ log = logging.getLogger(__name__)
 
 
 class OnSiteMiddleware:
-    def __init__(self, crawler: Crawler, config: CrawlConfig) -> None:
-        self.crawler = crawler
-        self.config = config
-
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OnSiteMiddleware:
         outlet = outlet_of(crawler)
         if outlet is None:
             raise NotConfigured  # not a crawl of a registered outlet
         return cls(crawler, CrawlConfig.from_settings(outlet, crawler.settings))
+
+    def __init__(self, crawler: Crawler, config: CrawlConfig) -> None:
+        self.crawler = crawler
+        self.config = config
 
     def process_request(self, request: Request) -> None:
         reason = self.config.offsite(request.url)

@@ -34,7 +34,7 @@ from twisted.internet import error as tx_error
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from newscrawl.config import ConfigError, number
+from newscrawl.config import ConfigError, FromCrawler, number
 from newscrawl.downloadermiddlewares.budget import request_budget
 
 if TYPE_CHECKING:
@@ -297,14 +297,14 @@ class HostPauses:
                 f"crawl closing while {key} is paused; not sending {request.url}")))
 
 
-class PoliteRetryMiddleware:
+class PoliteRetryMiddleware(FromCrawler):
     """Retries like Scrapy's ``RetryMiddleware`` (same settings and ``dont_retry``,
     ``max_retry_times`` meta), but with ``Retry-After``, per-host pauses and backoff."""
 
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("RETRY_ENABLED"):
             raise NotConfigured
-        self.crawler = crawler
+        super().__init__(crawler)
         self.policy = RetryPolicy.from_settings(crawler.settings)
         self.pauses = HostPauses(crawler)
         self.throttled: dict[str, int] = {}  # slot key -> 429/503 answers in a row
@@ -312,10 +312,6 @@ class PoliteRetryMiddleware:
         # The pause starts when the answer arrives, before the downloader frees the
         # connection and sends the host's next queued request; process_response runs after.
         crawler.signals.connect(self._response_downloaded, signal=signals.response_downloaded)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
-        return cls(crawler)
 
     @property
     def stats(self) -> Any:

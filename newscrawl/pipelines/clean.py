@@ -17,14 +17,14 @@ log = logging.getLogger(__name__)
 
 
 class CleanPipeline:
-    def __init__(self, crawler: Crawler, furniture: Furniture) -> None:
-        self.stats = crawler.stats
-        self.furniture = furniture
-
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
         outlet = outlet_of(crawler)  # a spider of no outlet: generic cleaning only
         return cls(crawler, outlet.furniture if outlet else Furniture())
+
+    def __init__(self, crawler: Crawler, furniture: Furniture) -> None:
+        self.stats = crawler.stats
+        self.furniture = furniture
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
