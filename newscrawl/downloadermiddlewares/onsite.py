@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 
 class OnSiteMiddleware:
+    """Ignores the requests a crawl must not make (``CrawlConfig.offsite``: not HTTP, or not
+    the outlet's hosts), counting each by reason and logging it."""
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OnSiteMiddleware:
         outlet = outlet_of(crawler)

@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 
 class CleanPipeline:
+    """Cleans every article's text (``newscrawl.records.cleaning``) with the outlet's furniture
+    rules, counting and logging what it removed."""
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
         outlet = outlet_of(crawler)  # a spider of no outlet: generic cleaning only
