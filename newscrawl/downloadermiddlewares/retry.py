@@ -21,7 +21,6 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.config import ConfigError, FromCrawler, number
 from newscrawl.downloadermiddlewares.budget import request_budget
+from newscrawl.extraction.dates import from_rfc822
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -118,13 +118,10 @@ def retry_after_seconds(response: Response, now: datetime | None = None) -> floa
     text = raw.decode("latin-1").strip()
     if text.isdigit():
         return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    when = from_rfc822(text)
+    if when is None:
         return None
     reference = now or _header_date(response) or datetime.now(UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - reference).total_seconds())
 
 
@@ -132,11 +129,7 @@ def _header_date(response: Response) -> datetime | None:
     raw = response.headers.get(b"Date")
     if not raw:
         return None
-    try:
-        date = parsedate_to_datetime(raw.decode("latin-1"))
-    except (TypeError, ValueError, IndexError):
-        return None
-    return date if date.tzinfo else date.replace(tzinfo=UTC)
+    return from_rfc822(raw.decode("latin-1"))
 
 
 _TIMEOUTS = (DownloadTimeoutError, TimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError)
