@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from newscrawl.messages import fail
 
 if TYPE_CHECKING:
     from newscrawl.health import Verdict
@@ -24,7 +25,7 @@ def health(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         verdict = assess_archive(target, args.outlet, runs=args.runs)
     except StoreError as exc:  # no archive: no finished run either
-        sys.stderr.write(f"newscrawl health: broken: {exc}\n")
+        fail("health", f"broken: {exc}", 2)
         if args.html:
             _page_of_no_archive(args, exc)
         return 2
@@ -38,7 +39,6 @@ def health(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _write_page(path: str, target: str | Path, verdict: Verdict, *, runs: int) -> bool:
     """Write the page; a one-line error and False when the archive or the file fail."""
     from newscrawl.health import html
-    from newscrawl.messages import one_line
     from newscrawl.store import StoreError, readers
 
     try:
@@ -49,11 +49,10 @@ def _write_page(path: str, target: str | Path, verdict: Verdict, *, runs: int) -
             db.close()
         html.write_page(path, page)
     except StoreError as exc:
-        sys.stderr.write(f"newscrawl health: cannot draw the page: {exc}\n")
+        fail("health", f"cannot draw the page: {exc}")
         return False
     except OSError as exc:
-        sys.stderr.write(f"newscrawl health: cannot write {path}: "
-                         f"{exc.strerror or one_line(exc)}\n")
+        fail("health", f"cannot write {path}: {exc.strerror or exc}")
         return False
     return True
 
@@ -69,5 +68,4 @@ def _page_of_no_archive(args: argparse.Namespace, exc: Exception) -> None:
     try:
         html.write_page(args.html, html.render(verdict, [], ([], {})))
     except OSError as write_error:
-        sys.stderr.write(f"newscrawl health: cannot write {args.html}: "
-                         f"{write_error.strerror}\n")
+        fail("health", f"cannot write {args.html}: {write_error.strerror or write_error}")
