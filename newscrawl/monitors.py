@@ -23,7 +23,11 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from spidermon import Monitor, MonitorSuite, monitors
+try:
+    from spidermon import Monitor, MonitorSuite, monitors
+except ImportError as exc:  # an optional extra: say which
+    raise ImportError("newscrawl.monitors needs spidermon: "
+                      "pip install 'newscrawl[monitoring]'") from exc
 
 from newscrawl.config import number
 from newscrawl.extensions.archive import ArchiveExtension

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import newscrawl
@@ -82,3 +84,11 @@ def test_only_newscrawl_monitors_imports_spidermon() -> None:
                  if re.search(r"^\s*(from|import) spidermon\b", path.read_text(encoding="utf-8"),
                               re.M)}
     assert importing == {"monitors.py"}
+
+
+def test_without_spidermon_the_import_error_names_the_extra() -> None:
+    code = "import sys; sys.modules['spidermon'] = None; import newscrawl.monitors"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "ImportError: newscrawl.monitors needs spidermon: pip install 'newscrawl[monitoring]'")
