@@ -222,8 +222,7 @@ class ArchiveBase(NearDuplicates):
         The same content again only moves ``last_checked_at``; changed content replaces the
         row and adds exactly one revision (and one journal line), whoever stores it first.
         """
-        stored: dict[str, Any] = self._storable(dict(record))
-        record = stored
+        record = self._storable(dict(record))
         outlet, article_id = record.get("outlet") or "", record.get("article_id")
         if not article_id:
             raise ValueError("an article record needs an article_id")
@@ -245,7 +244,7 @@ class ArchiveBase(NearDuplicates):
             else:
                 revision, first = inserted
                 # The record says which version it is, in the journal and revisions alike.
-                stored.update(revision=revision, first_fetched_at=first)
+                record = {**record, "revision": revision, "first_fetched_at": first}
                 line = record_line(record)
                 self.db.execute(self._sql(SQL.ADD_REVISION.format(json=self._json)),
                                 (*key, revision, digest, record.get("updated_at"), fetched_at,
