@@ -12,7 +12,8 @@ lock: they are meant to run together, and Redis coordinates them.
 
 What a run leaves in the ``runs`` table (arguments, stats, field coverage, counts of new,
 revised and unchanged stories, the newest time the listings showed) is written when the
-spider closes, from the crawl's stats, after every pipeline has finished.
+spider closes, from the crawl's stats, after every pipeline has finished; the stats gain the
+responses by status class then (``newscrawl/responses/<2xx|3xx|4xx|5xx>``).
 """
 
 from __future__ import annotations
@@ -162,6 +163,8 @@ class ArchiveExtension:
         # After the engine closed the pipelines: the stats are as complete as they get.
         try:
             if self.run_id is not None and self._archive is not None:
+                for name, count in response_classes(self.crawler.stats.get_stats()).items():
+                    self.crawler.stats.set_value(f"newscrawl/responses/{name}", count)
                 stats = self.crawler.stats.get_stats()
                 self.archive.commit()  # the run row counts what is committed, nothing else
                 self.archive.end_run(self.run_id, reason=reason, stats=stats,
@@ -202,6 +205,19 @@ def committed_articles(stats: dict[str, Any]) -> int | None:
     the archive closed."""
     counts = [int(v) for k, v in stats.items() if k.startswith("newscrawl/committed/")]
     return sum(counts) if counts else None
+
+
+def response_classes(stats: dict[str, Any]) -> dict[str, int]:
+    """The run's responses by status class (``2xx`` ... ``5xx``), from Scrapy's counts per
+    status (``downloader/response_status_count/<status>``)."""
+    prefix = "downloader/response_status_count/"
+    classes: dict[str, int] = {}
+    for key, value in stats.items():
+        status = key.removeprefix(prefix)
+        if key.startswith(prefix) and status.isdigit() and isinstance(value, int):
+            name = f"{status[0]}xx"
+            classes[name] = classes.get(name, 0) + value
+    return dict(sorted(classes.items()))
 
 
 def stored_counts(stats: dict[str, Any]) -> dict[str, int]:

@@ -5,10 +5,11 @@ The archive (``ArchiveExtension``) commits in batches and once more when the spi
 and records the run from the stats this pipeline keeps: ``newscrawl/stored/<outcome>`` and,
 per reported field, ``newscrawl/filled/<field>`` and ``newscrawl/sources/<field>/<source>``
 (from the record's ``field_sources``), ``newscrawl/parser/<version>``,
-``newscrawl/sections/<section>`` (its first two levels, as the summary shows them), and
+``newscrawl/sections/<section>`` (its first two levels, as the summary shows them),
 ``newscrawl/fallback/body`` for each record whose body came from the generic parser's fallback
-(``field_sources["body"]`` is ``generic_body`` from an outlet's own parser). They land in the
-run's ``stats`` in the ``runs`` table, where ``newscrawl health`` reads them.
+(``field_sources["body"]`` is ``generic_body`` from an outlet's own parser), and
+``newscrawl/newest/published_at``, the newest publication time of the records stored. They
+land in the run's ``stats`` in the ``runs`` table, where ``newscrawl health`` reads them.
 """
 
 from __future__ import annotations
@@ -52,3 +53,6 @@ class StorePipeline(ArchiveUser):
         inc(f"newscrawl/parser/{record.get('parser_version') or 'none'}")
         section = record.get("section") or ["(none)"]
         inc(f"newscrawl/sections/{' > '.join(section[:2])}")
+        published = record.get("published_at")
+        if published:  # ISO 8601 UTC: the newest sorts last
+            self.stats.max_value("newscrawl/newest/published_at", published)
