@@ -26,8 +26,8 @@ from scrapy.exceptions import CloseSpider, DropItem
 from twisted.internet import task
 
 from newscrawl.config import flag, number, setting
-from newscrawl.items import REPORTED_FIELDS
 from newscrawl.layout import DataDir, crawl_outlet
+from newscrawl.records.measures import field_coverage, stored_counts
 from newscrawl.runs.locks import RunLock, lock_holder
 from newscrawl.store import PostgresArchive, StoreError, open_store
 
@@ -220,15 +220,5 @@ def response_classes(stats: dict[str, Any]) -> dict[str, int]:
     return dict(sorted(classes.items()))
 
 
-def stored_counts(stats: dict[str, Any]) -> dict[str, int]:
-    """Stories stored in this run by outcome: new, revised, unchanged."""
-    prefix = "newscrawl/stored/"
-    return {key.removeprefix(prefix): int(value) for key, value in stats.items()
-            if key.startswith(prefix)}
-
-
-def field_coverage(stats: dict[str, Any]) -> dict[str, float]:
-    """The share of this run's stored records that have each reported field."""
-    total = sum(stored_counts(stats).values())
-    return {name: round(stats.get(f"newscrawl/filled/{name}", 0) / total, 4) if total else 0.0
-            for name in REPORTED_FIELDS}
+__all__ = ["ArchiveExtension", "ArchiveUser", "committed_articles", "field_coverage",
+           "response_classes", "stored_counts"]

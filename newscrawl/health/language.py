@@ -21,7 +21,8 @@ from newscrawl.health.judge import DEGRADED, Finding
 if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
 
-#: Bodies shorter than this many words are not judged (a caption, a brief).
+#: Bodies shorter than this many words (characters of Chinese, Japanese or Korean) are not
+#: judged (a caption, a brief).
 MIN_WORDS = 30
 #: A body is read up to here: enough to tell, and a long one costs no more.
 SAMPLE_CHARS = 3000
@@ -48,6 +49,8 @@ STOP_LISTS = {
     "vi": "Vietnamese",
 }
 _WORD = re.compile(r"\w+")
+#: Scripts written without spaces, whose every character counts as a word here.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def expected_language(rows: list[dict[str, Any]], outlet: str) -> str | None:
@@ -84,7 +87,7 @@ def language_of(text: str, expected: str) -> str | None:
     it, else None (too short to tell, or unsure)."""
     sample = text[:SAMPLE_CHARS]
     words = _WORD.findall(sample.lower())
-    if len(words) < MIN_WORDS and len(sample) < MIN_WORDS * 6:
+    if len(words) + len(_UNSPACED.findall(sample)) < MIN_WORDS:
         return None
     stop = _stop_words(expected)
     if stop and sum(w in stop for w in words) >= STOP_WORD_SHARE * len(words):
