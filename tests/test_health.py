@@ -21,13 +21,10 @@ from newscrawl.extraction.generic import GENERIC_BODY
 from newscrawl.health import RunMeasure, assess, judge, read_runs
 from newscrawl.items import REPORTED_FIELDS, Article
 from newscrawl.pipelines import StorePipeline
-from newscrawl.replica import ReplicaConfig
-from newscrawl.replica.server import ReplicaServer
 from newscrawl.spiders import ScmpSpider
 from newscrawl.store import PostgresArchive, SqliteArchive, readers
 from newscrawl.store.statements import utc_now
-from tests.utils.cli import crawl, run_cli
-from tests.utils.client import Client
+from tests.utils.cli import run_cli
 from tests.utils.crawler import project_crawler
 from tests.utils.records import record
 
@@ -479,45 +476,8 @@ def test_bodies_in_another_language_than_the_outlets(tmp_path) -> None:
 
 
 def test_health_imports_no_scrapy() -> None:
-    code = ("import sys, newscrawl.health, newscrawl.health.content; "
+    code = ("import sys, newscrawl.health, newscrawl.health.content, "
+            "newscrawl.health.furniture, newscrawl.health.language; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')]; "
             "print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-# -- end to end: a redesign of the replica --------------------------------------------------
-
-def test_a_redesign_of_the_replica_degrades_health_and_names_the_body_source(tmp_path) -> None:
-    """Ordinary runs (a full crawl, incremental ones, one with retried faults) are healthy; the
-    run after the redesign is degraded, naming the body source shift."""
-    # Publishing every 6 minutes: each 90-minute step brings about 15 stories, enough to judge.
-    config = ReplicaConfig(articles=150, seed=7, crawl_delay=0, minutes_per_item=6)
-    with ReplicaServer(config) as replica:
-        client = Client(replica.base_url)
-        for n in range(4):  # a full crawl, then three incremental ones
-            if n:
-                client.json("/__replica__/clock/advance?minutes=90", method="POST")
-            if n == 3:  # the last with faults that retries get past: no alarm either
-                client.json("/__replica__/faults?rate=0.3&kinds=500+503+reset&seed=3",
-                            method="POST")
-            crawl(replica, tmp_path)
-        assert sum(client.json("/__replica__/stats")["faults"].values()) >= 5
-        client.json("/__replica__/faults?off", method="POST")
-        before = run_cli("health", "--data-dir", str(tmp_path))
-        assert before.returncode == 0, before.stdout + before.stderr
-        assert before.stdout.startswith("health scmp: healthy (run 4 ")
-
-        client.json("/__replica__/redesign", method="POST")
-        client.json("/__replica__/clock/advance?minutes=90", method="POST")
-        crawl(replica, tmp_path)
-    after = run_cli("health", "--data-dir", str(tmp_path), "--json")
-    assert after.returncode == 1, after.stdout + after.stderr
-    data = json.loads(after.stdout)
-    assert data["verdict"] == "degraded" and data["run"]["id"] == 5 and data["run"]["new"] >= 10
-    findings = {(f["check"], f["subject"]): f for f in data["findings"]}
-    shift = findings[("body_source", GENERIC_BODY)]
-    assert shift["value"] > 0.9 and shift["baseline"] == 0
-    # Nothing else alarms but fields the new markup lost.
-    assert {check for check, _ in findings} <= {"body_source", "fill_rate"}
-    text = run_cli("health", "--data-dir", str(tmp_path)).stdout
-    assert "bodies from generic_body (baseline 0%; usually next_data)" in text

@@ -1,7 +1,7 @@
 """A parser version for the replica's redesign (docs/replica.md, "The redesign"), as a user
 would ship one when the site changes: ``ScmpParserV2`` subclasses V1 and reads the story
 from its new place in ``__NEXT_DATA__`` (``props.pageProps.initialState.story.data``, keys
-renamed) before the sources V1 already knew. ``versions(redesigned_at)`` is what an
+renamed) where V1 read it from ``payload.data.article``. ``versions(redesigned_at)`` is what an
 entry point of the ``newscrawl.parsers`` group gives: V1 valid until the redesign, and V2.
 """
 
@@ -12,11 +12,11 @@ from functools import cached_property
 from typing import Any
 
 from newscrawl.extraction import scripts
-from newscrawl.extraction.cascade import Cascade, Source, field
+from newscrawl.extraction.cascade import Source, field
 from newscrawl.extraction.html import absolute_url, dedupe_images
 from newscrawl.items import ImageRef
 from newscrawl.outlets.scmp.page import ScmpPage
-from newscrawl.outlets.scmp.parser import CASCADE, ScmpParserV1
+from newscrawl.outlets.scmp.parser import ScmpParserV1
 from newscrawl.outlets.scmp.sources import ContentSource
 
 STORY_PATH = ("props", "pageProps", "initialState", "story", "data")
@@ -71,24 +71,20 @@ class StorySource(ContentSource):
         return [" ".join(str(p).split()) for p in self.story.get("keyPoints") or [] if p]
 
 
-def _story_first(order: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    keep = ("canonical_url", "language")  # the head meta and JSON-LD still say them
-    return {name: sources if name in keep else ("story", *sources)
-            for name, sources in order.items()}
-
-
 class ScmpParserV2(ScmpParserV1):
-    """SCMP article pages after the redesign."""
+    """SCMP article pages after the redesign. The story data is still the page's Next.js
+    data, so it is still the source ``next_data`` (``field_sources`` names it so, and the
+    run's body sources keep their name): V1's cascade, read from the new place."""
 
     version = "scmp.V2"
     valid_until = None
-    cascade = Cascade(sources={"story": StorySource, **CASCADE.sources},
-                      first=_story_first(CASCADE.first),
-                      votes=_story_first(CASCADE.votes), required=CASCADE.required)
 
     def sources(self, page: ScmpPage) -> dict[str, Source | None]:
+        sources = super().sources(page)
         story = StorySource(page)
-        return {"story": story if story.story else None, **super().sources(page)}
+        if story.story:
+            sources["next_data"] = story
+        return sources
 
 
 def versions(redesigned_at: datetime) -> tuple[ScmpParserV1, ScmpParserV2]:
