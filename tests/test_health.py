@@ -21,6 +21,7 @@ from newscrawl.extraction.generic import GENERIC_BODY
 from newscrawl.health import RunMeasure, assess, judge, read_runs
 from newscrawl.items import REPORTED_FIELDS, Article
 from newscrawl.pipelines import StorePipeline
+from newscrawl.records.measures import remeasured
 from newscrawl.spiders import ScmpSpider
 from newscrawl.store import PostgresArchive, SqliteArchive, readers
 from newscrawl.store.statements import utc_now
@@ -365,6 +366,31 @@ def test_health_reads_a_postgresql_archive_the_same(postgres) -> None:
     assert {(f.check, f.subject) for f in verdict.findings} == {
         ("fill_rate", "authors"), ("odd_authors", "authors")}
     assert run_cli("health", "--db", url).returncode == 1
+
+
+def test_a_run_measured_again_keeps_what_the_crawl_did(tmp_path, postgres) -> None:
+    """What reparse writes: the run's record measures replaced, its crawl measures kept."""
+    degraded = run_stats(new=20, body={GENERIC_BODY: 20}, fill={"summary": 0}, requests=70,
+                         newest="2026-06-01T07:00:00Z")
+    again = Counter({f"newscrawl/filled/{name}": 20 for name in REPORTED_FIELDS})
+    again.update({"newscrawl/sources/body/next_data": 20, "newscrawl/parser/scmp.V2": 20,
+                  "newscrawl/sections/News > Hong Kong": 20})
+    for target, store in ((tmp_path / "a.sqlite", SqliteArchive),
+                          (postgres.database(), PostgresArchive)):
+        archive_with(target, [*(run_stats(new=20) for _ in range(4)), degraded], store=store)
+        with store(target) as archive:
+            (run_id, _, _, stats), = [r for r in archive.finished_runs("scmp") if r[0] == 5]
+            assert stats["newscrawl/fallback/body"] == 20
+            measured = remeasured(stats, again, "2026-06-01T07:30:00Z")
+            archive.remeasure_run(run_id, stats=measured,
+                                  field_coverage=field_coverage(measured, total=20))
+        with readers.connect(target) as conn:
+            verdict = assess(conn, "scmp")
+            run = verdict.run
+        assert verdict.status == "healthy", verdict.lines()
+        assert run.coverage["summary"] == 1.0 and run.body_sources() == {"next_data": 20}
+        assert "newscrawl/fallback/body" not in run.stats and run.requests == 70
+        assert run.new == 20 and run.newest_published.hour == 7 and run.newest_published.minute == 30
 
 
 def test_no_archive_or_no_finished_run_is_broken(tmp_path) -> None:
