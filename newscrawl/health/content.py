@@ -18,6 +18,7 @@ from newscrawl.store.postgres import placeholders
 
 if TYPE_CHECKING:
     from newscrawl.health.runs import RunMeasure
+    from newscrawl.outlets.spec import Outlet
     from newscrawl.store.readers import Connection
 
 #: A date this much after the fetch is wrong (a clock's skew or a rounding is not).
@@ -60,13 +61,18 @@ def _rows(db: Connection, run: RunMeasure) -> list[dict[str, Any]]:
 def content_findings(db: Connection, run: RunMeasure, outlet: str) -> list[Finding]:
     from newscrawl.health.furniture import furniture_findings
     from newscrawl.health.language import language_findings
+    from newscrawl.outlets import get_outlet
 
     rows = _rows(db, run)
     if not rows:
         return []
+    try:  # what the outlet declares: its furniture, its language
+        declared: Outlet | None = get_outlet(outlet)
+    except KeyError:  # a --site outlet lives only in its crawl's process
+        declared = None
     return [*_future_dates(rows), *_shared(rows, "headline"), *_shared(rows, "body_hash"),
             *_body_shorter_than_summary(rows), *_odd_authors(rows),
-            *furniture_findings(rows, outlet), *language_findings(rows, outlet)]
+            *furniture_findings(rows, declared), *language_findings(rows, declared)]
 
 
 def _time(text: str | None) -> datetime | None:

@@ -15,10 +15,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newscrawl.health.content import enough, examples
 from newscrawl.health.judge import DEGRADED, Finding
+
+if TYPE_CHECKING:
+    from newscrawl.outlets.spec import Outlet
 
 #: Furniture of news pages in general (an outlet's own phrases live in its package).
 TEMPLATE_PHRASES = (
@@ -61,16 +64,12 @@ class FurnitureMatcher:
         return None
 
     @classmethod
-    def of_outlet(cls, outlet: str) -> FurnitureMatcher:
-        """The template phrases of news pages and the outlet's own furniture (when the outlet
-        is registered in this process: a --site outlet lives only in its crawl's)."""
-        from newscrawl.outlets import get_outlet
-
+    def of_outlet(cls, outlet: Outlet | None) -> FurnitureMatcher:
+        """The template phrases of news pages and the outlet's own furniture, if known."""
         generic = [p for p in TEMPLATE_PHRASES if len(p.split()) >= 2]
-        try:
-            furniture = get_outlet(outlet).furniture
-        except KeyError:
+        if outlet is None:
             return cls(TEMPLATE_PHRASES, generic)
+        furniture = outlet.furniture
         return cls([*TEMPLATE_PHRASES, *furniture.exact], [*generic, *furniture.prefixes])
 
 
@@ -78,7 +77,7 @@ def _fold(text: str) -> str:
     return _TRAILING.sub("", " ".join(text.split())).casefold()
 
 
-def furniture_findings(rows: list[dict[str, Any]], outlet: str) -> list[Finding]:
+def furniture_findings(rows: list[dict[str, Any]], outlet: Outlet | None) -> list[Finding]:
     matcher = FurnitureMatcher.of_outlet(outlet)
     found: Counter[str] = Counter()
     ids: list[str] = []

@@ -21,6 +21,8 @@ from newscrawl.health.judge import DEGRADED, Finding
 if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
 
+    from newscrawl.outlets.spec import Outlet
+
 #: Bodies shorter than this many words (characters of Chinese, Japanese or Korean) are not
 #: judged (a caption, a brief).
 MIN_WORDS = 30
@@ -53,14 +55,9 @@ _WORD = re.compile(r"\w+")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
-def expected_language(rows: list[dict[str, Any]], outlet: str) -> str | None:
+def expected_language(rows: list[dict[str, Any]], outlet: Outlet | None) -> str | None:
     """The outlet's declared language, else the one most of the run's records declare."""
-    from newscrawl.outlets import get_outlet
-
-    try:
-        declared = get_outlet(outlet).language
-    except KeyError:  # a --site outlet lives only in its crawl's process
-        declared = None
+    declared = outlet.language if outlet is not None else None
     if declared:
         return declared.lower()
     said = Counter(str(row["language"]).lower()[:2] for row in rows if row.get("language"))
@@ -98,7 +95,7 @@ def language_of(text: str, expected: str) -> str | None:
     return language if confidence >= MIN_CONFIDENCE else None
 
 
-def language_findings(rows: list[dict[str, Any]], outlet: str) -> list[Finding]:
+def language_findings(rows: list[dict[str, Any]], outlet: Outlet | None) -> list[Finding]:
     expected = expected_language(rows, outlet)
     if not expected:
         return []
