@@ -244,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--runs", type=_positive_int, default=20,
                         help="baseline: this many runs before the latest (default 20)")
     health.add_argument("--json", action="store_true", help="the verdict as one JSON object")
+    health.add_argument("--html", metavar="FILE", help="also write the verdict and plots of "
+                        "the runs as one self-contained HTML page")
     health.set_defaults(func=health_command.health)
 
     reparse = sub.add_parser("reparse", help="rebuild the archive's fields from the WARC files "

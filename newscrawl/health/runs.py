@@ -139,13 +139,15 @@ def _json(value: Any) -> Any:
     return value or {}
 
 
-def read_runs(db: Connection, outlet: str, *, limit: int) -> list[RunMeasure]:
-    """The outlet's last ``limit`` finished runs, oldest first."""
+def read_runs(db: Connection, outlet: str, *, limit: int,
+              upto: int | None = None) -> list[RunMeasure]:
+    """The outlet's last ``limit`` finished runs, oldest first; with ``upto``, the last up to
+    the run of that id (a crawl judging itself while others go on)."""
     query = ("SELECT id, started_at, finished_at, finish_reason, stats, field_coverage, "
              "new_articles, new_revisions, unchanged FROM runs WHERE outlet = ? AND "
              f"finished_at IS NOT NULL AND finish_reason NOT IN ({', '.join('?' * len(NOT_A_RUN))}) "
-             "ORDER BY id DESC LIMIT ?")
-    params = (outlet, *NOT_A_RUN, limit)
+             f"{'' if upto is None else 'AND id <= ? '}ORDER BY id DESC LIMIT ?")
+    params = (outlet, *NOT_A_RUN, *(() if upto is None else (upto,)), limit)
     if isinstance(db, sqlite3.Connection):
         rows = db.execute(query, params).fetchall()
     else:
