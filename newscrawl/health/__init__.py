@@ -30,7 +30,7 @@ def assess(db: Connection, outlet: str, *, runs: int = 20, upto: int | None = No
     history = read_runs(db, outlet, limit=runs + 1, upto=upto)
     verdict = judge(history, outlet=outlet)
     if history:
-        verdict.findings += content_findings(db, history[-1])
+        verdict.findings += content_findings(db, history[-1], outlet)
     return verdict
 
 
