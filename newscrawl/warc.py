@@ -231,28 +231,40 @@ def check_warc(path: str | os.PathLike[str]) -> int:
                 records += 1
         except DamagedWarc as exc:
             raise DamagedWarc(f"{path}: {exc}") from None
-        except ArchiveLoadFailed as exc:
-            if not records:  # warcio quotes the first bytes, which may be binary
-                raise DamagedWarc(f"{path}: is no WARC file (no WARC record at its start)") \
-                    from None
-            raise DamagedWarc(f"{path}: unreadable after {records} records "
-                              f"({one_line(exc, 160)})") from None
-        except Exception as exc:  # zlib and warcio raise many kinds for one damaged file
-            raise DamagedWarc(f"{path}: unreadable after {records} records "
-                              f"({one_line(exc, 160)})") from None
+        except Exception as exc:  # warcio and zlib raise many kinds for one damaged file
+            raise _unreadable(path, records, exc, complaints.getvalue()) from None
         # An uncompressed file ends in the blank lines after its last record, which warcio
         # leaves out of the record's length.
         stream.seek(end)
         tail = stream.read(4096)
     problem = complaints.getvalue().strip()
     if problem:
-        raise DamagedWarc(f"{path}: damaged after {records} records ({one_line(problem, 160)})")
+        raise DamagedWarc(f"{path}: damaged after {records} records "
+                          f"({_printable(one_line(problem, 160))})")
     if not records:
         raise DamagedWarc(f"{path}: holds no WARC record")
     if tail.strip(b"\r\n") or end + len(tail) != size:
         raise DamagedWarc(f"{path}: {size - end} bytes after its last whole record "
                           f"(at byte {end})")
     return records
+
+
+def _unreadable(path: Path, records: int, exc: Exception, complaints: str) -> DamagedWarc:
+    if complaints.strip():  # zlib's words, which warcio wrote to stderr, say what broke
+        cause = complaints
+    elif isinstance(exc, ArchiveLoadFailed):  # warcio quotes the bytes it met there
+        if not records:
+            return DamagedWarc(f"{path}: is no WARC file (no WARC record at its start)")
+        cause = f"record {records + 1} is damaged"
+    else:
+        cause = str(exc)
+    where = f"after {records} records" if records else "at its start"
+    return DamagedWarc(f"{path}: unreadable {where} ({_printable(one_line(cause, 160))})")
+
+
+def _printable(text: str) -> str:
+    """warcio quotes the bytes it could not read: control characters become "?"."""
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _digest_matches(digest: str | None, block: bytes) -> bool:

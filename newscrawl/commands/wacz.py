@@ -72,18 +72,22 @@ class _Failed(Exception):
 
 
 def _package(args: argparse.Namespace, data_dir: DataDir) -> tuple[WaczReport, PageCount]:
+    # What can be refused at once is, before the (slower) imports and the work.
+    paths = _warc_paths(args, data_dir)
+    out = Path(args.out)
+    if out.is_dir() or not out.parent.is_dir():
+        raise _Failed(f"cannot write {out}: " + ("it is a directory" if out.is_dir()
+                                                 else f"no directory {out.parent}"))
     from newscrawl.commands import installed_version
     from newscrawl.messages import one_line
     from newscrawl.store import StoreError, readers
     from newscrawl.wacz import WaczError, WarcIndex, write_wacz
     from newscrawl.warc import DamagedWarc
 
-    paths = _warc_paths(args, data_dir)
-    out = Path(args.out)
     try:
-        index = WarcIndex.build(paths)
         db = readers.connect(args.db or data_dir.archive)
         try:
+            index = WarcIndex.build(paths)
             count = PageCount()
             report = write_wacz(
                 out, index, story_pages(index.captures, readers.select_revisions(db), count),
@@ -104,7 +108,7 @@ def _package(args: argparse.Namespace, data_dir: DataDir) -> tuple[WaczReport, P
 
 
 def _warc_paths(args: argparse.Namespace, data_dir: DataDir) -> list[Path]:
-    from newscrawl.warc import warc_files
+    from newscrawl.warc import warc_files  # warcio, not the index and the archive
 
     try:
         paths = warc_files(args.warc or ([data_dir.warc] if data_dir.warc.is_dir() else []))
