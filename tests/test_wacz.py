@@ -24,15 +24,18 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newscrawl.items import to_record
+from newscrawl.layout import DataDir
 from newscrawl.outlets.scmp import SCMP
 from newscrawl.records.cleaning import clean_record
 from newscrawl.replica import ReplicaConfig
 from newscrawl.replica.server import ReplicaServer
 from newscrawl.runs.locks import RunLock
+from newscrawl.store import open_store
 from newscrawl.warc import DamagedWarc, RotatingWarcWriter, check_warc, iter_warc_responses
 from tests.utils.cli import crawl, run_cli
 from tests.utils.client import Client
 from tests.utils.pywb import Wayback
+from tests.utils.records import record as stored_record
 
 
 # -- a crawl, packaged ------------------------------------------------------------------------
@@ -160,7 +163,7 @@ def test_the_pages_are_the_archives_story_versions(package):
         assert page["url"] == stored[key]["url"]
         assert (page["title"], page["text"]) == (stored[key]["headline"], stored[key]["body"])
     assert f"{len(pages)} pages" in package["stdout"]
-    assert "no page" not in package["stdout"]
+    assert "without a page" not in package["stdout"]
 
 
 def test_versions_whose_capture_is_not_packaged_have_no_page(package, tmp_path):
@@ -175,7 +178,46 @@ def test_versions_whose_capture_is_not_packaged_have_no_page(package, tmp_path):
         pages = [json.loads(line) for line in wacz.read("pages/pages.jsonl").splitlines()[1:]]
     first = {p["id"] for p in package["pages"] if ts14(p["ts"]) < second.name[5:19]}
     assert first and not first & {p["id"] for p in pages}
-    assert f"{len(first)} stored versions have no page" in done.stdout
+    assert f"stored versions without a page: {len(first)} " in done.stdout
+
+
+def test_pages_from_postgresql_and_sqlite_alike_each_version_at_its_own_capture(
+        postgres, tmp_path):
+    """Captures written a moment before each version was stamped are its pages; a re-fetch
+    that found no change is no page, nor is a capture from long before a version."""
+    story = "https://www.scmp.com/news/article/3500001/x"
+    other = "https://www.scmp.com/news/article/3500002/y"
+    first = stored_record("3500001", "First version. " * 30, url=story,
+                   fetched_at="2026-06-02T00:00:05Z")
+    stored = [first, dict(first, body="Second version. " * 30, fetched_at="2026-06-03T00:00:05Z"),
+              stored_record("3500002", "Captured long before. " * 30, url=other,
+                     fetched_at="2026-06-02T01:00:00Z")]
+    writer = RotatingWarcWriter(tmp_path / "warc", "scmp")
+    for url, when in ((story, "2026-06-02T00:00:04"), (story, "2026-06-02T12:00:00"),
+                      (story, "2026-06-03T00:00:03"), (other, "2026-06-02T00:40:00")):
+        writer.write_exchange(url=url, fetched_at=datetime.fromisoformat(when + "+00:00"),
+                              method="GET", request_headers=[], request_body=b"",
+                              protocol="HTTP/1.1", status=200,
+                              response_headers=[("Content-Type", "text/html; charset=utf-8")],
+                              body=b"<html><p>a page</p></html>")
+    writer.close()
+    answers = []
+    for target in (str(tmp_path / "archive.sqlite"), postgres.database()):
+        with open_store(target, DataDir.of(tmp_path, "scmp"), journal=False) as archive:
+            for version in stored:
+                archive.store_article(version)
+        out = tmp_path / f"{len(answers)}.wacz"
+        done = run_cli("wacz", "--warc", str(tmp_path / "warc"), "--db", target, "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        assert "stored versions without a page: 1 " in done.stdout
+        with zipfile.ZipFile(out) as wacz:
+            answers.append([json.loads(line) for line in
+                            wacz.read("pages/pages.jsonl").splitlines()[1:]])
+    assert answers[0] == answers[1]
+    assert [(p["id"], p["ts"], p["text"][:15]) for p in answers[0]] == [
+        ("scmp:3500001:1", "2026-06-02T00:00:04Z", "First version. "),
+        ("scmp:3500001:2", "2026-06-03T00:00:03Z", "Second version."),
+    ]
 
 
 # -- replayed by pywb -------------------------------------------------------------------------

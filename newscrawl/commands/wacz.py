@@ -62,8 +62,8 @@ def wacz(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
           f"({_size(report.warc_bytes)}), {report.records} records indexed, "
           f"{report.pages} pages (stories, one per stored version)")
     if count.without_capture:
-        print(f"{count.without_capture} stored versions have no page: their capture is in none "
-              "of these WARC files (crawled without --warc)")
+        print(f"stored versions without a page: {count.without_capture} (their capture is in "
+              "none of these WARC files: crawled without --warc, or the file left out)")
     return 0
 
 
