@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import bisect
 import os
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ class PageCount:
 
 def wacz(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from newscrawl.layout import DataDir
+    from newscrawl.messages import fail
     from newscrawl.runs.locks import RunLock, lock_holder
 
     if not args.out.endswith(".wacz"):
@@ -50,11 +50,11 @@ def wacz(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     # The newest WARC file of a running crawl is still being written: wait for it to end.
     lock = RunLock(data_dir.crawl_lock) if data_dir.base.is_dir() else None
     if lock is not None and not lock.acquire():
-        return _fail(f"{lock_holder(lock).describe()}; package its WARC files when it ends")
+        return fail("wacz", f"{lock_holder(lock).describe()}; package its WARC files when it ends")
     try:
         report, count = _package(args, data_dir)
     except _Failed as exc:
-        return _fail(str(exc))
+        return fail("wacz", str(exc))
     finally:
         if lock is not None:
             lock.release()
@@ -170,8 +170,3 @@ def _description(outlet: str, index: WarcIndex) -> str:
 
 def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
-
-
-def _fail(message: str) -> int:
-    sys.stderr.write(f"newscrawl wacz: {message}\n")
-    return 1

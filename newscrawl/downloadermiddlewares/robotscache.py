@@ -37,13 +37,6 @@ class RobotsCacheMiddleware:
     WARC files hold).
     """
 
-    def __init__(self, crawler: Crawler, directory: Path, max_age: float, *,
-                 answer_from_cache: bool = True) -> None:
-        self.crawler = crawler
-        self.directory = directory
-        self.max_age = max_age
-        self.answer_from_cache = answer_from_cache
-
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RobotsCacheMiddleware:
         hours = number(crawler.settings, "NEWSCRAWL_ROBOTS_CACHE_HOURS")
@@ -51,6 +44,13 @@ class RobotsCacheMiddleware:
             raise NotConfigured  # NEWSCRAWL_ROBOTS_CACHE_HOURS is 0 (no message: not a warning)
         return cls(crawler, DataDir.of_crawl(crawler).robots, hours * 3600,
                    answer_from_cache=not flag(crawler.settings, "NEWSCRAWL_WARC"))
+
+    def __init__(self, crawler: Crawler, directory: Path, max_age: float, *,
+                 answer_from_cache: bool = True) -> None:
+        self.crawler = crawler
+        self.directory = directory
+        self.max_age = max_age
+        self.answer_from_cache = answer_from_cache
 
     def _path(self, request: Request) -> Path | None:
         parts = urlparse_cached(request)

@@ -64,6 +64,14 @@ _BROWSER_REPLACED = ("transfer-encoding", "content-length", "content-encoding")
 class WarcCaptureMiddleware:
     """Write every response the downloader fetched to the outlet's WARC files."""
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
+        if not flag(crawler.settings, "NEWSCRAWL_WARC"):
+            raise NotConfigured  # NEWSCRAWL_WARC is off (no message: not a warning)
+        max_bytes = int(number(crawler.settings, "NEWSCRAWL_WARC_MAX_BYTES", zero_ok=False,
+                               whole=True))
+        return cls(crawler, data_dir=DataDir.of_crawl(crawler), max_bytes=max_bytes)
+
     def __init__(self, crawler: Crawler, *, data_dir: DataDir, max_bytes: int) -> None:
         self.crawler = crawler
         self.data_dir = data_dir
@@ -73,14 +81,6 @@ class WarcCaptureMiddleware:
         self._closed = False
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
-        if not flag(crawler.settings, "NEWSCRAWL_WARC"):
-            raise NotConfigured  # NEWSCRAWL_WARC is off (no message: not a warning)
-        max_bytes = int(number(crawler.settings, "NEWSCRAWL_WARC_MAX_BYTES", zero_ok=False,
-                               whole=True))
-        return cls(crawler, data_dir=DataDir.of_crawl(crawler), max_bytes=max_bytes)
 
     def spider_opened(self) -> None:
         self.writer = RotatingWarcWriter(self.data_dir.warc, self.data_dir.outlet, self.max_bytes)
