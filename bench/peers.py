@@ -32,10 +32,10 @@ and **body F1**: token F1 of each stored body against the replica's truth body
 over all the pages asked for, a page stored by no record counting 0.
 
 The variants alternate over ``--rounds`` rounds (forward, then reversed); news-please and
-newspaper4k, 5-10x slower than the rest, run only in the first ``--slow-rounds`` rounds so
-that the default run stays near 15 minutes. Medians over rounds. On a shared machine the
-articles per second move with other processes' load; CPU per article moves much less and is
-the figure to compare.
+newspaper4k, 5-10x slower than the rest, run only in the first ``--slow-rounds`` rounds, so
+the default run takes about 17 minutes on a quiet machine (1,000 s of crawler CPU). Medians
+over rounds. On a shared machine the articles per second move with other processes' load;
+CPU per article moves much less and is the figure to compare.
 
 Target: newscrawl's articles/s >= 5 x the fastest alternative's, and newscrawl's mean body F1
 above every alternative's. Exits 1 when missed, 2 when the benchmark could not run.
