@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from newscrawl.commands import registered_outlet
+from newscrawl.messages import fail
 
 if TYPE_CHECKING:
     pass
@@ -308,11 +309,9 @@ def _replica(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         else:
             _serve_scmp(args, faults)
     except ValueError as exc:  # a corpus that cannot be served (CorpusError)
-        sys.stderr.write(f"newscrawl replica: {exc}\n")
-        return 2
+        return fail("replica", exc, 2)
     except OSError as exc:
-        sys.stderr.write(f"newscrawl replica: cannot listen on {args.host}:{args.port}: {exc.strerror}\n")
-        return 1
+        return fail("replica", f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
     return 0
 
 
@@ -363,8 +362,7 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"{result.articles} articles stored in {result.store}" if result.store
           else f"{result.articles} articles written to {result.output}")
     if result.failure:
-        sys.stderr.write(f"newscrawl crawl: {result.failure}\n")
-        return 1
+        return fail("crawl", result.failure)
     return 0
 
 
@@ -374,8 +372,7 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         result = run_demo(articles=args.articles, data_dir=args.data_dir)
     except CrawlError as exc:
-        sys.stderr.write(f"newscrawl demo: {exc}\n")
-        return exc.exit_code
+        return fail("demo", exc, exc.exit_code)
     print(result.describe())
     return 0
 
@@ -425,20 +422,17 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         name = resolve_outlet(args.outlet, site=args.site, site_name=args.name,
                               outlets=args.outlets)
     except CrawlError as exc:
-        sys.stderr.write(f"newscrawl run: {exc}\n")
-        return exc.exit_code
+        return fail("run", exc, exc.exit_code)
     outlet = registered_outlet(name, parser)
     # Nonsense is refused once, here, rather than by every crawl of the loop.
     try:
         settings = project_settings(_crawl_options(args), _setting_overrides(args, parser))
         config = CrawlConfig.from_settings(outlet, settings)
     except ConfigError as exc:
-        sys.stderr.write(f"newscrawl run: {exc}\n")
-        return 2
+        return fail("run", exc, 2)
     problem = config.data_dir.writable()
     if problem:
-        sys.stderr.write(f"newscrawl run: cannot write the data directory ({problem})\n")
-        return 1
+        return fail("run", f"cannot write the data directory ({problem})")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     archive = settings.get("NEWSCRAWL_STORE") or config.data_dir.archive
@@ -465,15 +459,13 @@ def _reparse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         name = resolve_outlet(None if args.site else args.outlet, site=args.site,
                               site_name=args.outlet if args.site else None, outlets=args.outlets)
     except CrawlError as exc:
-        sys.stderr.write(f"newscrawl reparse: {exc}\n")
-        return exc.exit_code
+        return fail("reparse", exc, exc.exit_code)
     outlet = registered_outlet(name, parser)
     try:
         target, report = reparse_into(outlet, DataDir.of(args.data_dir, outlet.name),
                                       warc=args.warc, db=args.db)
     except ReparseError as exc:
-        sys.stderr.write(f"newscrawl reparse: {exc}\n")
-        return 1
+        return fail("reparse", exc)
     print(f"reparsed into {target}\n{report.describe()}")
     return 0
 

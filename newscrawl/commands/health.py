@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+
+from newscrawl.messages import fail
 
 
 def health(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -18,8 +19,7 @@ def health(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         verdict = assess_archive(target, args.outlet, runs=args.runs)
     except StoreError as exc:  # no archive: no finished run either
-        sys.stderr.write(f"newscrawl health: broken: {exc}\n")
-        return 2
+        return fail("health", f"broken: {exc}", 2)
     print(json.dumps(verdict.as_json(), ensure_ascii=False) if args.json
           else "\n".join(verdict.lines()))
     return verdict.exit_code

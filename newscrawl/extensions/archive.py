@@ -47,6 +47,17 @@ STORE_UNAVAILABLE = "store_unavailable"
 class ArchiveExtension:
     """Opens the crawl's archive, shares it, commits and closes it, and records the run."""
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
+        settings = crawler.settings
+        return cls(crawler, target=setting(settings, "NEWSCRAWL_STORE") or None,
+                   data_dir=DataDir.of_crawl(crawler),
+                   journal=flag(settings, "NEWSCRAWL_JSONL"),
+                   commit_items=int(number(settings, "NEWSCRAWL_COMMIT_ITEMS", zero_ok=False,
+                                           whole=True)),
+                   commit_seconds=number(settings, "NEWSCRAWL_COMMIT_SECONDS"),
+                   lock=not setting(settings, "NEWSCRAWL_REDIS"))
+
     def __init__(self, crawler: Crawler, *, target: str | None, data_dir: DataDir,
                  journal: bool, commit_items: int, commit_seconds: float, lock: bool) -> None:
         self.crawler = crawler
@@ -63,17 +74,6 @@ class ArchiveExtension:
         self._idle_commits: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
-        settings = crawler.settings
-        return cls(crawler, target=setting(settings, "NEWSCRAWL_STORE") or None,
-                   data_dir=DataDir.of_crawl(crawler),
-                   journal=flag(settings, "NEWSCRAWL_JSONL"),
-                   commit_items=int(number(settings, "NEWSCRAWL_COMMIT_ITEMS", zero_ok=False,
-                                           whole=True)),
-                   commit_seconds=number(settings, "NEWSCRAWL_COMMIT_SECONDS"),
-                   lock=not setting(settings, "NEWSCRAWL_REDIS"))
 
     @staticmethod
     def of(crawler: Crawler) -> ArchiveExtension:
@@ -180,14 +180,14 @@ class ArchiveUser:
     """A component that reads or writes the crawl's archive through its owner, the extension:
     ``self.owner.archive`` to use it, ``self.owner.lost(exc)`` when it fails."""
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler, ArchiveExtension.of(crawler))
+
     def __init__(self, crawler: Crawler, owner: ArchiveExtension) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.owner = owner
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, ArchiveExtension.of(crawler))
 
     def not_stored(self, exc: StoreError) -> DropItem:
         """The archive failed under an item: the crawl stops (what was committed is kept) and

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -51,6 +51,14 @@ def get_outlet(name: str) -> Outlet:
         return _REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown outlet {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def outlet_of(crawler: Any) -> Outlet | None:
+    """The outlet a Scrapy crawler crawls, or None for a spider of no registered outlet."""
+    from newscrawl.layout import crawl_outlet
+
+    _load()
+    return _REGISTRY.get(crawl_outlet(crawler))
 
 
 def all_outlets() -> Iterable[Outlet]:

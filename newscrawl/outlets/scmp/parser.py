@@ -162,15 +162,10 @@ def _assemble(page: ScmpPage, version: str, fetched_at: datetime) -> Article:
                      parser_version=version, fetched_at=dates.utc_iso(fetched_at))
     record.canonical_url = reading.pick("canonical_url")
     record.kind = "opinion" if kind == "opinion" else "article"
-    record.social_headline = reading.pick("social_headline")
-    record.subheadline = reading.pick("subheadline") or []
-    record.summary = reading.pick("summary")
+    reading.fill(record, "social_headline", "subheadline", "summary")
     record.authors = authors
     _dates(record, reading)
-    record.section = reading.pick("section") or []
-    record.topics = reading.pick("topics") or []
-    record.images = reading.pick("images") or []
-    record.language = reading.pick("language")
+    reading.fill(record, "section", "topics", "images", "language")
     record.is_paywalled, record.is_truncated = paywalled, truncated
     record.is_sponsored = bool(reading.vote("is_sponsored")[0])
     if record.is_truncated:
