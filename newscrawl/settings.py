@@ -150,14 +150,14 @@ NEWSCRAWL_SECTIONS_EVERY_HOURS = 24.0
 # unchanged at its last check), clamped (spiders/admission.py RevisitRule; docs/incremental.md).
 # Listings and sitemaps date most changes; revisits are the safety net, so they are sparse:
 # a story is checked two days after it was fetched new (when its edits are mostly done), then
-# at about 6, 18, 54 and 162 days, then yearly. The minimum is also how long a page that came
-# back degraded twice waits before it is fetched again in full.
+# at about 6, 18, 54, 162 and 486 days, then yearly. The minimum is also how long a page that
+# came back degraded twice (asked again at once, in the same run) waits for its next full fetch.
 NEWSCRAWL_REVISIT_FACTOR = 2.0
 NEWSCRAWL_REVISIT_MIN_HOURS = 48.0
 NEWSCRAWL_REVISIT_MAX_DAYS = 365.0
-#: A story that failed (retries ran out, a broken page, stored degraded) is asked for again
-#: by the next run, then at growing intervals (1 h, 2 h, 4 h ... a day), for this long; then
-#: it is reported as lost.
+#: A story that failed (retries ran out, a broken page) is asked for again by the next run,
+#: then at growing intervals (1 h, 2 h, 4 h ... a day), for this long; then it is reported as
+#: lost. One stored degraded waits REVISIT_MIN_HOURS between full fetches, doubling.
 NEWSCRAWL_FAILED_GIVE_UP_DAYS = 7.0
 
 # --- The frontier -----------------------------------------------------------------------

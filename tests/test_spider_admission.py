@@ -183,3 +183,35 @@ def test_the_revisit_rule_says_the_same_in_postgres(postgres):
     with PostgresArchive(postgres.database()) as archive:
         python, sql = _stories(archive, RevisitRule(factor=0.5, min_hours=6.0, max_days=30.0))
     assert python == sql and python
+
+
+def test_a_degraded_page_is_asked_again_at_once_then_waits_like_a_quiet_story(archive):
+    """A page read from fallbacks is fetched once more in the same run; stored degraded after
+    that second answer, it is broken for good until the site changes it: its next full fetch
+    waits the revisit minimum (48 h), doubling; a failed story still comes back next run."""
+    from newscrawl.items import Article
+    from newscrawl.spiders.admission import ASK_AGAIN, RetryRule
+    from newscrawl.store.base import Failure
+
+    run, stats = admission(archive)
+    broken = Article(url=URL.format(3300005), article_id="3300005", parser_version="scmp.V1",
+                     field_sources={"next_data:failed": "JSONDecodeError", "body": "dom"})
+    whole = Article(url=URL.format(3300006), article_id="3300006", parser_version="scmp.V1",
+                    field_sources={"body": "next_data"})
+    again = run.ask_again(broken, {"newscrawl_page": "article", "newscrawl_revisit": True})
+    assert again == {"newscrawl_page": "article", ASK_AGAIN: True, "newscrawl_revisit": False}
+    assert run.ask_again(broken, again) is None  # once only: then its record goes on
+    assert run.ask_again(whole, {}) is None and stats["newscrawl/degraded/asked_again"] == 1
+
+    rule = RetryRule(give_up_days=7.0, again_hours=48.0)
+    assert run.retry_rule == rule
+
+    def failure(reason: str, attempts: int, hours_ago: float) -> Failure:
+        at = utc_iso(NOW - timedelta(hours=hours_ago))
+        return Failure("3300005", URL.format(3300005), reason, attempts, at, at)
+
+    assert not rule.due(NOW, failure("degraded", 1, 47))
+    assert rule.due(NOW, failure("degraded", 1, 48))
+    assert not rule.due(NOW, failure("degraded", 2, 95)) and rule.due(NOW, failure("degraded", 2, 96))
+    assert rule.due(NOW, failure("http_500", 1, 0))  # a failed story: the very next run
+    assert not rule.due(NOW, failure("http_500", 2, 0.5)) and rule.due(NOW, failure("http_500", 2, 1))

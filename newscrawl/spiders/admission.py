@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from newscrawl.extraction.dates import parse_utc, utc_iso
 from newscrawl.extraction.urls import strip_tracking
 from newscrawl.idset import IdSet
-from newscrawl.store.base import DEGRADED
+from newscrawl.store.base import DEGRADED, degraded
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 #: Article requests go freshest first, in a few levels: Scrapy keeps one queue per priority
 #: and sums their lengths often, so one level per day (thousands) costs CPU (bench/README.md).
 FRESHNESS_LEVELS = ((timedelta(days=1), 3), (timedelta(days=7), 2), (timedelta(days=31), 1))
+#: The request meta key of a page asked for once more because it was read from fallbacks.
+ASK_AGAIN = "newscrawl_asked_again"
 
 
 def freshness(newest: str | None) -> int:
@@ -63,7 +65,7 @@ class RevisitRule:
     to ``last_checked_at``. Stories are edited mostly in their first hours, and one unchanged
     for days rarely changes again, so the wait before the next check is ``factor`` times the
     quiet time, clamped to [``min_hours``, ``max_days``]: with the defaults (2, 48 h, 365 d) a
-    story fetched when new is checked two days later, then at about 6, 18, 54 and 162 days,
+    story fetched when new is checked two days later, then at about 6, 18, 54, 162, 486 days,
     then yearly; an edit found starts it over. A story with no date is due at once.
     """
 
@@ -114,12 +116,12 @@ class RetryRule:
     (``first_hours``, doubling, at most ``max_hours``), until it succeeds or has failed for
     ``give_up_days``: then it is lost (on record, reported, no longer asked for).
 
-    A story stored degraded is archived already: its first re-fetch waits ``first_hours``
-    (a cut or garbled answer is mended by asking again). When that answer is degraded too,
-    the page itself is broken and stays so until the site changes it: the next re-fetch
-    waits ``again_hours`` (the revisit rule's minimum), doubling, like a check of an
-    unchanged story; each costs a full fetch, so hourly tries of a page broken for good
-    were most of an hourly run's requests (bench/incremental_cost.py)."""
+    A page read from fallbacks (degraded) is fetched again in full at once, in the run that
+    fetched it (``Admission.ask_again``): a cut or garbled answer is mended by asking again.
+    One stored degraded answered the same twice: the page itself is broken and stays so until
+    the site changes it, so its next full fetch waits ``again_hours`` (the revisit rule's
+    minimum), doubling, like a check of an unchanged story. Hourly, then daily, full fetches
+    of pages broken for good were most of a day's requests (bench/incremental_cost.py)."""
 
     give_up_days: float
     first_hours: float = 1.0
@@ -134,8 +136,8 @@ class RetryRule:
         return last is None or now - last >= timedelta(hours=self.wait_hours(failure, waits))
 
     def wait_hours(self, failure: Failure, waits: int) -> float:
-        if failure.reason == DEGRADED and waits > 1:
-            return self.again_hours * 2 ** (waits - 2)
+        if failure.reason == DEGRADED:
+            return self.again_hours * 2 ** (waits - 1)
         return min(self.first_hours * 2 ** (waits - 1), self.max_hours)
 
     def lost(self, now: datetime, failure: Failure) -> bool:
@@ -307,6 +309,16 @@ class Admission:
             self.stats.inc_value("newscrawl/skipped/before_horizon")
             return False
         return True
+
+    def ask_again(self, article: Article, meta: dict[str, Any]) -> dict[str, Any] | None:
+        """The request meta of one more full fetch of a parsed page read from fallbacks (its
+        own sources broken), before its record goes on (``RetryRule``), or None: not degraded,
+        or asked again already. Counted."""
+        if meta.get(ASK_AGAIN) or not degraded({"field_sources": article.field_sources,
+                                                 "parser_version": article.parser_version}):
+            return None
+        self.stats.inc_value("newscrawl/degraded/asked_again")
+        return {**meta, ASK_AGAIN: True, "newscrawl_revisit": False}
 
     def emitted_enough(self) -> bool:
         limit = self.config.max_articles
