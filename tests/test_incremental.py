@@ -323,6 +323,8 @@ def test_an_edit_no_listing_dates_is_caught_by_the_learned_interval(tmp_path):
         before = {row[0]: row[1:] for row in rows(
             tmp_path, "SELECT article_id, last_checked_at, coalesce(updated_at, published_at) "
                       "FROM articles")}
+        # Pages broken for good follow RetryRule (its wait is the rule's minimum, shrunk here).
+        degraded = {r[0] for r in rows(tmp_path, "SELECT article_id FROM failures")}
         changes = json.loads(client.request("/__replica__/clock/advance?minutes=2880",
                                             method="POST")[2])
         edited = {str(i) for i in changes["updated"]} & set(before)
@@ -341,5 +343,5 @@ def test_an_edit_no_listing_dates_is_caught_by_the_learned_interval(tmp_path):
         checked, changed = (datetime.fromisoformat(t) for t in before[article_id])
         return (ended - checked) < (checked - changed) * factor
 
-    old = [a for a in before if not_due_yet(a)]
+    old = [a for a in before if not_due_yet(a) and a not in degraded]
     assert len(old) > 100 and all(after[a] == before[a][0] for a in old)
