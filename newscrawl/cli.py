@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("outlet", nargs="?", help="registered outlet name (default scmp; "
                        "with --site, the site's outlet name)")
     crawl_options(crawl)
+    crawl.add_argument("--no-health", action="store_true",
+                       help="end the summary without the verdict of newscrawl health "
+                       "(newscrawl run judges each crawl itself)")
     crawl.set_defaults(func=_crawl)
 
     demo = sub.add_parser("demo", help="start the replica and crawl it: the whole job, offline")
@@ -241,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--runs", type=_positive_int, default=20,
                         help="baseline: this many runs before the latest (default 20)")
     health.add_argument("--json", action="store_true", help="the verdict as one JSON object")
+    health.add_argument("--html", metavar="FILE", help="also write the verdict and plots of "
+                        "the runs as one self-contained HTML page")
     health.set_defaults(func=health_command.health)
 
     reparse = sub.add_parser("reparse", help="rebuild the archive's fields from the WARC files "
@@ -350,7 +355,7 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         name = resolve_outlet(args.outlet, site=args.site, site_name=args.name,
                               outlets=args.outlets)
         result = run_crawl(name, _crawl_options(args), overrides, terminal=True,
-                           verbose=bool(args.verbose))
+                           verbose=bool(args.verbose), health=not args.no_health)
     except CrawlError as exc:
         # Exit code 0 (another crawl holds the lock) is news, not an error.
         (sys.stdout if exc.exit_code == 0 else sys.stderr).write(f"newscrawl crawl: {exc}\n")
@@ -361,6 +366,8 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"the crawl's log: {result.log_file}")
     print(f"{result.articles} articles stored in {result.store}" if result.store
           else f"{result.articles} articles written to {result.output}")
+    if result.health:  # the summary ends with the verdict of `newscrawl health`
+        print("", *result.health, sep="\n")
     if result.failure:
         return fail("crawl", result.failure)
     return 0
