@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 from scrapy.exceptions import DropItem
 
 from newscrawl.extensions.archive import ArchiveExtension
-from newscrawl.items import Article, ImageRef
+from newscrawl.items import Article, ImageRef, to_record
 from newscrawl.pipelines import CleanPipeline, DedupePipeline, StorePipeline, ValidatePipeline
 from newscrawl.records.cleaning import clean_body, clean_text
 from newscrawl.spiders import ScmpSpider
@@ -154,3 +154,15 @@ def test_an_entity_a_page_prints_is_decoded_once(crawler):
     assert article.body.startswith("AT&amp;T ")
     cleaned = CleanPipeline.from_crawler(crawler).process_item(article)
     assert cleaned.body.startswith("AT&amp;T ")
+
+
+def test_a_record_is_what_asdict_gives_and_shares_nothing_with_its_item():
+    item = article(subheadline=["First point"], field_sources={"body": "dom"})
+    record = to_record(item)
+    assert record == asdict(item) and list(record) == list(asdict(item))
+    assert record["images"] == [{"url": "https://img/1.jpg", "caption": "A  caption",
+                                 "credit": "Photo"}]
+    record["images"][0]["caption"], record["authors"][0] = "changed", "changed"
+    record["field_sources"]["body"] = "changed"
+    assert item.images[0].caption == "A  caption" and item.authors == ["Jane Doe"]
+    assert item.field_sources == {"body": "dom"}
