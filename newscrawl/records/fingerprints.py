@@ -104,7 +104,8 @@ def body_hash(body: str) -> str | None:
 def shingles(body: str, size: int = SHINGLE_WORDS) -> set[bytes]:
     """Every run of ``size`` consecutive words, as in ``body_hash`` (UTF-8, single spaces)."""
     data, starts = _words(body)
-    return {data[starts[i]:starts[i + size] - 1] for i in range(max(len(starts) - size, 0))}
+    # Shingle i runs from word i's start to one before word i+size's (the space between).
+    return {data[start:end - 1] for start, end in zip(starts, starts[size:])}
 
 
 @dataclass(frozen=True)
