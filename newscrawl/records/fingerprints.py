@@ -105,7 +105,7 @@ def shingles(body: str, size: int = SHINGLE_WORDS) -> set[bytes]:
     """Every run of ``size`` consecutive words, as in ``body_hash`` (UTF-8, single spaces)."""
     data, starts = _words(body)
     # Shingle i runs from word i's start to one before word i+size's (the space between).
-    return {data[start:end - 1] for start, end in zip(starts, starts[size:])}
+    return {data[start:end - 1] for start, end in zip(starts, starts[size:], strict=False)}
 
 
 @dataclass(frozen=True)
