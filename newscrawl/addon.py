@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from newscrawl.config import flag, setting
+from newscrawl.config import FromCrawler, flag, setting
 from newscrawl.layout import DataDir, crawl_outlet
 from newscrawl.runs.locks import RunLock
 from newscrawl.scheduler.shared import use_shared_frontier
@@ -38,14 +38,10 @@ if TYPE_CHECKING:
 _PROJECT = 20
 
 
-class NewscrawlAddon:
+class NewscrawlAddon(FromCrawler):
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.frontier: Path | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> NewscrawlAddon:
-        return cls(crawler)
 
     def update_settings(self, settings: BaseSettings) -> None:
         self._user_agent(settings)
@@ -64,12 +60,12 @@ class NewscrawlAddon:
         settings.set("USER_AGENT", agent, priority="spider")
 
     def _politeness(self, settings: BaseSettings) -> None:
-        from newscrawl.outlets import get_outlet
+        from newscrawl.outlets import outlet_of
 
-        try:
-            politeness = get_outlet(crawl_outlet(self.crawler)).politeness
-        except KeyError:  # a spider of no outlet
+        outlet = outlet_of(self.crawler)
+        if outlet is None:  # a spider of no outlet
             return
+        politeness = outlet.politeness
         for name, value in (("CONCURRENT_REQUESTS_PER_DOMAIN", politeness.concurrency_per_domain),
                             ("AUTOTHROTTLE_TARGET_CONCURRENCY", politeness.autothrottle_target)):
             if (settings.getpriority(name) or 0) <= _PROJECT:

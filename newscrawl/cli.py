@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from newscrawl.commands import registered_outlet
+from newscrawl.messages import fail
 
 if TYPE_CHECKING:
     pass
@@ -137,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("outlet", nargs="?", help="registered outlet name (default scmp; "
                        "with --site, the site's outlet name)")
     crawl_options(crawl)
+    crawl.add_argument("--no-health", action="store_true",
+                       help="end the summary without the verdict of newscrawl health "
+                       "(newscrawl run judges each crawl itself)")
     crawl.set_defaults(func=_crawl)
 
     demo = sub.add_parser("demo", help="start the replica and crawl it: the whole job, offline")
@@ -240,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--runs", type=_positive_int, default=20,
                         help="baseline: this many runs before the latest (default 20)")
     health.add_argument("--json", action="store_true", help="the verdict as one JSON object")
+    health.add_argument("--html", metavar="FILE", help="also write the verdict and plots of "
+                        "the runs as one self-contained HTML page")
     health.set_defaults(func=health_command.health)
 
     reparse = sub.add_parser("reparse", help="rebuild the archive's fields from the WARC files "
@@ -308,11 +314,9 @@ def _replica(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         else:
             _serve_scmp(args, faults)
     except ValueError as exc:  # a corpus that cannot be served (CorpusError)
-        sys.stderr.write(f"newscrawl replica: {exc}\n")
-        return 2
+        return fail("replica", exc, 2)
     except OSError as exc:
-        sys.stderr.write(f"newscrawl replica: cannot listen on {args.host}:{args.port}: {exc.strerror}\n")
-        return 1
+        return fail("replica", f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
     return 0
 
 
@@ -351,7 +355,7 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         name = resolve_outlet(args.outlet, site=args.site, site_name=args.name,
                               outlets=args.outlets)
         result = run_crawl(name, _crawl_options(args), overrides, terminal=True,
-                           verbose=bool(args.verbose))
+                           verbose=bool(args.verbose), health=not args.no_health)
     except CrawlError as exc:
         # Exit code 0 (another crawl holds the lock) is news, not an error.
         (sys.stdout if exc.exit_code == 0 else sys.stderr).write(f"newscrawl crawl: {exc}\n")
@@ -362,9 +366,10 @@ def _crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"the crawl's log: {result.log_file}")
     print(f"{result.articles} articles stored in {result.store}" if result.store
           else f"{result.articles} articles written to {result.output}")
+    if result.health:  # the summary ends with the verdict of `newscrawl health`
+        print("", *result.health, sep="\n")
     if result.failure:
-        sys.stderr.write(f"newscrawl crawl: {result.failure}\n")
-        return 1
+        return fail("crawl", result.failure)
     return 0
 
 
@@ -374,8 +379,7 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         result = run_demo(articles=args.articles, data_dir=args.data_dir)
     except CrawlError as exc:
-        sys.stderr.write(f"newscrawl demo: {exc}\n")
-        return exc.exit_code
+        return fail("demo", exc, exc.exit_code)
     print(result.describe())
     return 0
 
@@ -425,20 +429,17 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         name = resolve_outlet(args.outlet, site=args.site, site_name=args.name,
                               outlets=args.outlets)
     except CrawlError as exc:
-        sys.stderr.write(f"newscrawl run: {exc}\n")
-        return exc.exit_code
+        return fail("run", exc, exc.exit_code)
     outlet = registered_outlet(name, parser)
     # Nonsense is refused once, here, rather than by every crawl of the loop.
     try:
         settings = project_settings(_crawl_options(args), _setting_overrides(args, parser))
         config = CrawlConfig.from_settings(outlet, settings)
     except ConfigError as exc:
-        sys.stderr.write(f"newscrawl run: {exc}\n")
-        return 2
+        return fail("run", exc, 2)
     problem = config.data_dir.writable()
     if problem:
-        sys.stderr.write(f"newscrawl run: cannot write the data directory ({problem})\n")
-        return 1
+        return fail("run", f"cannot write the data directory ({problem})")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     archive = settings.get("NEWSCRAWL_STORE") or config.data_dir.archive
@@ -465,15 +466,13 @@ def _reparse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         name = resolve_outlet(None if args.site else args.outlet, site=args.site,
                               site_name=args.outlet if args.site else None, outlets=args.outlets)
     except CrawlError as exc:
-        sys.stderr.write(f"newscrawl reparse: {exc}\n")
-        return exc.exit_code
+        return fail("reparse", exc, exc.exit_code)
     outlet = registered_outlet(name, parser)
     try:
         target, report = reparse_into(outlet, DataDir.of(args.data_dir, outlet.name),
                                       warc=args.warc, db=args.db)
     except ReparseError as exc:
-        sys.stderr.write(f"newscrawl reparse: {exc}\n")
-        return 1
+        return fail("reparse", exc)
     print(f"reparsed into {target}\n{report.describe()}")
     return 0
 

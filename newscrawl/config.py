@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 from newscrawl import settings as project_defaults
@@ -31,6 +31,18 @@ SPIDER_ARGUMENTS = {
     "data_dir": "NEWSCRAWL_DATA_DIR", "pagination": "NEWSCRAWL_SECTION_PAGINATION",
     "urls": "NEWSCRAWL_URLS", "full": "NEWSCRAWL_FULL", "discovery": "NEWSCRAWL_DISCOVERY",
 }
+
+
+class FromCrawler:
+    """A Scrapy component whose constructor takes the crawler and nothing else (Scrapy calls
+    ``from_crawler`` when a class has one, else the constructor with no arguments)."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Self:
+        return cls(crawler)
 
 
 class ConfigError(ValueError):

@@ -1,13 +1,14 @@
 """What the user reads when something goes wrong: one line per error, no password in it.
 
 Every component that reports a failure to a person (a CLI error, a log line naming a server)
-goes through these two, so a driver's multi-line error or a URL's password never reaches a
+goes through these, so a driver's multi-line error or a URL's password never reaches a
 terminal or a log file.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from urllib.parse import urlsplit, urlunsplit
 
 _PASSWORD_PARAM = re.compile(r"(?i)(^|&)(password=)[^&]*")
@@ -39,3 +40,10 @@ def mask_password(url: str) -> str:
     if netloc == parts.netloc and query == parts.query:
         return url
     return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def fail(command: str, message: object, code: int = 1) -> int:
+    """Write ``newscrawl COMMAND: MESSAGE`` (one line) to stderr; return the exit code, so a
+    command ends with ``return fail(...)``."""
+    sys.stderr.write(f"newscrawl {command}: {one_line(message, 1000)}\n")
+    return code

@@ -179,3 +179,8 @@ NEWSCRAWL_WARC_MAX_BYTES = 1_000_000_000  # rotate to a new file past this size
 NEWSCRAWL_REDIS = ""  # redis://host:6379/0: scheduler and duplicate filter in Redis
 NEWSCRAWL_IDLE_TIMEOUT = 30.0  # a worker leaves after this many seconds without work
 NEWSCRAWL_WORKER_STALE = 15.0  # a worker silent for this long is taken for dead
+
+# --- Health at spider close (docs/health.md) ----------------------------------------------
+# The optional spidermon suite, newscrawl.monitors.HealthMonitorSuite, judges each run against
+# this many runs before it (`newscrawl health --runs`).
+NEWSCRAWL_HEALTH_RUNS = 20

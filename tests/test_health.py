@@ -7,19 +7,25 @@ import json
 import random
 import subprocess
 import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
-from newscrawl.extensions.archive import ArchiveExtension, field_coverage, stored_counts
+from newscrawl.extensions.archive import (
+    ArchiveExtension,
+    field_coverage,
+    response_classes,
+    stored_counts,
+)
+from newscrawl.extraction.dates import utc_iso
 from newscrawl.extraction.generic import GENERIC_BODY
 from newscrawl.health import RunMeasure, assess, judge, read_runs
 from newscrawl.items import REPORTED_FIELDS, Article
 from newscrawl.pipelines import StorePipeline
-from newscrawl.replica import ReplicaConfig
-from newscrawl.replica.server import ReplicaServer
+from newscrawl.records.measures import remeasured
 from newscrawl.spiders import ScmpSpider
 from newscrawl.store import PostgresArchive, SqliteArchive, readers
 from newscrawl.store.statements import utc_now
-from tests.utils.cli import crawl, run_cli
-from tests.utils.client import Client
+from tests.utils.cli import run_cli
 from tests.utils.crawler import project_crawler
 from tests.utils.records import record
 
@@ -34,7 +40,7 @@ def test_the_store_pipeline_measures_sources_parsers_and_sections(tmp_path) -> N
             store.process_item(Article(
                 url=f"https://www.scmp.com/news/article/330000{n}/x", outlet="scmp",
                 article_id=f"330000{n}", headline=f"Story {n}", body=f"Body of story {n}.",
-                published_at="2026-06-01T08:00:00Z", fetched_at="2026-06-01T09:00:00Z",
+                published_at=f"2026-06-01T0{8 - n}:00:00Z", fetched_at="2026-06-01T09:00:00Z",
                 section=section, parser_version="scmp.V1" if n else "scmp.V2",
                 field_sources={"body": source, "headline": "json_ld"}))
         stats = crawler.stats.get_stats()
@@ -45,6 +51,7 @@ def test_the_store_pipeline_measures_sources_parsers_and_sections(tmp_path) -> N
         assert stats["newscrawl/parser/scmp.V1"] == 2 and stats["newscrawl/parser/scmp.V2"] == 1
         assert stats["newscrawl/sections/News > China"] == 2
         assert stats["newscrawl/sections/Business"] == 1
+        assert stats["newscrawl/newest/published_at"] == "2026-06-01T08:00:00Z"
         # A field the record lacks has no source counted, whatever field_sources says.
         assert not any(k.startswith("newscrawl/sources/summary/") for k in stats)
     finally:
@@ -55,21 +62,30 @@ def test_the_store_pipeline_measures_sources_parsers_and_sections(tmp_path) -> N
 
 def run_stats(*, new: int, revised: int = 0, unchanged: int = 0, fill: dict | None = None,
               body: dict | None = None, dropped: dict | None = None, failed: dict | None = None,
-              requests: int | None = None) -> dict:
-    """The stats a crawl would leave: every field filled unless ``fill`` says how many."""
+              requests: int | None = None, sections: dict | None = None,
+              statuses: dict | None = None, retries: int = 0,
+              newest: str | None = None) -> dict:
+    """The stats a crawl would leave: every field filled unless ``fill`` says how many, every
+    story in "News > Hong Kong" unless ``sections`` says otherwise, every request answered 200
+    unless ``statuses`` says how."""
     stored = new + revised + unchanged
+    requests = requests if requests is not None else stored + 5
     stats = {"newscrawl/stored/new": new, "newscrawl/stored/revised": revised,
-             "newscrawl/stored/unchanged": unchanged,
-             "downloader/request_count": requests if requests is not None else stored + 5}
+             "newscrawl/stored/unchanged": unchanged, "downloader/request_count": requests,
+             "newscrawl/retries/total": retries, "newscrawl/newest/published_at": newest}
     for name in REPORTED_FIELDS:
         stats[f"newscrawl/filled/{name}"] = (fill or {}).get(name, stored)
     for source, count in (body or {"next_data": stored}).items():
         stats[f"newscrawl/sources/body/{source}"] = count
         if source == GENERIC_BODY:
             stats["newscrawl/fallback/body"] = count
-    for kind, counts in (("dropped", dropped), ("failed", failed)):
+    for kind, counts in (("dropped", dropped), ("failed", failed),
+                         ("sections", sections or {"News > Hong Kong": stored})):
         for reason, count in (counts or {}).items():
             stats[f"newscrawl/{kind}/{reason}"] = count
+    for status, count in (statuses or {200: requests}).items():
+        stats[f"downloader/response_status_count/{status}"] = count
+    stats.update({f"newscrawl/responses/{name}": n for name, n in response_classes(stats).items()})
     return {k: v for k, v in stats.items() if v}
 
 
@@ -82,10 +98,16 @@ def measure(run_id: int, stats: dict) -> RunMeasure:
                       coverage=field_coverage(stats))
 
 
+SECTIONS = {"News > Hong Kong": 0.35, "News > China": 0.25, "Business": 0.15,
+            "Opinion": 0.1, "Sport": 0.08, "Lifestyle": 0.04, "Tech": 0.03}
+
+
 def ordinary_run(rng: random.Random, run_id: int, *, size: int | None = None) -> RunMeasure:
     """A run as the replica's normal publishing gives them: a varying number of new and
     edited stories, the subheadline on about 85% of them, a body from the page's DOM now and
-    then, a retried fault or two, a daily section walk that costs more requests."""
+    then, a retried fault or two, a daily section walk that costs more requests, stories in
+    sections big and small, the newest of them a few minutes to two hours old, a 404 or two
+    and a few 304s."""
     new = size if size is not None else rng.randint(6, 40)
     revised = rng.randint(0, new // 3)
     stored = new + revised
@@ -93,9 +115,18 @@ def ordinary_run(rng: random.Random, run_id: int, *, size: int | None = None) ->
     fill = {"subheadline": sum(rng.random() < 0.85 for _ in range(stored))}
     failed = {"http_503": rng.choice((0, 0, 0, 1, 2))}
     requests = stored + rng.randint(3, 8) + (rng.random() < 0.2) * rng.randint(20, 40)
-    return measure(run_id, run_stats(new=new, revised=revised, fill=fill, failed=failed,
-                                     body={"next_data": stored - dom, "dom": dom},
-                                     requests=requests))
+    sections = Counter(rng.choices(list(SECTIONS), weights=list(SECTIONS.values()), k=stored))
+    retries = rng.choice((0, 0, 1, 3))
+    statuses = {404: rng.choice((0, 0, 1, 2)), 503: retries, 304: rng.randint(0, 5)}
+    statuses[200] = requests - sum(statuses.values())
+    ended = datetime(2026, 6, 1, 8, tzinfo=UTC) + timedelta(hours=run_id)
+    newest = ended - timedelta(minutes=rng.uniform(2, 120))
+    run = measure(run_id, run_stats(new=new, revised=revised, fill=fill, failed=failed,
+                                    body={"next_data": stored - dom, "dom": dom},
+                                    requests=requests, sections=sections, statuses=statuses,
+                                    retries=retries, newest=utc_iso(newest)))
+    run.finished_at = utc_iso(ended)
+    return run
 
 
 def baseline(seed: int = 1, runs: int = 20) -> list[RunMeasure]:
@@ -208,6 +239,66 @@ def test_requests_per_change_far_above_baseline() -> None:
     assert finding.check == "requests_per_change" and finding.value == 40.0
 
 
+def test_a_section_silent_for_much_longer_than_usual() -> None:
+    history = baseline()
+    quiet = [measure(n, run_stats(new=40, sections={"News > Hong Kong": 24, "News > China": 16}))
+             for n in (98, 99)]
+    verdict = judge([*history, *quiet], outlet="scmp")
+    by_section = {f.subject: f for f in verdict.findings}
+    assert verdict.exit_code == 1 and {f.check for f in verdict.findings} == {"section_silent"}
+    # Business (15% of the stories) should have had about 12 of the 80: the two runs' silence
+    # is longer than any before. Smaller sections (Opinion, Sport, Tech) may be that silent.
+    assert set(by_section) == {"Business"}
+    assert by_section["Business"].message.startswith(
+        "section Business: no story in the last 2 runs (80 stories stored since ")
+    # One run of the same silence is not yet much longer than usual.
+    assert judge([*history, quiet[0]], outlet="scmp").status == "healthy"
+    # Records that lost their section speak through the fill rate, not as silent sections.
+    unsectioned = measure(99, run_stats(new=60, sections={"(none)": 60},
+                                        fill={"section": 0}))
+    assert {f.check for f in judge([*history, unsectioned], outlet="scmp").findings} == {
+        "fill_rate"}
+
+
+def test_a_newest_story_much_older_than_usual() -> None:
+    history = baseline()
+    ended = datetime.fromisoformat(history[-1].finished_at) + timedelta(hours=1)
+    stale = measure(99, run_stats(new=5, revised=10, newest=utc_iso(ended - timedelta(hours=30))))
+    stale.finished_at = utc_iso(ended)
+    (finding,) = judge([*history, stale], outlet="scmp").findings
+    assert (finding.check, finding.subject, finding.value) == ("newest_story", "published_at",
+                                                               30.0)
+    assert finding.message.startswith("newest story: published 30.0 h before the run ended")
+    # Two hours old at the end of a run: ordinary for a night.
+    fresh = measure(99, run_stats(new=5, newest=utc_iso(ended - timedelta(hours=2))))
+    fresh.finished_at = utc_iso(ended)
+    assert judge([*history, fresh], outlet="scmp").status == "healthy"
+
+
+def test_error_responses_no_retry_made_up_for() -> None:
+    blocked = measure(99, run_stats(new=10, requests=100, statuses={200: 40, 403: 60}))
+    (finding,) = judge([*baseline(), blocked], outlet="scmp").findings
+    assert finding.check == "error_responses" and finding.value == 0.6
+    assert finding.message.startswith("responses: 60% of 100 answered 4xx or 5xx and were not "
+                                      "retried (4xx 60, 5xx 0; 0 retries) (baseline ")
+    # The same 5xx answers retried until they succeeded are faults the crawl got past.
+    retried = measure(99, run_stats(new=30, requests=100, statuses={200: 70, 503: 30},
+                                    retries=30))
+    assert judge([*baseline(), retried], outlet="scmp").status == "healthy"
+
+
+def test_the_archive_stores_responses_by_status_class() -> None:
+    assert response_classes({"downloader/response_status_count/200": 7,
+                             "downloader/response_status_count/304": 2,
+                             "downloader/response_status_count/301": 1,
+                             "downloader/response_status_count/503": 3,
+                             "downloader/request_count": 13}) == {"2xx": 7, "3xx": 3, "5xx": 3}
+    run = measure(1, {"downloader/response_status_count/304": 2,
+                      "downloader/response_status_count/200": 5})
+    # Runs from before the classes were stored are summed from Scrapy's counts per status.
+    assert run.responses == {"2xx": 5, "3xx": 2} and run.not_modified == 2
+
+
 # -- read from an archive: the runs, and the articles of the latest ------------------------
 
 def archive_with(path, history: list[dict], latest_records: list[dict] = (), *,
@@ -277,6 +368,31 @@ def test_health_reads_a_postgresql_archive_the_same(postgres) -> None:
     assert run_cli("health", "--db", url).returncode == 1
 
 
+def test_a_run_measured_again_keeps_what_the_crawl_did(tmp_path, postgres) -> None:
+    """What reparse writes: the run's record measures replaced, its crawl measures kept."""
+    degraded = run_stats(new=20, body={GENERIC_BODY: 20}, fill={"summary": 0}, requests=70,
+                         newest="2026-06-01T07:00:00Z")
+    again = Counter({f"newscrawl/filled/{name}": 20 for name in REPORTED_FIELDS})
+    again.update({"newscrawl/sources/body/next_data": 20, "newscrawl/parser/scmp.V2": 20,
+                  "newscrawl/sections/News > Hong Kong": 20})
+    for target, store in ((tmp_path / "a.sqlite", SqliteArchive),
+                          (postgres.database(), PostgresArchive)):
+        archive_with(target, [*(run_stats(new=20) for _ in range(4)), degraded], store=store)
+        with store(target) as archive:
+            (run_id, _, _, stats), = [r for r in archive.finished_runs("scmp") if r[0] == 5]
+            assert stats["newscrawl/fallback/body"] == 20
+            measured = remeasured(stats, again, "2026-06-01T07:30:00Z")
+            archive.remeasure_run(run_id, stats=measured,
+                                  field_coverage=field_coverage(measured, total=20))
+        with readers.connect(target) as conn:
+            verdict = assess(conn, "scmp")
+            run = verdict.run
+        assert verdict.status == "healthy", verdict.lines()
+        assert run.coverage["summary"] == 1.0 and run.body_sources() == {"next_data": 20}
+        assert "newscrawl/fallback/body" not in run.stats and run.requests == 70
+        assert run.new == 20 and run.newest_published.hour == 7 and run.newest_published.minute == 30
+
+
 def test_no_archive_or_no_finished_run_is_broken(tmp_path) -> None:
     assert run_cli("health", "--data-dir", str(tmp_path)).returncode == 2
     with SqliteArchive(tmp_path / "empty.sqlite") as archive:
@@ -287,6 +403,7 @@ def test_no_archive_or_no_finished_run_is_broken(tmp_path) -> None:
 
 
 def content(tmp_path, records: list[dict]) -> list:
+    tmp_path.mkdir(exist_ok=True)
     db = tmp_path / "archive.sqlite"
     archive_with(db, [run_stats(new=len(records))], records)
     with readers.connect(db) as conn:
@@ -341,46 +458,52 @@ def test_authors_that_look_like_dates_or_section_names(tmp_path) -> None:
     assert "look like dates or section names" in finding.message
 
 
+def test_furniture_phrases_in_bodies_generic_and_the_outlets_own(tmp_path) -> None:
+    text = "The council met on Tuesday {}.\n\n".format
+    furnished = [story(1, body=text(1) + "Sign up for our newsletter and get the news first."),
+                 story(2, body=text(2) + "ADVERTISEMENT"),
+                 story(3, body=text(3) + "Read more: The council's other decisions"),
+                 # SCMP's own furniture (newscrawl/outlets/scmp/furniture.py), glued to text
+                 story(4, body=text(4) + "Officials said so. Why you can trust SCMP")]
+    # Prose that merely uses the words is no furniture.
+    prose = [story(n, body=f"{text(n)}Average rents fell {n}%; share prices rose. Read more "
+                                  "than one report and you see why.") for n in range(5, 40)]
+    (finding,) = content(tmp_path, [*furnished, *prose])
+    assert (finding.check, finding.subject, finding.value) == ("furniture", "body", 4)
+    assert finding.message.startswith("field body: 4 of 39 bodies hold page furniture (")
+    for phrase in ("'Sign up for our newsletter' 1", "'Advertisement' 1", "'Read more' 1"):
+        assert phrase in finding.message
+    # Two such stories in forty are not yet a pattern.
+    assert content(tmp_path / "few", [*furnished[:2], *prose]) == []
+
+
+ENGLISH = ("The government said on Tuesday that it would review the housing policy after "
+           "residents complained about rising rents. Officials told reporters that a panel of "
+           "experts will report to the council by the end of the year, and that the public "
+           "will be consulted before any change is made to the rules.")
+GERMAN = ("Die Regierung teilte am Dienstag mit, dass sie die Wohnungspolitik überprüfen werde, "
+          "nachdem sich Bewohner über steigende Mieten beschwert hatten. Beamte sagten, ein "
+          "Gremium von Fachleuten werde dem Rat bis zum Ende des Jahres berichten, und die "
+          "Öffentlichkeit werde vor jeder Änderung der Regeln angehört.")
+CHINESE = ("政府周二表示，在居民投诉租金上涨后，将检讨房屋政策。官员对记者表示，专家小组将于年底前"
+           "向议会提交报告，而在修改任何规则之前，政府会先咨询公众的意见。有关部门亦会研究"
+           "如何加快兴建公营房屋，以回应市民对住屋的需求。")
+
+
+def test_bodies_in_another_language_than_the_outlets(tmp_path) -> None:
+    english = [story(n, body=f"{ENGLISH}\n\nStory {n}.") for n in range(10, 40)]
+    others = [story(1, body=GERMAN), story(2, body=GERMAN + " Noch ein Satz."),
+              story(3, body=CHINESE)]
+    (finding,) = content(tmp_path, [*others, *english])
+    assert (finding.check, finding.subject, finding.value) == ("language", "body", 3)
+    assert finding.message.startswith("field body: 3 of 33 bodies not in en (de 2, zh 1; ")
+    # A story or two in another language (a translated statement) is no finding.
+    assert content(tmp_path / "few", [*others[:2], *english]) == []
+
+
 def test_health_imports_no_scrapy() -> None:
-    code = ("import sys, newscrawl.health, newscrawl.health.content; "
+    code = ("import sys, newscrawl.health, newscrawl.health.content, "
+            "newscrawl.health.furniture, newscrawl.health.language; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')]; "
             "print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-# -- end to end: a redesign of the replica --------------------------------------------------
-
-def test_a_redesign_of_the_replica_degrades_health_and_names_the_body_source(tmp_path) -> None:
-    """Ordinary runs (a full crawl, incremental ones, one with retried faults) are healthy; the
-    run after the redesign is degraded, naming the body source shift."""
-    # Publishing every 6 minutes: each 90-minute step brings about 15 stories, enough to judge.
-    config = ReplicaConfig(articles=150, seed=7, crawl_delay=0, minutes_per_item=6)
-    with ReplicaServer(config) as replica:
-        client = Client(replica.base_url)
-        for n in range(4):  # a full crawl, then three incremental ones
-            if n:
-                client.json("/__replica__/clock/advance?minutes=90", method="POST")
-            if n == 3:  # the last with faults that retries get past: no alarm either
-                client.json("/__replica__/faults?rate=0.3&kinds=500+503+reset&seed=3",
-                            method="POST")
-            crawl(replica, tmp_path)
-        assert sum(client.json("/__replica__/stats")["faults"].values()) >= 5
-        client.json("/__replica__/faults?off", method="POST")
-        before = run_cli("health", "--data-dir", str(tmp_path))
-        assert before.returncode == 0, before.stdout + before.stderr
-        assert before.stdout.startswith("health scmp: healthy (run 4 ")
-
-        client.json("/__replica__/redesign", method="POST")
-        client.json("/__replica__/clock/advance?minutes=90", method="POST")
-        crawl(replica, tmp_path)
-    after = run_cli("health", "--data-dir", str(tmp_path), "--json")
-    assert after.returncode == 1, after.stdout + after.stderr
-    data = json.loads(after.stdout)
-    assert data["verdict"] == "degraded" and data["run"]["id"] == 5 and data["run"]["new"] >= 10
-    findings = {(f["check"], f["subject"]): f for f in data["findings"]}
-    shift = findings[("body_source", GENERIC_BODY)]
-    assert shift["value"] > 0.9 and shift["baseline"] == 0
-    # Nothing else alarms but fields the new markup lost.
-    assert {check for check, _ in findings} <= {"body_source", "fill_rate"}
-    text = run_cli("health", "--data-dir", str(tmp_path)).stdout
-    assert "bodies from generic_body (baseline 0%; usually next_data)" in text

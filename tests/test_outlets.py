@@ -7,6 +7,7 @@ registered, so the registry keeps its one outlet.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -119,3 +120,59 @@ def test_registry() -> None:
         register(dataclasses.replace(scmp, name="copy", parsers=(_parser("copy.V1", None),)))
     with pytest.raises(KeyError, match="unknown outlet 'nope'; known: scmp"):
         get_outlet("nope")
+
+
+def test_a_version_valid_until_a_moment_reads_pages_fetched_up_to_it() -> None:
+    redesign = datetime(2026, 6, 1, 14, 30, tzinfo=UTC)
+    v1, v2 = _parser("fake.V1", redesign), FakeV2()
+    outlet = _outlet(v2, v1)
+    assert outlet.parsers == (v1, v2)
+    assert outlet.parser_for(redesign) is v1
+    assert outlet.parser_for(redesign + timedelta(seconds=1)) is v2
+    # In another time zone, the same moment.
+    assert outlet.parser_for(datetime(2026, 6, 1, 22, 29, tzinfo=timezone(timedelta(hours=8)))) is v1
+    # A day and a moment sort by when they end: the day's version reads up to its midnight.
+    older = _parser("fake.V0", date(2026, 5, 31))
+    assert _outlet(v1, older, v2).parsers == (older, v1, v2)
+    with pytest.raises(ValueError, match="both valid until"):
+        _outlet(_parser("fake.V0", datetime(2026, 5, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+                _parser("fake.V1", date(2026, 5, 31)), v2)
+
+
+def _distribution(site, name: str, entry: str, module: str) -> None:
+    """An installed distribution with one ``newscrawl.parsers`` entry point, as pip leaves it."""
+    (site / f"{name}.py").write_text(module, encoding="utf-8")
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+                                   encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[newscrawl.parsers]\n{entry}\n", encoding="utf-8")
+
+
+def test_parser_versions_from_entry_points_by_outlet(tmp_path, monkeypatch) -> None:
+    from newscrawl.outlets import plugin_versions
+
+    _distribution(tmp_path, "fake_fix", "fake = fake_fix:VERSIONS", (
+        "from tests.test_outlets import FakeV2, _parser\n"
+        "VERSIONS = (_parser('fake.V1', None), FakeV2())\n"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = plugin_versions()
+    assert [p.version for p in found["fake"]] == ["fake.V1", "fake.V2"]
+
+
+def test_a_broken_parser_entry_point_is_named(tmp_path, monkeypatch) -> None:
+    from newscrawl.outlets import plugin_versions
+
+    _distribution(tmp_path, "odd_fix", "odd = odd_fix:NOT_A_PARSER", "NOT_A_PARSER = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match=r"parser entry point odd \(odd_fix:NOT_A_PARSER\): "
+                                         r"42 is no parser version"):
+        plugin_versions()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    _distribution(broken, "broken_fix", "scmp = broken_fix:VERSIONS", "import no_such_module\n")
+    monkeypatch.setattr("sys.path", [p for p in sys.path if p != str(tmp_path)])
+    monkeypatch.syspath_prepend(str(broken))
+    with pytest.raises(ValueError, match=r"parser entry point scmp \(broken_fix:VERSIONS\) "
+                                         "does not load: ModuleNotFoundError"):
+        plugin_versions()

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from newscrawl.messages import fail
+
 
 def archive_db(args: argparse.Namespace) -> Any:
     """A read-only connection to the archive ``--db`` or ``--data-dir``/``--outlet`` names."""
@@ -30,15 +32,13 @@ def reading(command: Callable[[argparse.Namespace, Any], None]) -> Callable[...,
         try:
             command(args, archive_db(args))
         except StoreError as exc:
-            sys.stderr.write(f"newscrawl {args.command}: {exc}\n")
-            return 1
+            return fail(args.command, exc)
         except BrokenPipeError:
             raise  # stdout closed by its reader: main() ends quietly
         except OSError as exc:
             path = exc.filename or getattr(args, "out", None) or "the output"
-            sys.stderr.write(f"newscrawl {args.command}: cannot write {path}: "
-                             f"{exc.strerror or one_line(exc)}\n")
-            return 1
+            return fail(args.command, f"cannot write {path}: "
+                        f"{exc.strerror or one_line(exc)}")
         return 0
     return run
 
@@ -116,13 +116,9 @@ def datasette(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
               f"{args.metadata_out})")
         return 0
     if not path.exists():
-        sys.stderr.write(f"newscrawl datasette: no archive at {path} (crawl first, or give "
-                         "--data-dir)\n")
-        return 1
+        return fail("datasette", f"no archive at {path} (crawl first, or give --data-dir)")
     if importlib.util.find_spec("datasette") is None:
-        sys.stderr.write("newscrawl datasette: datasette is not installed: "
-                         "pip install 'datasette>=0.65'\n")
-        return 1
+        return fail("datasette", "datasette is not installed: pip install 'datasette>=0.65'")
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as meta:
         meta.write(text)
         meta.flush()
@@ -143,16 +139,14 @@ def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     journal = files.journal if Path(str(target)) == files.archive else None
     lock = RunLock(files.crawl_lock) if args.repair and not is_postgres_url(target) else None
     if lock is not None and not lock.acquire():
-        sys.stderr.write(f"newscrawl check: not repairing while a crawl runs: "
-                         f"{lock_holder(lock).describe()}\n")
-        return 1
+        return fail("check", f"not repairing while a crawl runs: "
+                    f"{lock_holder(lock).describe()}")
     try:
         report = check(target, journal)
         if args.repair and not report.ok and not is_postgres_url(target):
             report = repair(Path(target), journal, report)
     except StoreError as exc:
-        sys.stderr.write(f"newscrawl check: {exc}\n")
-        return 1
+        return fail("check", exc)
     finally:
         if lock is not None:
             lock.release()

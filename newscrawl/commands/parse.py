@@ -4,9 +4,9 @@ outlet that claims it, else the generic parser, printed as its JSON record."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 from newscrawl.commands import registered_outlet
+from newscrawl.messages import fail
 
 
 def parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -28,8 +28,7 @@ def parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 html = resp.read().decode(resp.headers.get_content_charset() or "utf-8", "replace")
                 url = args.url or resp.url
         except OSError as exc:
-            sys.stderr.write(f"newscrawl parse: cannot fetch {args.page}: {exc}\n")
-            return 1
+            return fail("parse", f"cannot fetch {args.page}: {exc}")
     else:
         path = Path(args.page)
         if not args.url:
@@ -37,20 +36,17 @@ def parse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            sys.stderr.write(f"newscrawl parse: cannot read {path}: {exc.strerror}\n")
-            return 1
+            return fail("parse", f"cannot read {path}: {exc.strerror}")
         try:
             raw = _gunzip(raw) if raw[:2] == b"\x1f\x8b" else raw
         except ValueError as exc:
-            sys.stderr.write(f"newscrawl parse: {path}: {exc}\n")
-            return 1
+            return fail("parse", f"{path}: {exc}")
         html, url = raw.decode("utf-8", "replace"), args.url
     fetched_at = datetime.now(UTC)
     try:
         article = parser_for_page(url, fetched_at, args.outlet).parse(url, html, fetched_at)
     except PageRejected as exc:
-        sys.stderr.write(f"newscrawl parse: no article record ({exc.reason}): {exc}\n")
-        return 1
+        return fail("parse", f"no article record ({exc.reason}): {exc}")
     print(json.dumps(asdict(article), ensure_ascii=False, indent=2))
     return 0
 

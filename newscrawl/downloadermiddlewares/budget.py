@@ -9,7 +9,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from newscrawl.config import number
+from newscrawl.config import FromCrawler, number
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -25,7 +25,7 @@ def request_budget(settings: BaseSettings) -> int:
     return int(number(settings, "NEWSCRAWL_REQUEST_BUDGET", whole=True, zero_means=" (no limit)"))
 
 
-class RequestBudgetMiddleware:
+class RequestBudgetMiddleware(FromCrawler):
     """Closes the crawl with reason ``request_budget`` once ``NEWSCRAWL_REQUEST_BUDGET``
     requests have been sent; later ones are ignored while it closes.
 
@@ -37,15 +37,11 @@ class RequestBudgetMiddleware:
         budget = request_budget(crawler.settings)
         if budget == 0:
             raise NotConfigured
-        self.crawler = crawler
+        super().__init__(crawler)
         self.budget = budget
         self.sent = 0
         self.closing: Deferred[None] | None = None
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RequestBudgetMiddleware:
-        return cls(crawler)
 
     def _spider_opened(self) -> None:
         assert self.crawler.stats is not None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.utils.httpobj import urlparse_cached
 
-from newscrawl.layout import crawl_outlet
+from newscrawl.outlets import outlet_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -26,6 +26,11 @@ class CrawlDelayMiddleware:
     that names no delay leaves the outlet's own ``Politeness.crawl_delay`` in force.
     """
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlDelayMiddleware:
+        outlet = outlet_of(crawler)  # a spider of no outlet: robots.txt alone decides
+        return cls(crawler, outlet.politeness.crawl_delay if outlet else None)
+
     def __init__(self, crawler: Crawler, default_delay: float | None = None) -> None:
         self.crawler = crawler
         self.default_delay = default_delay
@@ -35,16 +40,6 @@ class CrawlDelayMiddleware:
         crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
         # Connected after AutoThrottle's handler, so this runs after it lowers a delay.
         crawler.signals.connect(self._floor_delay, signal=signals.response_downloaded)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> CrawlDelayMiddleware:
-        from newscrawl.outlets import get_outlet
-
-        try:
-            default = get_outlet(crawl_outlet(crawler)).politeness.crawl_delay
-        except KeyError:  # a spider of no outlet: robots.txt alone decides
-            default = None
-        return cls(crawler, default)
 
     def _robots_parsed(self, robotparser: Any, request: Request) -> None:
         delay = robotparser.crawl_delay(self.user_agent)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from newscrawl.config import CrawlConfig
-from newscrawl.layout import crawl_outlet
+from newscrawl.outlets import outlet_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -26,19 +26,19 @@ log = logging.getLogger(__name__)
 
 
 class OnSiteMiddleware:
-    def __init__(self, crawler: Crawler, config: CrawlConfig) -> None:
-        self.crawler = crawler
-        self.config = config
+    """Ignores the requests a crawl must not make (``CrawlConfig.offsite``: not HTTP, or not
+    the outlet's hosts), counting each by reason and logging it."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OnSiteMiddleware:
-        from newscrawl.outlets import get_outlet
-
-        try:
-            outlet = get_outlet(crawl_outlet(crawler))
-        except KeyError:
-            raise NotConfigured from None  # not a crawl of a registered outlet
+        outlet = outlet_of(crawler)
+        if outlet is None:
+            raise NotConfigured  # not a crawl of a registered outlet
         return cls(crawler, CrawlConfig.from_settings(outlet, crawler.settings))
+
+    def __init__(self, crawler: Crawler, config: CrawlConfig) -> None:
+        self.crawler = crawler
+        self.config = config
 
     def process_request(self, request: Request) -> None:
         reason = self.config.offsite(request.url)

@@ -21,7 +21,6 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +33,9 @@ from twisted.internet import error as tx_error
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from newscrawl.config import ConfigError, number
+from newscrawl.config import ConfigError, FromCrawler, number
 from newscrawl.downloadermiddlewares.budget import request_budget
+from newscrawl.extraction.dates import from_rfc822
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -118,13 +118,10 @@ def retry_after_seconds(response: Response, now: datetime | None = None) -> floa
     text = raw.decode("latin-1").strip()
     if text.isdigit():
         return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    when = from_rfc822(text)
+    if when is None:
         return None
     reference = now or _header_date(response) or datetime.now(UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - reference).total_seconds())
 
 
@@ -132,11 +129,7 @@ def _header_date(response: Response) -> datetime | None:
     raw = response.headers.get(b"Date")
     if not raw:
         return None
-    try:
-        date = parsedate_to_datetime(raw.decode("latin-1"))
-    except (TypeError, ValueError, IndexError):
-        return None
-    return date if date.tzinfo else date.replace(tzinfo=UTC)
+    return from_rfc822(raw.decode("latin-1"))
 
 
 _TIMEOUTS = (DownloadTimeoutError, TimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError)
@@ -297,14 +290,14 @@ class HostPauses:
                 f"crawl closing while {key} is paused; not sending {request.url}")))
 
 
-class PoliteRetryMiddleware:
+class PoliteRetryMiddleware(FromCrawler):
     """Retries like Scrapy's ``RetryMiddleware`` (same settings and ``dont_retry``,
     ``max_retry_times`` meta), but with ``Retry-After``, per-host pauses and backoff."""
 
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("RETRY_ENABLED"):
             raise NotConfigured
-        self.crawler = crawler
+        super().__init__(crawler)
         self.policy = RetryPolicy.from_settings(crawler.settings)
         self.pauses = HostPauses(crawler)
         self.throttled: dict[str, int] = {}  # slot key -> 429/503 answers in a row
@@ -312,10 +305,6 @@ class PoliteRetryMiddleware:
         # The pause starts when the answer arrives, before the downloader frees the
         # connection and sends the host's next queued request; process_response runs after.
         crawler.signals.connect(self._response_downloaded, signal=signals.response_downloaded)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
-        return cls(crawler)
 
     @property
     def stats(self) -> Any:

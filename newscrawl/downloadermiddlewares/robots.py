@@ -86,13 +86,10 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             or self._outlet_netloc()
 
     def _outlet_netloc(self) -> str:
-        from newscrawl.layout import crawl_outlet
-        from newscrawl.outlets import get_outlet
+        from newscrawl.outlets import outlet_of
 
-        try:
-            return urlsplit(get_outlet(crawl_outlet(self.crawler)).base_url).netloc
-        except KeyError:
-            return ""
+        outlet = outlet_of(self.crawler)
+        return urlsplit(outlet.base_url).netloc if outlet else ""
 
     def _close(self, reason: str) -> None:
         engine: Any = self.crawler.engine

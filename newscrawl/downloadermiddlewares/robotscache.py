@@ -32,17 +32,17 @@ class RobotsCacheMiddleware:
     rules") are kept, so a server error is asked again next run.
     """
 
-    def __init__(self, crawler: Crawler, directory: Path, max_age: float) -> None:
-        self.crawler = crawler
-        self.directory = directory
-        self.max_age = max_age
-
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RobotsCacheMiddleware:
         hours = number(crawler.settings, "NEWSCRAWL_ROBOTS_CACHE_HOURS")
         if hours <= 0:
             raise NotConfigured  # NEWSCRAWL_ROBOTS_CACHE_HOURS is 0 (no message: not a warning)
         return cls(crawler, DataDir.of_crawl(crawler).robots, hours * 3600)
+
+    def __init__(self, crawler: Crawler, directory: Path, max_age: float) -> None:
+        self.crawler = crawler
+        self.directory = directory
+        self.max_age = max_age
 
     def _path(self, request: Request) -> Path | None:
         parts = urlparse_cached(request)

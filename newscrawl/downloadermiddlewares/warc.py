@@ -53,6 +53,14 @@ _REPLACED_HEADERS = ("transfer-encoding", "content-length")
 class WarcCaptureMiddleware:
     """Write every response the downloader fetched to the outlet's WARC files."""
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
+        if not flag(crawler.settings, "NEWSCRAWL_WARC"):
+            raise NotConfigured  # NEWSCRAWL_WARC is off (no message: not a warning)
+        max_bytes = int(number(crawler.settings, "NEWSCRAWL_WARC_MAX_BYTES", zero_ok=False,
+                               whole=True))
+        return cls(crawler, data_dir=DataDir.of_crawl(crawler), max_bytes=max_bytes)
+
     def __init__(self, crawler: Crawler, *, data_dir: DataDir, max_bytes: int) -> None:
         self.crawler = crawler
         self.data_dir = data_dir
@@ -61,14 +69,6 @@ class WarcCaptureMiddleware:
         self._failed = False
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
-        if not flag(crawler.settings, "NEWSCRAWL_WARC"):
-            raise NotConfigured  # NEWSCRAWL_WARC is off (no message: not a warning)
-        max_bytes = int(number(crawler.settings, "NEWSCRAWL_WARC_MAX_BYTES", zero_ok=False,
-                               whole=True))
-        return cls(crawler, data_dir=DataDir.of_crawl(crawler), max_bytes=max_bytes)
 
     def spider_opened(self) -> None:
         self.writer = RotatingWarcWriter(self.data_dir.warc, self.data_dir.outlet, self.max_bytes)

@@ -12,7 +12,8 @@ lock: they are meant to run together, and Redis coordinates them.
 
 What a run leaves in the ``runs`` table (arguments, stats, field coverage, counts of new,
 revised and unchanged stories, the newest time the listings showed) is written when the
-spider closes, from the crawl's stats, after every pipeline has finished.
+spider closes, from the crawl's stats, after every pipeline has finished; the stats gain the
+responses by status class then (``newscrawl/responses/<2xx|3xx|4xx|5xx>``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from scrapy.exceptions import CloseSpider, DropItem
 from twisted.internet import task
 
 from newscrawl.config import flag, number, setting
-from newscrawl.items import REPORTED_FIELDS
 from newscrawl.layout import DataDir, crawl_outlet
+from newscrawl.records.measures import field_coverage, stored_counts
 from newscrawl.runs.locks import RunLock, lock_holder
 from newscrawl.store import PostgresArchive, StoreError, open_store
 
@@ -47,6 +48,17 @@ STORE_UNAVAILABLE = "store_unavailable"
 class ArchiveExtension:
     """Opens the crawl's archive, shares it, commits and closes it, and records the run."""
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
+        settings = crawler.settings
+        return cls(crawler, target=setting(settings, "NEWSCRAWL_STORE") or None,
+                   data_dir=DataDir.of_crawl(crawler),
+                   journal=flag(settings, "NEWSCRAWL_JSONL"),
+                   commit_items=int(number(settings, "NEWSCRAWL_COMMIT_ITEMS", zero_ok=False,
+                                           whole=True)),
+                   commit_seconds=number(settings, "NEWSCRAWL_COMMIT_SECONDS"),
+                   lock=not setting(settings, "NEWSCRAWL_REDIS"))
+
     def __init__(self, crawler: Crawler, *, target: str | None, data_dir: DataDir,
                  journal: bool, commit_items: int, commit_seconds: float, lock: bool) -> None:
         self.crawler = crawler
@@ -63,17 +75,6 @@ class ArchiveExtension:
         self._idle_commits: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
-        settings = crawler.settings
-        return cls(crawler, target=setting(settings, "NEWSCRAWL_STORE") or None,
-                   data_dir=DataDir.of_crawl(crawler),
-                   journal=flag(settings, "NEWSCRAWL_JSONL"),
-                   commit_items=int(number(settings, "NEWSCRAWL_COMMIT_ITEMS", zero_ok=False,
-                                           whole=True)),
-                   commit_seconds=number(settings, "NEWSCRAWL_COMMIT_SECONDS"),
-                   lock=not setting(settings, "NEWSCRAWL_REDIS"))
 
     @staticmethod
     def of(crawler: Crawler) -> ArchiveExtension:
@@ -162,6 +163,8 @@ class ArchiveExtension:
         # After the engine closed the pipelines: the stats are as complete as they get.
         try:
             if self.run_id is not None and self._archive is not None:
+                for name, count in response_classes(self.crawler.stats.get_stats()).items():
+                    self.crawler.stats.set_value(f"newscrawl/responses/{name}", count)
                 stats = self.crawler.stats.get_stats()
                 self.archive.commit()  # the run row counts what is committed, nothing else
                 self.archive.end_run(self.run_id, reason=reason, stats=stats,
@@ -180,14 +183,14 @@ class ArchiveUser:
     """A component that reads or writes the crawl's archive through its owner, the extension:
     ``self.owner.archive`` to use it, ``self.owner.lost(exc)`` when it fails."""
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler, ArchiveExtension.of(crawler))
+
     def __init__(self, crawler: Crawler, owner: ArchiveExtension) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.owner = owner
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, ArchiveExtension.of(crawler))
 
     def not_stored(self, exc: StoreError) -> DropItem:
         """The archive failed under an item: the crawl stops (what was committed is kept) and
@@ -204,15 +207,18 @@ def committed_articles(stats: dict[str, Any]) -> int | None:
     return sum(counts) if counts else None
 
 
-def stored_counts(stats: dict[str, Any]) -> dict[str, int]:
-    """Stories stored in this run by outcome: new, revised, unchanged."""
-    prefix = "newscrawl/stored/"
-    return {key.removeprefix(prefix): int(value) for key, value in stats.items()
-            if key.startswith(prefix)}
+def response_classes(stats: dict[str, Any]) -> dict[str, int]:
+    """The run's responses by status class (``2xx`` ... ``5xx``), from Scrapy's counts per
+    status (``downloader/response_status_count/<status>``)."""
+    prefix = "downloader/response_status_count/"
+    classes: dict[str, int] = {}
+    for key, value in stats.items():
+        status = key.removeprefix(prefix)
+        if key.startswith(prefix) and status.isdigit() and isinstance(value, int):
+            name = f"{status[0]}xx"
+            classes[name] = classes.get(name, 0) + value
+    return dict(sorted(classes.items()))
 
 
-def field_coverage(stats: dict[str, Any]) -> dict[str, float]:
-    """The share of this run's stored records that have each reported field."""
-    total = sum(stored_counts(stats).values())
-    return {name: round(stats.get(f"newscrawl/filled/{name}", 0) / total, 4) if total else 0.0
-            for name in REPORTED_FIELDS}
+__all__ = ["ArchiveExtension", "ArchiveUser", "committed_articles", "field_coverage",
+           "response_classes", "stored_counts"]

@@ -48,6 +48,11 @@ class CrawlReport:
     """Progress while the crawl runs; at the end, a table: articles by section, field fill
     rates, drops (errors) and skips (what a run leaves alone by design), by reason."""
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlReport:
+        return cls(crawler, number(crawler.settings, "NEWSCRAWL_PROGRESS_INTERVAL"),
+                   str(setting(crawler.settings, "NEWSCRAWL_PROGRESS")))
+
     def __init__(self, crawler: Crawler, interval: float, mode: str) -> None:
         if mode not in PROGRESS_MODES:
             from newscrawl.config import ConfigError
@@ -65,11 +70,6 @@ class CrawlReport:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> CrawlReport:
-        return cls(crawler, number(crawler.settings, "NEWSCRAWL_PROGRESS_INTERVAL"),
-                   str(setting(crawler.settings, "NEWSCRAWL_PROGRESS")))
 
     def spider_opened(self, spider: Any) -> None:
         self.started = time.monotonic()

@@ -198,6 +198,14 @@ class Reading:
             self._record_failures(name, failed, found_value=value is not None)
         return value
 
+    def fill(self, record: Any, *names: str) -> None:
+        """Set each of ``names`` on ``record`` to its ``pick``; a field no source has keeps
+        the record's default (None, or an empty list)."""
+        for name in names:
+            value = self.pick(name)
+            if value is not None:
+                setattr(record, name, value)
+
     def vote(self, name: str, wins: Any = True) -> tuple[Any, str | None]:
         """(value, source): ``wins`` if any source says so, else the first value said, else
         None."""

@@ -176,3 +176,33 @@ def as_bool(value: Any) -> bool | None:
         if lowered in ("true", "yes", "1"):
             return True
     return None
+
+
+# -- what an article object says, read the same by every parser ------------------------------
+
+def image_candidates(article: dict[str, Any],
+                     captions: dict[str, str] | None = None) -> Iterator[tuple[str, str | None]]:
+    """(URL, caption) of each image of an article object's ``image``, in order: the caption
+    ``captions`` gives for the URL, else the one of the ImageObject that names it."""
+    value = article.get("image")
+    for item in value if isinstance(value, list) else [value]:
+        own = first_string(item.get("caption")) if isinstance(item, dict) else None
+        for url in image_urls(item):
+            caption = captions.get(url) if captions else None
+            yield url, own if caption is None else caption
+
+
+def kind(article: dict[str, Any]) -> str:
+    """``opinion`` for an OpinionNewsArticle, else ``article``."""
+    return "opinion" if "OpinionNewsArticle" in types_of(article) else "article"
+
+
+def is_paywalled(article: dict[str, Any]) -> bool | None:
+    """Whether ``isAccessibleForFree`` (of the article or of any of its parts) says the story
+    is behind a paywall; None when nothing says."""
+    free = as_bool(article.get("isAccessibleForFree"))
+    parts = article.get("hasPart")
+    for part in parts if isinstance(parts, list) else [parts]:
+        if isinstance(part, dict) and as_bool(part.get("isAccessibleForFree")) is False:
+            free = False
+    return None if free is None else not free

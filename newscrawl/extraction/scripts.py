@@ -208,11 +208,8 @@ def seek_json(text: str, keys: tuple[str, ...], start: int = 0, end: int | None 
         pos = find_key(text, key, pos, end)
         if pos < 0:
             return MISSING
-    try:
-        value, _ = _DECODER.raw_decode(text, _skip_ws(text, pos))
-    except (ValueError, RecursionError):  # nested past what a decoder can follow: broken
-        return BROKEN
-    return value
+    value = decode_at(text, pos)
+    return BROKEN if value is MISSING else value
 
 
 def seek_json_last(text: str, keys: tuple[str, ...], start: int = 0) -> Any:

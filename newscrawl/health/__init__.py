@@ -21,15 +21,16 @@ __all__ = ["Finding", "RunMeasure", "Verdict", "assess", "assess_archive", "judg
            "read_runs"]
 
 
-def assess(db: Connection, outlet: str, *, runs: int = 20) -> Verdict:
+def assess(db: Connection, outlet: str, *, runs: int = 20, upto: int | None = None) -> Verdict:
     """The verdict on ``outlet``'s latest finished run in the archive ``db`` (a connection from
-    ``newscrawl.store.readers.connect``), against a baseline of the ``runs`` runs before it."""
+    ``newscrawl.store.readers.connect``), against a baseline of the ``runs`` runs before it;
+    with ``upto``, the latest finished run up to that id."""
     from newscrawl.health.content import content_findings
 
-    history = read_runs(db, outlet, limit=runs + 1)
+    history = read_runs(db, outlet, limit=runs + 1, upto=upto)
     verdict = judge(history, outlet=outlet)
     if history:
-        verdict.findings += content_findings(db, history[-1])
+        verdict.findings += content_findings(db, history[-1], outlet)
     return verdict
 
 

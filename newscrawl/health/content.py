@@ -1,7 +1,8 @@
 """Checks that presence checks miss, on the articles the latest run stored or checked (those
 whose ``last_checked_at`` falls in the run's time window): dates after the fetch, one
 headline or body shared by many stories (template text), bodies shorter than their summary,
-authors that look like dates or section names."""
+authors that look like dates or section names, page furniture in bodies (``furniture``) and
+bodies in another language than the outlet's (``language``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from newscrawl.store.postgres import placeholders
 
 if TYPE_CHECKING:
     from newscrawl.health.runs import RunMeasure
+    from newscrawl.outlets.spec import Outlet
     from newscrawl.store.readers import Connection
 
 #: A date this much after the fetch is wrong (a clock's skew or a rounding is not).
@@ -35,7 +37,7 @@ _DATE_LIKE = re.compile(
     r"^\W*(?:\d{1,2}\s+)?(?:" + "|".join(_MONTHS) + r")[a-z]*\.?\s+\d{1,4}\b", re.I)
 
 _COLUMNS = ("article_id", "headline", "summary", "body", "body_hash", "authors", "section",
-            "published_at", "updated_at", "fetched_at", "is_truncated")
+            "published_at", "updated_at", "fetched_at", "is_truncated", "language")
 
 
 def _rows(db: Connection, run: RunMeasure) -> list[dict[str, Any]]:
@@ -56,12 +58,21 @@ def _rows(db: Connection, run: RunMeasure) -> list[dict[str, Any]]:
     return out
 
 
-def content_findings(db: Connection, run: RunMeasure) -> list[Finding]:
+def content_findings(db: Connection, run: RunMeasure, outlet: str) -> list[Finding]:
+    from newscrawl.health.furniture import furniture_findings
+    from newscrawl.health.language import language_findings
+    from newscrawl.outlets import get_outlet
+
     rows = _rows(db, run)
     if not rows:
         return []
+    try:  # what the outlet declares: its furniture, its language
+        declared: Outlet | None = get_outlet(outlet)
+    except KeyError:  # a --site outlet lives only in its crawl's process
+        declared = None
     return [*_future_dates(rows), *_shared(rows, "headline"), *_shared(rows, "body_hash"),
-            *_body_shorter_than_summary(rows), *_odd_authors(rows)]
+            *_body_shorter_than_summary(rows), *_odd_authors(rows),
+            *furniture_findings(rows, declared), *language_findings(rows, declared)]
 
 
 def _time(text: str | None) -> datetime | None:
@@ -71,7 +82,7 @@ def _time(text: str | None) -> datetime | None:
         return None
 
 
-def _examples(ids: list[str]) -> str:
+def examples(ids: list[str]) -> str:
     return ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
 
 
@@ -86,11 +97,11 @@ def _future_dates(rows: list[dict[str, Any]]) -> list[Finding]:
         if late:  # never natural: one is a finding
             findings.append(Finding("future_date", name, len(late), 0, DEGRADED,
                                     f"field {name}: {len(late)} of {len(rows)} stories dated "
-                                    f"after their fetch ({_examples(late)}) (baseline 0)"))
+                                    f"after their fetch ({examples(late)}) (baseline 0)"))
     return findings
 
 
-def _enough(count: int, total: int, least: int, share: float) -> bool:
+def enough(count: int, total: int, least: int, share: float) -> bool:
     return count >= max(least, share * total)
 
 
@@ -99,7 +110,7 @@ def _shared(rows: list[dict[str, Any]], column: str) -> list[Finding]:
     if not counts:
         return []
     value, count = counts.most_common(1)[0]
-    if not _enough(count, len(rows), TEMPLATE_MIN, TEMPLATE_SHARE):
+    if not enough(count, len(rows), TEMPLATE_MIN, TEMPLATE_SHARE):
         return []
     field = "body" if column == "body_hash" else column
     sample = value if column == "headline" else next(
@@ -115,11 +126,11 @@ def _body_shorter_than_summary(rows: list[dict[str, Any]]) -> list[Finding]:
     short = [row["article_id"] for row in rows
              if row["body"] and row["summary"] and not row["is_truncated"]
              and len(row["body"]) < len(row["summary"])]
-    if not _enough(len(short), len(rows), ODD_MIN, ODD_SHARE):
+    if not enough(len(short), len(rows), ODD_MIN, ODD_SHARE):
         return []
     return [Finding("body_shorter_than_summary", "body", len(short), 0, DEGRADED,
                     f"field body: {len(short)} of {len(rows)} bodies shorter than their summary "
-                    f"({_examples(short)}) (baseline 0)")]
+                    f"({examples(short)}) (baseline 0)")]
 
 
 def _odd_authors(rows: list[dict[str, Any]]) -> list[Finding]:
@@ -137,9 +148,9 @@ def _odd_authors(rows: list[dict[str, Any]]) -> list[Finding]:
                 continue
             odd.append(row["article_id"])
             break
-    if not _enough(len(odd), len(rows), ODD_MIN, ODD_SHARE):
+    if not enough(len(odd), len(rows), ODD_MIN, ODD_SHARE):
         return []
     what = " or ".join(kind for kind, _ in kinds.most_common())
     return [Finding("odd_authors", "authors", len(odd), 0, DEGRADED,
                     f"field authors: {len(odd)} of {len(rows)} stories have authors that look "
-                    f"like {what} ({_examples(odd)}) (baseline 0)")]
+                    f"like {what} ({examples(odd)}) (baseline 0)")]

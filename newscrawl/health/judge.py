@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from newscrawl.health.baseline import mad, median, share_tolerance
@@ -36,6 +37,15 @@ MAX_QUIET_SHARE = 0.2
 #: requests of the baseline's busy runs (its 90th percentile).
 REQUESTS_FACTOR = 3.0
 MIN_REQUESTS = 20
+#: A section is silent when no story stored since its last one (in at least SILENT_RUNS
+#: runs) is of it although its baseline share of the stories makes SILENT_EXPECTED of them
+#: expected, and the silence, counted in stories stored, is longer than any it had before.
+SILENT_EXPECTED = 10
+SILENT_RUNS = 1
+#: The newest story stored is stale when, at the end of the run, it is older than this many
+#: times what the baseline's runs usually saw (their 90th percentile), and at least MIN_STALE.
+STALE_FACTOR = 3.0
+MIN_STALE = timedelta(hours=6)
 
 
 @dataclass
@@ -106,8 +116,9 @@ def judge(history: list[RunMeasure], *, outlet: str) -> Verdict:
         verdict.notes.append(f"only {len(baseline)} earlier runs (at least {MIN_BASELINE_RUNS} "
                              "make a baseline): only the content checks ran")
         return verdict
-    for check in (_nothing_stored, _finish_reason, _no_new_story, _fill_rates, _body_source,
-                  _error_rates, _requests_per_change):
+    for check in (_nothing_stored, _finish_reason, _no_new_story, _stale_stories, _fill_rates,
+                  _body_source, _error_rates, _error_responses, _silent_sections,
+                  _requests_per_change):
         verdict.findings += check(latest, baseline)
     return verdict
 
@@ -246,3 +257,101 @@ def _requests_per_change(latest: RunMeasure, baseline: list[RunMeasure]) -> list
                                   f"requests, {latest.changes} new or revised) (baseline "
                                   f"{base:.1f})")]
     return []
+
+
+def _age(run: RunMeasure) -> timedelta | None:
+    newest, ended = run.newest_published, run.ended
+    return ended - newest if newest and ended else None
+
+
+def _hours(age: timedelta) -> str:
+    return f"{age.total_seconds() / 3600:.1f} h"
+
+
+def _stale_stories(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
+    """The newest story the run stored was published long before the run ended, longer than
+    the baseline's runs usually saw: the crawl no longer reaches the new stories."""
+    age = _age(latest)
+    ages = [a for run in baseline if (a := _age(run)) is not None]
+    if age is None or len(ages) < MIN_BASELINE_RUNS:
+        return []
+    usual = statistics.quantiles([a.total_seconds() for a in ages], n=10,
+                                 method="inclusive")[-1]
+    limit = max(timedelta(seconds=STALE_FACTOR * usual), MIN_STALE)
+    if age <= limit:
+        return []
+    base = timedelta(seconds=median([a.total_seconds() for a in ages]))
+    return [Finding("newest_story", "published_at", round(age.total_seconds() / 3600, 2),
+                    round(base.total_seconds() / 3600, 2), DEGRADED,
+                    f"newest story: published {_hours(age)} before the run ended "
+                    f"({latest.newest_published:%Y-%m-%dT%H:%M:%SZ}) (baseline {_hours(base)}, "
+                    f"at most {_hours(timedelta(seconds=usual))} in 9 of 10 runs)")]
+
+
+def _error_responses(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
+    """Responses of class 4xx or 5xx that no retry made up for (a site that blocks the
+    crawler, pages gone), as a share of all responses, well above the baseline's."""
+    def unrecovered(run: RunMeasure) -> tuple[int, int]:
+        classes = run.responses
+        return max(0, classes["4xx"] + classes["5xx"] - run.retries), sum(classes.values())
+
+    errors, responses = unrecovered(latest)
+    if responses < MIN_REQUESTS or errors < 3:
+        return []
+    rates = [e / n for e, n in map(unrecovered, baseline) if n]
+    if len(rates) < MIN_BASELINE_RUNS:
+        return []
+    rate, base = errors / responses, median(rates)
+    tolerance = max(MIN_SHIFT / 2, share_tolerance(base, responses), 3 * mad(rates))
+    if rate <= base + tolerance:
+        return []
+    classes = latest.responses
+    return [Finding("error_responses", "responses", round(rate, 4), round(base, 4), DEGRADED,
+                    f"responses: {_percent(rate)} of {responses} answered 4xx or 5xx and were "
+                    f"not retried (4xx {classes['4xx']}, 5xx {classes['5xx']}; "
+                    f"{latest.retries} retries) (baseline {_percent(base)})")]
+
+
+def _sectioned(run: RunMeasure) -> Counter[str]:
+    counts = run.counted("sections")
+    counts.pop("(none)", None)  # a record without a section: the fill rate speaks of it
+    return counts
+
+
+def _silent_sections(latest: RunMeasure, baseline: list[RunMeasure]) -> list[Finding]:
+    """Sections none of whose stories the last runs stored, when their usual share of the
+    stories those runs stored makes many expected: a section page or feed no longer read."""
+    runs = [*baseline, latest]
+    counts = [_sectioned(run) for run in runs]
+    findings = []
+    for section in sorted({name for c in counts[:-1] for name in c}):
+        quiet = next(n for n, c in enumerate(reversed(counts)) if c[section])
+        before = counts[:-quiet] if quiet else counts
+        if quiet < SILENT_RUNS or sum(1 for c in before if c[section]) < MIN_BASELINE_RUNS:
+            continue
+        share = sum(c[section] for c in before) / sum(sum(c.values()) for c in before)
+        silent = sum(sum(c.values()) for c in counts[-quiet:])
+        expected = share * silent
+        longest = _longest_silence(before, section)
+        if expected < SILENT_EXPECTED or silent <= longest:
+            continue
+        since = runs[-quiet - 1].finished_at
+        findings.append(Finding(
+            "section_silent", section, 0, round(expected, 1), DEGRADED,
+            f"section {section}: no story in the last {quiet} runs ({silent} stories stored "
+            f"since {since}) (baseline {_percent(share)} of the stories, {expected:.0f} "
+            f"expected; longest silence before: {longest} stories)"))
+    return findings
+
+
+def _longest_silence(counts: list[Counter[str]], section: str) -> int:
+    """The most stories stored between two runs with stories of ``section``."""
+    longest = current = 0
+    started = False
+    for c in counts:
+        if c[section]:
+            started, current = True, 0
+        elif started:
+            current += sum(c.values())
+            longest = max(longest, current)
+    return longest

@@ -1,5 +1,6 @@
 """What health reads of a run: its row in the ``runs`` table, measured from the stats the
-crawl stored there (``newscrawl/stored/*``, ``filled/*``, ``sources/*``, ``dropped/*``, ...)."""
+crawl stored there (``newscrawl/stored/*``, ``filled/*``, ``sources/*``, ``dropped/*``,
+``responses/*``, ``retries/total``, ``newest/published_at``, ...)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from newscrawl.store.postgres import placeholders
@@ -72,10 +74,60 @@ class RunMeasure:
         return +Counter({GENERIC_BODY: fallback, OWN_BODY: bodies - fallback})
 
     @property
+    def responses(self) -> Counter[str]:
+        """Responses by status class (``2xx`` ...); for runs from before the classes were
+        stored, summed from Scrapy's counts per status."""
+        stored = self.counted("responses")
+        if stored:
+            return stored
+        classes: Counter[str] = Counter()
+        for status, count in self.statuses.items():
+            classes[f"{status // 100}xx"] += count
+        return classes
+
+    @property
+    def statuses(self) -> Counter[int]:
+        """Responses by HTTP status."""
+        return Counter({int(status): count for status, count
+                        in self.counted_raw("downloader/response_status_count/").items()
+                        if status.isdigit()})
+
+    @property
+    def not_modified(self) -> int:
+        """Conditional requests answered 304: stories checked without a download."""
+        return self.statuses.get(304, 0)
+
+    @property
+    def retries(self) -> int:
+        return int(self.stats.get("newscrawl/retries/total", 0))
+
+    @property
+    def newest_published(self) -> datetime | None:
+        """The newest publication time among the records the run stored."""
+        text = self.stats.get("newscrawl/newest/published_at")
+        return _time(text) if isinstance(text, str) else None
+
+    @property
+    def ended(self) -> datetime | None:
+        return _time(self.finished_at)
+
+    def counted_raw(self, prefix: str) -> Counter[str]:
+        return Counter({k.removeprefix(prefix): int(v) for k, v in self.stats.items()
+                        if k.startswith(prefix) and isinstance(v, int | float)})
+
+    @property
     def attempts(self) -> int:
         """Stories this run tried to store: stored, dropped or failed."""
         return self.stored + sum(self.counted("dropped").values()) \
             + sum(self.counted("failed").values())
+
+
+def _time(text: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def _json(value: Any) -> Any:
@@ -87,13 +139,15 @@ def _json(value: Any) -> Any:
     return value or {}
 
 
-def read_runs(db: Connection, outlet: str, *, limit: int) -> list[RunMeasure]:
-    """The outlet's last ``limit`` finished runs, oldest first."""
+def read_runs(db: Connection, outlet: str, *, limit: int,
+              upto: int | None = None) -> list[RunMeasure]:
+    """The outlet's last ``limit`` finished runs, oldest first; with ``upto``, the last up to
+    the run of that id (a crawl judging itself while others go on)."""
     query = ("SELECT id, started_at, finished_at, finish_reason, stats, field_coverage, "
              "new_articles, new_revisions, unchanged FROM runs WHERE outlet = ? AND "
              f"finished_at IS NOT NULL AND finish_reason NOT IN ({', '.join('?' * len(NOT_A_RUN))}) "
-             "ORDER BY id DESC LIMIT ?")
-    params = (outlet, *NOT_A_RUN, limit)
+             f"{'' if upto is None else 'AND id <= ? '}ORDER BY id DESC LIMIT ?")
+    params = (outlet, *NOT_A_RUN, *(() if upto is None else (upto,)), limit)
     if isinstance(db, sqlite3.Connection):
         rows = db.execute(query, params).fetchall()
     else:

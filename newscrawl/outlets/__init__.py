@@ -6,6 +6,12 @@ imported; an ``outlets.toml`` named by ``NEWSCRAWL_OUTLETS`` registers its entri
 (``declared``), and ``newscrawl crawl --site`` registers a site's outlet (``site``) for the
 run. The registry is the only list of outlets and of their parser versions.
 
+A parser version shipped outside newscrawl (a fix for a redesign, before a release has it)
+joins its outlet through the entry-point group ``newscrawl.parsers`` of an installed
+distribution: each entry names a version, or a sequence of versions, named
+``<outlet>.<version>``; one with the name of a registered version replaces it (how an old
+version is given its ``valid_until``). docs/health.md, "Surviving a redesign", shows one.
+
 A page of a site no outlet claims is read by the generic parser
 (``newscrawl.extraction.generic``): ``outlet_for_url`` says which outlet claims a URL,
 ``generic_parser`` gives the generic one, and ``parser_for_page`` picks between them, by
@@ -14,10 +20,12 @@ name (``"generic"`` names the generic parser, and no outlet may take that name).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from functools import cache
-from typing import TYPE_CHECKING
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -29,7 +37,12 @@ if TYPE_CHECKING:
 OUTLETS_ENV = "NEWSCRAWL_OUTLETS"
 #: The name that forces the generic parser (``newscrawl parse --outlet generic``).
 GENERIC = "generic"
+#: The entry-point group of parser versions shipped by other distributions.
+PARSERS_GROUP = "newscrawl.parsers"
 _REGISTRY: dict[str, Outlet] = {}
+#: Versions from PARSERS_GROUP by outlet, read once; outlets given theirs already.
+_PLUGIN_VERSIONS: dict[str, list[ArticleParser]] | None = None
+_GIVEN: set[str] = set()
 
 
 def register(outlet: Outlet) -> Outlet:
@@ -53,6 +66,14 @@ def get_outlet(name: str) -> Outlet:
         raise KeyError(f"unknown outlet {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
 
 
+def outlet_of(crawler: Any) -> Outlet | None:
+    """The outlet a Scrapy crawler crawls, or None for a spider of no registered outlet."""
+    from newscrawl.layout import crawl_outlet
+
+    _load()
+    return _REGISTRY.get(crawl_outlet(crawler))
+
+
 def all_outlets() -> Iterable[Outlet]:
     _load()
     return list(_REGISTRY.values())
@@ -65,6 +86,45 @@ def _load() -> None:
         from newscrawl.outlets.declared import load_outlets
 
         load_outlets(declared)
+    _add_plugin_versions()
+
+
+def _add_plugin_versions() -> None:
+    """Give each registered outlet the parser versions of PARSERS_GROUP that name it (once)."""
+    global _PLUGIN_VERSIONS
+    if _PLUGIN_VERSIONS is None:
+        _PLUGIN_VERSIONS = plugin_versions()
+    for name, versions in _PLUGIN_VERSIONS.items():
+        outlet = _REGISTRY.get(name)
+        if outlet is None or name in _GIVEN:
+            continue  # an outlet registered later (--site, outlets.toml) gets them then
+        merged = {parser.version: parser for parser in outlet.parsers}
+        merged.update((parser.version, parser) for parser in versions)
+        _REGISTRY[name] = dataclasses.replace(outlet, parsers=tuple(merged.values()))
+        _GIVEN.add(name)
+
+
+def plugin_versions() -> dict[str, list[ArticleParser]]:
+    """The parser versions of the installed distributions' ``newscrawl.parsers`` entry points,
+    by the outlet their names say. ``ValueError`` naming the entry point for one that fails
+    to load or gives something that is no parser version."""
+    found: dict[str, list[ArticleParser]] = {}
+    for point in entry_points(group=PARSERS_GROUP):
+        try:
+            loaded = point.load()
+        except Exception as exc:  # any import error of someone else's module
+            raise ValueError(f"parser entry point {point.name} ({point.value}) does not "
+                             f"load: {type(exc).__name__}: {exc}") from None
+        versions = list(loaded) if isinstance(loaded, list | tuple) else [loaded]
+        for parser in versions:
+            version = getattr(parser, "version", None)
+            if not isinstance(version, str) or "." not in version \
+                    or not callable(getattr(parser, "parse", None)):
+                raise ValueError(f"parser entry point {point.name} ({point.value}): "
+                                 f"{parser!r} is no parser version (version "
+                                 "'<outlet>.<version>', valid_until, parse)")
+            found.setdefault(version.split(".", 1)[0], []).append(parser)
+    return found
 
 
 def load_modules() -> None:

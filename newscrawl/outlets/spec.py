@@ -7,13 +7,15 @@ to crawl it and which parser versions read its pages. The crawl machinery in
 Parser versions are kept as fundus's ``ParserProxy`` keeps them: sorted by ``valid_until``
 (the current version, ``None``, last), so the outlet can list them in any order; two versions
 valid until the same day, or two current ones, are a mistake found when the outlet is built.
+``valid_until`` is a day (the version reads pages fetched up to the end of that UTC day) or,
+for a site that changed at a known moment, an aware ``datetime`` (pages fetched up to then).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 
 from newscrawl.items import Article
@@ -24,7 +26,8 @@ class ArticleParser(Protocol):
     """One version of an outlet's article parser: a pure function of the fetched page."""
 
     version: str  # "scmp.V1": the outlet's name, a dot, the version
-    valid_until: date | None  # pages fetched after this (UTC) day need a newer version
+    #: Pages fetched after this (UTC) day, or after this moment, need a newer version.
+    valid_until: date | datetime | None
 
     def parse(self, url: str, html: str, fetched_at: datetime) -> Article: ...
 
@@ -105,6 +108,9 @@ class Outlet:
     main_feeds: tuple[str, ...] = ()  # those of ``feeds`` that list every section's new stories
     #: Set for a site no module describes: the surfaces it lacks are found at run time.
     discovery: SiteDiscovery | None = None
+    #: The language its stories are written in (ISO 639-1, "en"); ``newscrawl health`` finds
+    #: bodies in another. None: the run's own ``language`` fields say.
+    language: str | None = None
 
     def __post_init__(self) -> None:
         # frozen: the sorted tuple replaces the given one through object.__setattr__.
@@ -116,19 +122,30 @@ class Outlet:
         return self.parsers[-1]
 
     def parser_for(self, fetched_at: datetime) -> ArticleParser:
-        """The first version still valid on the (UTC) day the page was fetched, else the
-        current one."""
-        if fetched_at.tzinfo is not None:
-            fetched_at = fetched_at.astimezone(UTC)
-        day = fetched_at.date()
+        """The first version still valid when the page was fetched (on its UTC day, for a
+        version valid until a day), else the current one."""
+        when = _utc(fetched_at)
         for parser in self.parsers:
-            if parser.valid_until is None or day <= parser.valid_until:
+            if parser.valid_until is None or when <= valid_through(parser.valid_until):
                 return parser
         return self.parsers[-1]
 
     def version_suffix(self, parser: ArticleParser) -> str:
         """``V1`` of ``scmp.V1``: the name of the version's golden directory."""
         return parser.version.removeprefix(self.name + ".")
+
+
+def _utc(moment: datetime) -> datetime:
+    """An aware UTC datetime (a naive one is taken to be UTC already)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def valid_through(until: date | datetime) -> datetime:
+    """The last moment a version valid ``until`` reads: the moment itself, or the end of the
+    (UTC) day."""
+    if isinstance(until, datetime):
+        return _utc(until)
+    return datetime.combine(until, time.max, tzinfo=UTC)
 
 
 def _sorted_versions(outlet: str, parsers: tuple[ArticleParser, ...]
@@ -151,10 +168,11 @@ def _sorted_versions(outlet: str, parsers: tuple[ArticleParser, ...]
     if len(current) > 1:
         raise ValueError(f"outlet {outlet!r}: more than one current parser version (no "
                          f"valid_until): {', '.join(current)}")
-    ordered = tuple(sorted(parsers, key=lambda p: (p.valid_until is None,
-                                                   p.valid_until or date.min)))
+    ordered = tuple(sorted(parsers, key=lambda p: (
+        p.valid_until is None, valid_through(p.valid_until or date.min))))
     for older, newer in zip(ordered, ordered[1:], strict=False):
-        if older.valid_until is not None and older.valid_until == newer.valid_until:
+        if older.valid_until is not None and newer.valid_until is not None \
+                and valid_through(older.valid_until) == valid_through(newer.valid_until):
             raise ValueError(f"outlet {outlet!r}: parser versions {older.version} and "
                              f"{newer.version} are both valid until {older.valid_until}")
     return ordered

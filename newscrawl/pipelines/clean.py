@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 
-from newscrawl.layout import crawl_outlet
+from newscrawl.outlets import outlet_of
 from newscrawl.records.cleaning import Furniture, clean_record
 
 if TYPE_CHECKING:
@@ -17,19 +17,17 @@ log = logging.getLogger(__name__)
 
 
 class CleanPipeline:
-    def __init__(self, crawler: Crawler, furniture: Furniture) -> None:
-        self.stats = crawler.stats
-        self.furniture = furniture
+    """Cleans every article's text (``newscrawl.records.cleaning``) with the outlet's furniture
+    rules, counting and logging what it removed."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
-        from newscrawl.outlets import get_outlet
+        outlet = outlet_of(crawler)  # a spider of no outlet: generic cleaning only
+        return cls(crawler, outlet.furniture if outlet else Furniture())
 
-        try:
-            furniture = get_outlet(crawl_outlet(crawler)).furniture
-        except KeyError:  # a spider of no outlet: generic cleaning only
-            furniture = Furniture()
-        return cls(crawler, furniture)
+    def __init__(self, crawler: Crawler, furniture: Furniture) -> None:
+        self.stats = crawler.stats
+        self.furniture = furniture
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

@@ -2,13 +2,15 @@
 each story was discovered.
 
 The archive (``ArchiveExtension``) commits in batches and once more when the spider closes,
-and records the run from the stats this pipeline keeps: ``newscrawl/stored/<outcome>`` and,
+and records the run from the stats this pipeline keeps (``newscrawl.records.measures``, which
+reparse shares): ``newscrawl/stored/<outcome>`` and,
 per reported field, ``newscrawl/filled/<field>`` and ``newscrawl/sources/<field>/<source>``
 (from the record's ``field_sources``), ``newscrawl/parser/<version>``,
-``newscrawl/sections/<section>`` (its first two levels, as the summary shows them), and
+``newscrawl/sections/<section>`` (its first two levels, as the summary shows them),
 ``newscrawl/fallback/body`` for each record whose body came from the generic parser's fallback
-(``field_sources["body"]`` is ``generic_body`` from an outlet's own parser). They land in the
-run's ``stats`` in the ``runs`` table, where ``newscrawl health`` reads them.
+(``field_sources["body"]`` is ``generic_body`` from an outlet's own parser), and
+``newscrawl/newest/published_at``, the newest publication time of the records stored. They
+land in the run's ``stats`` in the ``runs`` table, where ``newscrawl health`` reads them.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from newscrawl.extensions.archive import ArchiveUser
-from newscrawl.extraction.generic.body import is_fallback_body
-from newscrawl.items import REPORTED_FIELDS, to_record
+from newscrawl.items import to_record
+from newscrawl.records.measures import NEWEST_PUBLISHED, record_counts
 from newscrawl.store import StoreError
 
 
@@ -40,15 +42,8 @@ class StorePipeline(ArchiveUser):
         runs per item)."""
         inc = self.stats.inc_value
         inc(f"newscrawl/stored/{status}")
-        sources = record.get("field_sources") or {}
-        for name in REPORTED_FIELDS:
-            if record.get(name) not in (None, "", [], {}):
-                inc(f"newscrawl/filled/{name}")
-                source = sources.get(name)
-                if source:
-                    inc(f"newscrawl/sources/{name}/{source}")
-        if is_fallback_body(sources, record.get("parser_version")):
-            inc("newscrawl/fallback/body")  # the outlet's parser needed it
-        inc(f"newscrawl/parser/{record.get('parser_version') or 'none'}")
-        section = record.get("section") or ["(none)"]
-        inc(f"newscrawl/sections/{' > '.join(section[:2])}")
+        for key in record_counts(record):
+            inc(key)
+        published = record.get("published_at")
+        if published:  # ISO 8601 UTC: the newest sorts last
+            self.stats.max_value(NEWEST_PUBLISHED, published)

@@ -24,15 +24,15 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 class ValidatePipeline:
-    def __init__(self, crawler: Crawler, rejects: Path, min_body_chars: int) -> None:
-        self.stats = crawler.stats
-        self.rejects_path = rejects
-        self.min_body_chars = min_body_chars
-
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
         return cls(crawler, DataDir.of_crawl(crawler).rejects,
                    int(number(crawler.settings, "NEWSCRAWL_MIN_BODY_CHARS", whole=True)))
+
+    def __init__(self, crawler: Crawler, rejects: Path, min_body_chars: int) -> None:
+        self.stats = crawler.stats
+        self.rejects_path = rejects
+        self.min_body_chars = min_body_chars
 
     def process_item(self, item: Any) -> Any:
         # Read in place: a whole copy of the record (to_record) only for a reject's line.

@@ -64,6 +64,7 @@ class CrawlResult:
     expected: int | None = None
     store: str = ""  # a PostgreSQL archive (password masked), which keeps no journal
     log_file: Path | None = None  # where Scrapy's log went, when not to stderr
+    health: list[str] = field(default_factory=list)  # the verdict on the run (newscrawl health)
 
     @property
     def failure(self) -> str | None:
@@ -91,6 +92,8 @@ class CrawlResult:
             data_dir = self.files.root
             lines.append(f"explore it: newscrawl stats --data-dir {data_dir}; "
                          f"newscrawl search 'hong kong' --data-dir {data_dir}")
+        if self.health:
+            lines += ["", *self.health]
         return "\n".join(lines)
 
 
@@ -188,8 +191,10 @@ def resolve_outlet(name: str | None, *, site: str | None = None, site_name: str 
 
 def run_crawl(outlet_name: str, options: dict[str, Any],
               overrides: dict[str, Any] | None = None, *, terminal: bool = False,
-              verbose: bool = False) -> CrawlResult:
+              verbose: bool = False, health: bool = True) -> CrawlResult:
     """Crawl one outlet in this process (Scrapy's reactor runs once per process).
+
+    ``health``: end the result with the verdict of ``newscrawl health`` on the run.
 
     ``terminal``: ``newscrawl crawl`` runs it. Scrapy's log then goes to
     ``<data-dir>/<outlet>/logs/crawl-<UTC time>.log`` (and, with ``verbose``, to stderr as
@@ -259,7 +264,21 @@ def run_crawl(outlet_name: str, options: dict[str, Any],
                        if committed is None else committed,
                        files=config.data_dir, stats=stats,
                        summary=report.summary(stats.get("finish_reason", "?")) if report else "",
-                       base_url=config.base_url, log_file=log_file if terminal else None)
+                       base_url=config.base_url, log_file=log_file if terminal else None,
+                       health=health_lines(store or config.data_dir.archive, outlet.name)
+                       if health else [])
+
+
+def health_lines(archive: str | Path, outlet: str) -> list[str]:
+    """The verdict of ``newscrawl health`` on the run just recorded, as it prints it; a crawl
+    reports it and carries on, so a verdict that cannot be reached is one line saying why."""
+    from newscrawl.health import assess_archive
+    from newscrawl.messages import one_line
+
+    try:
+        return assess_archive(archive, outlet).lines()
+    except Exception as exc:  # the verdict is a report: the crawl's result stands without it
+        return [f"health {outlet}: not judged: {one_line(exc)}"]
 
 
 def _log_to_file(settings: Settings, files: DataDir, *, verbose: bool) -> Path:

@@ -200,7 +200,9 @@ class CrawlLoop:
 
     @property
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "newscrawl.cli", "crawl", self.outlet, *self.crawl_args]
+        # The loop judges each crawl itself (log_health), at the log level the verdict asks.
+        return [sys.executable, "-m", "newscrawl.cli", "crawl", self.outlet, "--no-health",
+                *self.crawl_args]
 
     def run(self) -> LoopResult:
         """Crawl until stopped (or ``max_runs`` crawls), holding the schedule lock throughout.

@@ -10,10 +10,10 @@ registry entry.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
     from newscrawl.outlets.spec import Card, Listing, Outlet
+
+_Document = TypeVar("_Document")  # what a discovery reader returns
 
 #: Listing pages, feeds and sitemaps go before article pages; articles go freshest day first.
 DISCOVERY_PRIORITY = 1_000_000
@@ -270,18 +272,26 @@ class OutletSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response,
                    voucher: Voucher | None = None) -> Iterator[scrapy.Request]:
-        self.stats.inc_value("newscrawl/pages/feed")
-        try:
-            entries = parse_feed(response.body, response.url)
-        except DiscoveryError as exc:
-            self.stats.inc_value("newscrawl/errors/bad_feed")
-            self.logger.error("%s", exc)
+        entries = self._read_document(response, "feed", parse_feed)
+        if entries is None:
             yield from self._discovery_requests(voucher.waiting if voucher else ())
             return
         if voucher:
             yield from self._released([e.published_at for e in entries], voucher)
         yield from self._listed_all(((e.link, e.published_at, e.updated_at) for e in entries),
                                     response.url)
+
+    def _read_document(self, response: Response, kind: str,
+                       read: Callable[[bytes, str], _Document]) -> _Document | None:
+        """A discovery document read (counted as a ``kind`` page), or None when it is unreadable
+        (counted as ``bad_<kind>`` and logged)."""
+        self.stats.inc_value(f"newscrawl/pages/{kind}")
+        try:
+            return read(response.body, response.url)
+        except DiscoveryError as exc:
+            self.stats.inc_value(f"newscrawl/errors/bad_{kind}")
+            self.logger.error("%s", exc)
+            return None
 
     def _sitemap_failed(self, failure: Any) -> Iterator[scrapy.Request]:
         self.stats.inc_value("newscrawl/errors/sitemap_failed")
@@ -310,12 +320,8 @@ class OutletSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response,
                       voucher: Voucher | None = None) -> Iterator[scrapy.Request]:
-        self.stats.inc_value("newscrawl/pages/sitemap")
-        try:
-            sitemap = parse_sitemap(response.body, response.url)
-        except DiscoveryError as exc:
-            self.stats.inc_value("newscrawl/errors/bad_sitemap")
-            self.logger.error("%s", exc)
+        sitemap = self._read_document(response, "sitemap", parse_sitemap)
+        if sitemap is None:
             if voucher:  # the news sitemap, unreadable: the main feed decides instead
                 yield from self._voucher_requests(voucher)
             return

@@ -170,17 +170,18 @@ class DiscoveryPlan:
         """The outlet's sitemap and feed paths of these surfaces, in the outlet's order
         (sections are the spider's to walk)."""
         wanted = set(surfaces)
+        outlet = self.outlet
+        # (discovery source, its paths, the paths of its first kind, that kind, the other kind)
+        families = (("sitemaps", outlet.sitemaps, outlet.news_sitemaps, Surface.NEWS, Surface.INDEX),
+                    ("feeds", outlet.feeds, outlet.main_feeds, Surface.MAIN_FEEDS, Surface.FEEDS))
         out: list[tuple[Surface, str]] = []
-        if "sitemaps" in self.config.discovery:
-            for path in self.outlet.sitemaps:
-                kind = Surface.NEWS if path in self.outlet.news_sitemaps else Surface.INDEX
-                if kind in wanted:
-                    out.append((kind, path))
-        if "feeds" in self.config.discovery:
-            for path in self.outlet.feeds:
-                kind = Surface.MAIN_FEEDS if path in self.outlet.main_feeds else Surface.FEEDS
-                if kind in wanted:
-                    out.append((kind, path))
+        for source, paths, special, special_kind, kind in families:
+            if source not in self.config.discovery:
+                continue
+            for path in paths:
+                surface = special_kind if path in special else kind
+                if surface in wanted:
+                    out.append((surface, path))
         return out
 
     def walks_sections(self, surfaces: Iterable[Surface]) -> bool:

@@ -395,6 +395,22 @@ class ArchiveBase(NearDuplicates):
         self.commit()
         self._after_run()
 
+    def finished_runs(self, outlet: str) -> list[tuple[int, str, str, dict[str, Any]]]:
+        """The outlet's finished runs, oldest first: id, start, end and stats."""
+        rows = self.db.execute(self._sql(SQL.FINISHED_RUNS), (outlet,)).fetchall()
+        return [(int(r[0]), r[1], r[2], json.loads(r[3]) if isinstance(r[3], str) else
+                 dict(r[3] or {})) for r in rows]
+
+    def remeasure_run(self, run_id: int, *, stats: Mapping[str, Any],
+                      field_coverage: Mapping[str, float]) -> None:
+        """Replace a finished run's measurements (``reparse``, having read its pages again)."""
+        self.commit()
+        with self._writing():
+            self.db.execute(self._sql(SQL.REMEASURE_RUN.format(json=self._json)), (
+                json.dumps(self._storable(dict(stats)), default=str),
+                json.dumps(dict(field_coverage)), run_id))
+        self.commit()
+
     def _after_run(self) -> None:
         """Housekeeping after a run is on record."""
 

@@ -228,6 +228,8 @@ class PostgresArchive(ArchiveBase):
     add_fingerprint = _reading(ArchiveBase.add_fingerprint)
     begin_run = _reading(ArchiveBase.begin_run)
     end_run = _reading(ArchiveBase.end_run)
+    finished_runs = _reading(ArchiveBase.finished_runs)
+    remeasure_run = _reading(ArchiveBase.remeasure_run)
     article = _reading(ArchiveBase.article)
     count = _reading(ArchiveBase.count)
 

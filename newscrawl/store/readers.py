@@ -35,26 +35,28 @@ def connect(path: str | Path) -> Connection:
     if not path.exists():
         raise StoreError(f"no archive at {path} (crawl first, or give --data-dir)")
     try:
-        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
-        db.execute("SELECT count(*) FROM articles").fetchone()
-    except sqlite3.OperationalError as exc:
-        if os.access(path.parent, os.W_OK):
+        return _open_sqlite(path, "mode=ro")
+    except sqlite3.Error as exc:
+        # On read-only media (a mounted snapshot, a DVD) SQLite cannot make the WAL's
+        # shared-memory file beside the archive, and nothing can change the file: it is
+        # read as immutable.
+        if not isinstance(exc, sqlite3.OperationalError) or os.access(path.parent, os.W_OK):
             raise StoreError(f"cannot read the archive {path}: {exc}") from None
-        db = _read_only_media(path)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read the archive {path}: {exc}") from None
-    return db
-
-
-def _read_only_media(path: Path) -> sqlite3.Connection:
-    """An archive on read-only media (a mounted snapshot, a DVD): SQLite cannot make the WAL's
-    shared-memory file beside it, and nothing can change the file, so it is read as
-    immutable."""
     try:
-        db = sqlite3.connect(f"{path.absolute().as_uri()}?immutable=1", uri=True)
-        db.execute("SELECT count(*) FROM articles").fetchone()
+        return _open_sqlite(path, "immutable=1")
     except sqlite3.Error as exc:
         raise StoreError(f"cannot read the archive {path}: {exc}") from None
+
+
+def _open_sqlite(path: Path, mode: str) -> sqlite3.Connection:
+    """The archive opened by URI with ``mode`` and read once (a file that is no archive, or
+    is damaged, fails here rather than at the first query)."""
+    db = sqlite3.connect(f"{path.absolute().as_uri()}?{mode}", uri=True)
+    try:
+        db.execute("SELECT count(*) FROM articles").fetchone()
+    except sqlite3.Error:
+        db.close()
+        raise
     return db
 
 

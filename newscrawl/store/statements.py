@@ -125,6 +125,9 @@ class SQL:
     END_RUN = ("UPDATE runs SET finished_at=?, finish_reason=?, stats={json}, "
                "field_coverage={json}, new_articles=?, new_revisions=?, unchanged=?, "
                "high_water=? WHERE id=?")
+    FINISHED_RUNS = ("SELECT id, started_at, finished_at, stats FROM runs WHERE outlet=? "
+                     "AND finished_at IS NOT NULL ORDER BY id")
+    REMEASURE_RUN = "UPDATE runs SET stats={json}, field_coverage={json} WHERE id=?"
 
 
 def marks(values: list[Any] | tuple[Any, ...] | set[Any]) -> str:

@@ -14,10 +14,11 @@ def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str
                           text=True, timeout=timeout)
 
 
-def crawl(replica, data_dir: Path, *extra: str) -> None:
+def crawl(replica, data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     result = run_cli("crawl", "scmp", "--base-url", replica.base_url, "--data-dir", str(data_dir),
                      "--pagination", "api", "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0", *extra)
     assert result.returncode == 0, result.stderr[-3000:]
+    return result
 
 
 def rows(data_dir: Path, sql: str, params: tuple = ()) -> list[tuple]:

@@ -104,17 +104,12 @@ def _assemble(page: GenericPage, version: str, fetched_at: datetime) -> Article:
     record.canonical_url = reading.pick("canonical_url")
     kind, _ = reading.vote("kind", wins="opinion")
     record.kind = "opinion" if kind == "opinion" else "article"
-    record.social_headline = reading.pick("social_headline")
+    reading.fill(record, "social_headline", "summary", "authors")
     if record.social_headline == headline:
         record.social_headline = None
         reading.field_sources.pop("social_headline", None)
-    record.summary = reading.pick("summary")
-    record.authors = reading.pick("authors") or []
     _dates(record, reading)
-    record.section = reading.pick("section") or []
-    record.topics = reading.pick("topics") or []
-    record.images = reading.pick("images") or []
-    record.language = reading.pick("language")
+    reading.fill(record, "section", "topics", "images", "language")
     record.is_paywalled = bool(reading.vote("is_paywalled")[0])
     record.field_sources = dict(sorted(reading.field_sources.items()))
     return record

@@ -133,15 +133,9 @@ class JsonLdSource(PageSource):
 
     @field("images")
     def images(self) -> list[ImageRef]:
-        images = []
-        value = self.obj.get("image")
-        for item in value if isinstance(value, list) else [value]:
-            caption = jsonld.first_string(item.get("caption")) if isinstance(item, dict) else None
-            for url in jsonld.image_urls(item):
-                image = _image(self.page.url, url, caption)
-                if image:
-                    images.append(image)
-        return dedupe_images(images)[:1]
+        images = [_image(self.page.url, url, caption)
+                  for url, caption in jsonld.image_candidates(self.obj)]
+        return dedupe_images([image for image in images if image])[:1]
 
     @field("language")
     def language(self) -> str | None:
@@ -149,18 +143,11 @@ class JsonLdSource(PageSource):
 
     @field("kind")
     def kind(self) -> str | None:
-        if not self.obj:
-            return None
-        return "opinion" if "OpinionNewsArticle" in jsonld.types_of(self.obj) else "article"
+        return jsonld.kind(self.obj) if self.obj else None
 
     @field("is_paywalled")
     def is_paywalled(self) -> bool | None:
-        free = jsonld.as_bool(self.obj.get("isAccessibleForFree"))
-        parts = self.obj.get("hasPart")
-        for part in parts if isinstance(parts, list) else [parts]:
-            if isinstance(part, dict) and jsonld.as_bool(part.get("isAccessibleForFree")) is False:
-                free = False
-        return None if free is None else not free
+        return jsonld.is_paywalled(self.obj)
 
     @field("body")
     def body(self) -> list[str]:

@@ -182,15 +182,9 @@ class DomBody(BodyFilter):
             return True
         if tag in FURNITURE_TAGS or (tag.startswith("amp-") and tag != "amp-img"):
             return True
-        qa = element.get("data-qa")
-        if qa:
-            lowered = qa.lower()
-            if any(fragment in lowered for fragment in FURNITURE_QA):
-                return True
-        cls = element.get("class")
-        if cls:
-            lowered = cls.lower()
-            if any(fragment in lowered for fragment in FURNITURE_CLASSES):
+        for attribute, fragments in (("data-qa", FURNITURE_QA), ("class", FURNITURE_CLASSES)):
+            value = element.get(attribute)
+            if value and any(fragment in value.lower() for fragment in fragments):
                 return True
         if tag == "blockquote":
             return any(host_matches(a.get("href"), EMBED_HOSTS) for a in element.iter("a"))

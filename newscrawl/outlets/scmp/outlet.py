@@ -107,4 +107,5 @@ def scmp_outlet(parsers: tuple[ArticleParser, ...]) -> Outlet:
         furniture=FURNITURE,
         news_sitemaps=("/sitemap_news.xml",),
         main_feeds=("/rss/feed",),  # "everything": the latest 50 stories of every section
+        language="en",
     )

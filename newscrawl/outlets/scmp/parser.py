@@ -92,10 +92,19 @@ _NOT_ARTICLE_PAYLOADS = (("video", "video"), ("gallery", "gallery"), ("topic", "
 
 
 class ScmpParserV1:
-    """SCMP article pages of every generation of MARKUP.md, as served up to now."""
+    """SCMP article pages of every generation of MARKUP.md, as served up to now.
+
+    A later version for a new markup generation subclasses it and names its own ``cascade``
+    and ``sources``: the rejection rules, the fallback body and the assembly stay the same.
+    """
 
     version = "scmp.V1"
     valid_until: date | None = None
+    cascade: Cascade = CASCADE
+
+    def sources(self, page: ScmpPage) -> dict[str, Source | None]:
+        """The page's sources by the names of ``cascade``; None for one the page lacks."""
+        return _sources(page)
 
     def parse(self, url: str, html: str, fetched_at: datetime) -> Article:
         _reject_by_url(url)
@@ -114,7 +123,7 @@ class ScmpParserV1:
                 raise ExtractionFailed("no article data in the page", reason="no_article_data")
             if not _is_scmp(page):
                 raise ExtractionFailed("an article of another publisher", reason="not_scmp")
-            return _assemble(page, self.version, fetched_at)
+            return _assemble(page, self, fetched_at)
 
 
 # -- assembling the record ------------------------------------------------------------------
@@ -132,9 +141,10 @@ def _sources(page: ScmpPage) -> dict[str, Source | None]:
     }
 
 
-def _assemble(page: ScmpPage, version: str, fetched_at: datetime) -> Article:
-    sources = _sources(page)
-    reading = CASCADE.read(page.url, sources)
+def _assemble(page: ScmpPage, parser: ScmpParserV1, fetched_at: datetime) -> Article:
+    version = parser.version
+    sources = parser.sources(page)
+    reading = parser.cascade.read(page.url, sources)
     article_id = reading.pick("article_id")
     if not article_id:
         raise ExtractionFailed("no article id in the data or the URL", reason="no_article_id")
@@ -162,15 +172,10 @@ def _assemble(page: ScmpPage, version: str, fetched_at: datetime) -> Article:
                      parser_version=version, fetched_at=dates.utc_iso(fetched_at))
     record.canonical_url = reading.pick("canonical_url")
     record.kind = "opinion" if kind == "opinion" else "article"
-    record.social_headline = reading.pick("social_headline")
-    record.subheadline = reading.pick("subheadline") or []
-    record.summary = reading.pick("summary")
+    reading.fill(record, "social_headline", "subheadline", "summary")
     record.authors = authors
     _dates(record, reading)
-    record.section = reading.pick("section") or []
-    record.topics = reading.pick("topics") or []
-    record.images = reading.pick("images") or []
-    record.language = reading.pick("language")
+    reading.fill(record, "section", "topics", "images", "language")
     record.is_paywalled, record.is_truncated = paywalled, truncated
     record.is_sponsored = bool(reading.vote("is_sponsored")[0])
     if record.is_truncated:

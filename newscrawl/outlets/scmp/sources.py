@@ -305,29 +305,17 @@ class JsonLdSource(ScmpSource):
             caption = jsonld.first_string(obj.get("caption"))
             if url and caption:
                 captions.setdefault(url.strip(), caption)
-        images = []
-        image_value = self.obj.get("image")
-        for item in image_value if isinstance(image_value, list) else [image_value]:
-            for url in jsonld.image_urls(item):
-                caption = captions.get(url)
-                if caption is None and isinstance(item, dict):
-                    caption = jsonld.first_string(item.get("caption"))
-                image = image_ref(self.page.url, url, caption)
-                if image:
-                    images.append(image)
-        return dedupe_images(images)[:1]
+        images = [image_ref(self.page.url, url, caption)
+                  for url, caption in jsonld.image_candidates(self.obj, captions)]
+        return dedupe_images([image for image in images if image])[:1]
 
     @field("kind")
     def kind(self) -> str | None:
-        return "opinion" if "OpinionNewsArticle" in jsonld.types_of(self.obj) else "article"
+        return jsonld.kind(self.obj)
 
     @field("is_paywalled")
     def is_paywalled(self) -> bool | None:
-        free = jsonld.as_bool(self.obj.get("isAccessibleForFree"))
-        for part in _as_list(self.obj.get("hasPart")):
-            if isinstance(part, dict) and jsonld.as_bool(part.get("isAccessibleForFree")) is False:
-                free = False
-        return None if free is None else not free
+        return jsonld.is_paywalled(self.obj)
 
     @field("is_sponsored")
     def is_sponsored(self) -> bool | None:
