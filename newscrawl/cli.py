@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from newscrawl.commands import registered_outlet
+from newscrawl.commands import installed_version, registered_outlet
 from newscrawl.messages import fail
 
 if TYPE_CHECKING:
@@ -21,15 +21,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(2)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("newscrawl")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "(not installed)"
 
 
 def _positive_int(text: str) -> int:
@@ -73,9 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     from newscrawl.commands import archive as archive_commands
     from newscrawl.commands import health as health_command
     from newscrawl.commands import parse as parse_command
+    from newscrawl.commands import wacz as wacz_command
 
     parser = _Parser(prog="newscrawl", description="Crawl news archives (scmp.com first).")
-    parser.add_argument("--version", action="version", version=f"newscrawl {_version()}")
+    parser.add_argument("--version", action="version", version=f"newscrawl {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     rep = sub.add_parser("replica", help="serve the local scmp.com replica (or, with --corpus, "
@@ -224,6 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="archive counts by day and section, field fill rates")
     archive_options(stats)
     stats.set_defaults(func=archive_commands.stats)
+
+    wacz = sub.add_parser("wacz", help="package a crawl's WARC files as a WACZ for "
+                          "ReplayWeb.page or pywb, the archive's stories as its pages")
+    wacz.add_argument("outlet", nargs="?", default="scmp", help="whose crawl (default scmp)")
+    wacz.add_argument("--out", required=True, metavar="FILE.wacz", help="the package to write")
+    wacz.add_argument("--data-dir", default="data", help="where crawls wrote it (default data/)")
+    wacz.add_argument("--db", help="the archive whose stories are the pages (default "
+                      "<data-dir>/<outlet>/archive.sqlite) or a postgresql:// URL")
+    wacz.add_argument("--warc", nargs="+", metavar="PATH", help="WARC files or directories "
+                      "of them (default <data-dir>/<outlet>/warc/)")
+    wacz.add_argument("--title", help="the package's title (default '<outlet> crawl')")
+    wacz.set_defaults(func=wacz_command.wacz)
 
     run = sub.add_parser("run", help="crawl an outlet every --every, in the foreground "
                          "(for systemd or a container)")

@@ -102,9 +102,9 @@ class CrawlConfig:
     urls: tuple[str, ...] = ()  # article pages to fetch as given, besides the sections
     full: bool = False  # walk every listing to the horizon again, not only what is new
     discovery: tuple[str, ...] = DISCOVERY_SOURCES  # where article URLs come from
-    revisit_factor: float = 1.0  # revisit an unchanged story after this share of its age ...
-    revisit_min_hours: float = 24.0  # ... but not more often than this
-    revisit_max_days: float = 30.0  # ... and at least this often
+    revisit_factor: float = 2.0  # check a stored story after this times its quiet time ...
+    revisit_min_hours: float = 48.0  # ... but not more often than this
+    revisit_max_days: float = 365.0  # ... and at least this often
     failed_give_up_days: float = 7.0  # failed stories are asked for again this long
     sections_chosen: bool = False  # --sections given: feeds and sitemaps keep only their URLs
     # Incremental runs with a news sitemap: the section walk and the sitemap index (with the

@@ -146,16 +146,18 @@ NEWSCRAWL_FULL = False  # --full: walk every listing to the horizon again
 NEWSCRAWL_SITEMAP_INDEX_EVERY_HOURS = 4.0
 NEWSCRAWL_SECTIONS_EVERY_HOURS = 24.0
 # An archived story is fetched again (conditionally) when a listing, feed or sitemap says it
-# changed, or when it is due: after REVISIT_FACTOR of its age since the last check, clamped.
-# Listings and sitemaps date most changes; revisits by age are the safety net, so they are
-# sparse (bench/incremental_cost.py: checking every quarter of a story's age, at least hourly,
-# cost 8 requests per change and found 1 edit in 18).
-NEWSCRAWL_REVISIT_FACTOR = 1.0
-NEWSCRAWL_REVISIT_MIN_HOURS = 24.0
-NEWSCRAWL_REVISIT_MAX_DAYS = 30.0
-#: A story that failed (retries ran out, a broken page, stored degraded) is asked for again
-#: by the next run, then at growing intervals (1 h, 2 h, 4 h ... a day), for this long; then
-#: it is reported as lost.
+# changed, or when it is due: after REVISIT_FACTOR times its quiet time (how long it had gone
+# unchanged at its last check), clamped (spiders/admission.py RevisitRule; docs/incremental.md).
+# Listings and sitemaps date most changes; revisits are the safety net, so they are sparse:
+# a story is checked two days after it was fetched new (when its edits are mostly done), then
+# at about 6, 18, 54, 162 and 486 days, then yearly. The minimum is also how long a page that
+# came back degraded twice (asked again at once, in the same run) waits for its next full fetch.
+NEWSCRAWL_REVISIT_FACTOR = 2.0
+NEWSCRAWL_REVISIT_MIN_HOURS = 48.0
+NEWSCRAWL_REVISIT_MAX_DAYS = 365.0
+#: A story that failed (retries ran out, a broken page) is asked for again by the next run,
+#: then at growing intervals (1 h, 2 h, 4 h ... a day), for this long; then it is reported as
+#: lost. One stored degraded waits REVISIT_MIN_HOURS between full fetches, doubling.
 NEWSCRAWL_FAILED_GIVE_UP_DAYS = 7.0
 
 # --- The frontier -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ at worst, in a torn last member that ``iter_warc_responses`` reports and skips.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import logging
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import (
     StatusAndHeaders,
     StatusAndHeadersParser,
@@ -172,6 +174,111 @@ def _status_line(status: int) -> str:
 
 
 # -- reading ----------------------------------------------------------------------------------
+WARC_SUFFIXES = (".warc.gz", ".warc")
+
+
+def warc_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The WARC files named by ``paths``, in order; a directory gives its WARC files by name.
+
+    Files written by a crawl are named ``<outlet>-<UTC timestamp>-<serial>.warc.gz``, so name
+    order is the order they were written in. ``FileNotFoundError`` for a path that is neither.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir()
+                                if p.is_file() and p.name.endswith(WARC_SUFFIXES)))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"no WARC file or directory at {path}")
+    return found
+
+
+class DamagedWarc(ValueError):
+    """A WARC file that is not whole; the message is one line naming the file and the place."""
+
+
+def check_warc(path: str | os.PathLike[str]) -> int:
+    """The number of records of ``path``, every one read to its end and its block digest
+    checked; ``DamagedWarc`` when the file is no WARC, holds no record, or is not whole (a
+    torn tail, a flipped byte, bytes after the last record). ``OSError`` when it cannot be
+    read.
+
+    Stricter than ``iter_warc_responses``, which reads past damage: a file to be handed on
+    whole (``newscrawl wacz``) must be checked whole. warcio writes what it cannot
+    decompress to stderr and reads on; that is caught and reported here instead.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    records, end = 0, 0
+    complaints = io.StringIO()
+    with open(path, "rb") as stream, contextlib.redirect_stderr(complaints):
+        iterator = ArchiveIterator(stream, no_record_parse=True)
+        try:
+            for record in iterator:
+                block = record.raw_stream.read()
+                if record.length is not None and len(block) != int(record.length):
+                    raise DamagedWarc(f"record {records + 1} is cut short "
+                                      f"({len(block)} of {record.length} bytes)")
+                if not _digest_matches(record.rec_headers.get_header("WARC-Block-Digest"), block):
+                    raise DamagedWarc(f"record {records + 1} does not match its block digest")
+                end = iterator.get_record_offset() + iterator.get_record_length()
+                decompressor = iterator.reader.decompressor
+                if decompressor is not None and not decompressor.eof:  # no gzip trailer
+                    raise DamagedWarc(f"record {records + 1} ends in a torn gzip member")
+                records += 1
+        except DamagedWarc as exc:
+            raise DamagedWarc(f"{path}: {exc}") from None
+        except Exception as exc:  # warcio and zlib raise many kinds for one damaged file
+            raise _unreadable(path, records, exc, complaints.getvalue()) from None
+        # An uncompressed file ends in the blank lines after its last record, which warcio
+        # leaves out of the record's length.
+        stream.seek(end)
+        tail = stream.read(4096)
+    problem = complaints.getvalue().strip()
+    if problem:
+        raise DamagedWarc(f"{path}: damaged after {records} records "
+                          f"({_printable(one_line(problem, 160))})")
+    if not records:
+        raise DamagedWarc(f"{path}: holds no WARC record")
+    if tail.strip(b"\r\n") or end + len(tail) != size:
+        raise DamagedWarc(f"{path}: {size - end} bytes after its last whole record "
+                          f"(at byte {end})")
+    return records
+
+
+def _unreadable(path: Path, records: int, exc: Exception, complaints: str) -> DamagedWarc:
+    if complaints.strip():  # zlib's words, which warcio wrote to stderr, say what broke
+        cause = complaints
+    elif isinstance(exc, ArchiveLoadFailed):  # warcio quotes the bytes it met there
+        if not records:
+            return DamagedWarc(f"{path}: is no WARC file (no WARC record at its start)")
+        cause = f"record {records + 1} is damaged"
+    else:
+        cause = str(exc)
+    where = f"after {records} records" if records else "at its start"
+    return DamagedWarc(f"{path}: unreadable {where} ({_printable(one_line(cause, 160))})")
+
+
+def _printable(text: str) -> str:
+    """warcio quotes the bytes it could not read: control characters become "?"."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _digest_matches(digest: str | None, block: bytes) -> bool:
+    """Whether ``block`` has the ``WARC-Block-Digest`` ``digest`` (``sha1:<base32>`` as
+    warcio writes it, or another hashlib algorithm, base32 or hex); True when there is none
+    or its algorithm is unknown."""
+    algorithm, _, value = (digest or "").partition(":")
+    try:
+        hashed = hashlib.new(algorithm.lower().replace("-", ""), block).digest()
+    except ValueError:
+        return True
+    return value.upper() in (base64.b32encode(hashed).decode(), hashed.hex().upper())
+
+
 def iter_warc_responses(paths: Iterable[str | os.PathLike[str]],
                         skipped: Counter[str] | None = None) -> Iterator[WarcResponse]:
     """The HTTP response records of ``paths``, in file order, bodies decoded.
@@ -295,4 +402,5 @@ def _gunzip(data: bytes) -> bytes:
     return bytes(out)
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "RotatingWarcWriter", "WarcResponse", "iter_warc_responses"]
+__all__ = ["DEFAULT_MAX_BYTES", "WARC_SUFFIXES", "DamagedWarc", "RotatingWarcWriter",
+           "WarcResponse", "check_warc", "iter_warc_responses", "warc_files"]

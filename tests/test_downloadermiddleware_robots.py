@@ -45,3 +45,31 @@ def test_every_request_that_waited_for_robots_txt_is_checked_against_it(tmp_path
     assert asked[0] == "/robots.txt"
     assert not [p for p in asked if p.startswith(("/rss/", "/news/"))], asked
     assert any(p.startswith("/sitemap") for p in asked)  # what robots.txt allows is fetched
+
+
+@pytest.mark.parametrize(("warc", "answered"), [(False, True), (True, False)])
+def test_the_robots_cache_answers_only_runs_without_warc(tmp_path, warc, answered):
+    """A copy from the cache is not fetched, so the WARC writer would leave it out: a --warc
+    run asks robots.txt itself (once per host) and keeps what it got for the runs after."""
+    from scrapy import Request, Spider
+    from scrapy.http import TextResponse
+
+    from newscrawl.downloadermiddlewares.robotscache import RobotsCacheMiddleware
+    from tests.utils.crawler import project_crawler
+
+    class Scmp(Spider):
+        name = "scmp"
+
+    crawler = project_crawler(Scmp, {"NEWSCRAWL_DATA_DIR": str(tmp_path), "NEWSCRAWL_WARC": warc})
+    crawler.stats.open_spider()
+    cache = RobotsCacheMiddleware.from_crawler(crawler)
+    request = Request("https://www.scmp.com/robots.txt")
+    fetched = TextResponse(request.url, status=200, body=b"User-agent: *\nDisallow: /x/\n",
+                           request=request, encoding="utf-8")
+    assert cache.process_request(request) is None  # nothing kept yet: fetched
+    cache.process_response(request, fetched)
+    again = cache.process_request(request)
+    assert (again is not None) == answered
+    if answered:
+        assert again.body == fetched.body and "cached" in again.flags
+    assert list(cache.directory.iterdir())  # kept either way, for runs without --warc

@@ -319,3 +319,43 @@ def _safe(records):
 def test_writer_refuses_nonsense(tmp_path):
     with pytest.raises(ValueError):
         RotatingWarcWriter(tmp_path, "scmp", max_bytes=0)
+
+
+# -- what a browser fetches for a page --------------------------------------------------------
+@pytest.mark.browser
+def test_what_chromium_fetches_for_a_section_is_kept_too(tmp_path):
+    """A section paged in Chromium: the load-more clicks' API calls and the page's scripts
+    never pass through Scrapy; they are written as subresources of the rendered page."""
+    from newscrawl.replica import ReplicaConfig
+    from newscrawl.replica.server import ReplicaServer
+    from newscrawl.warc import check_warc
+    from tests.utils.cli import run_cli
+
+    with ReplicaServer(ReplicaConfig(articles=150, seed=4, crawl_delay=0)) as replica:
+        done = run_cli("crawl", "scmp", "--base-url", replica.base_url, "--data-dir",
+                       str(tmp_path), "--warc", "--pagination", "browser", "--sections",
+                       "news/hong-kong", "-s", "NEWSCRAWL_DISCOVERY=sections",
+                       "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0")
+        assert done.returncode == 0, done.stderr[-3000:]
+    files = sorted((tmp_path / "scmp" / "warc").iterdir())
+    records, flags = [], {}
+    for path in files:
+        with path.open("rb") as stream:
+            records += list(_records(stream))  # digests checked
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response":
+                    flags[record.rec_headers.get_header("WARC-Target-URI")] = \
+                        record.rec_headers.get_header("WARC-Newscrawl-Flags")
+    section = replica.base_url + "/news/hong-kong"
+    assert flags[section] == "playwright"  # the page itself: once, as rendered
+    assert sum(1 for r in records if r["type"] == "response" and r["uri"] == section) == 1
+    api = [r for r in records if r["type"] == "response" and "/content-delivery/v2?" in r["uri"]]
+    assert api and all(flags[r["uri"]] == "playwright subresource" for r in api)
+    for response in api:  # stored decoded, as Playwright gives it, and said so
+        assert "content-encoding" not in response["headers"]
+        assert int(response["headers"]["content-length"]) == len(response["payload"])
+        assert json.loads(response["payload"])["data"]
+    assert any(uri.endswith(".js") for uri, flag in flags.items()
+               if flag == "playwright subresource")
+    assert all(check_warc(path) for path in files)  # whole, digests and all

@@ -142,7 +142,7 @@ def test_revisits_are_conditional_and_a_304_is_a_check(fresh_replica, tmp_path):
     replica_stats(client, reset=True)
     # Every archived story is due at once: revisited with If-None-Match, answered 304.
     crawl(fresh_replica, tmp_path, "-s", "NEWSCRAWL_REVISIT_MIN_HOURS=0.0001",
-          "-s", "NEWSCRAWL_REVISIT_FACTOR=0.0000001")
+          "-s", "NEWSCRAWL_REVISIT_FACTOR=0.000000001")
     pages, not_modified = article_pages(replica_stats(client))
     assert pages == 0 and not_modified == len(checked)
     later = dict(rows(tmp_path, "SELECT article_id, last_checked_at FROM articles"))
@@ -299,3 +299,49 @@ def test_without_a_news_sitemap_the_main_feed_stands_in(tmp_path):
         assert requests.get("sitemap", 0) >= 2 and requests.get("feed") == 1 \
             and not requests.get("section"), requests
         assert stale_or_missing(client, tmp_path) == (set(), set())
+
+
+def test_an_edit_no_listing_dates_is_caught_by_the_learned_interval(tmp_path):
+    """Stories fetched while young are checked again soon after, stories long unchanged much
+    later (``RevisitRule``): with only the feeds to list stories (their dates are publication
+    dates), every edit of a young story is still caught, and no story quiet for long is
+    fetched again before its time.
+
+    The replica's clock starts at the machine's, so newscrawl (on the machine's clock) sees
+    its stories at their true age; one item every 4 hours spreads 300 over 50 days. The
+    rule's factor is shrunk so that seconds stand for days: a story quiet for up to two days
+    at its check is due within 9 s, one quiet for 20 days only after 86 s."""
+    from datetime import UTC, datetime
+
+    factor = 0.00005
+    config = ReplicaConfig(articles=300, seed=7, crawl_delay=0, minutes_per_item=240,
+                           start=datetime.now(UTC))
+    rule = ("-s", f"NEWSCRAWL_REVISIT_FACTOR={factor}", "-s", "NEWSCRAWL_REVISIT_MIN_HOURS=0.0001")
+    with ReplicaServer(config) as server:
+        client = Client(server.base_url)
+        crawl(server, tmp_path, *rule)
+        before = {row[0]: row[1:] for row in rows(
+            tmp_path, "SELECT article_id, last_checked_at, coalesce(updated_at, published_at) "
+                      "FROM articles")}
+        # Pages broken for good follow RetryRule (its wait is the rule's minimum, shrunk here).
+        degraded = {r[0] for r in rows(tmp_path, "SELECT article_id FROM failures")}
+        changes = json.loads(client.request("/__replica__/clock/advance?minutes=2880",
+                                            method="POST")[2])
+        edited = {str(i) for i in changes["updated"]} & set(before)
+        assert edited, changes  # the seed edits stories the first crawl archived
+        time.sleep(9)
+        crawl(server, tmp_path, *rule, "-s", "NEWSCRAWL_DISCOVERY=feeds")
+        ended = datetime.now(UTC)
+        _, stale = stale_or_missing(client, tmp_path)
+        assert not stale, stale  # every edit caught, though no listing dated one
+        held = dict(rows(tmp_path, "SELECT article_id, revision_count FROM articles"))
+        assert all(held[a] == 2 for a in edited), {a: held[a] for a in edited}
+        after = dict(rows(tmp_path, "SELECT article_id, last_checked_at FROM articles"))
+
+    def not_due_yet(article_id: str) -> bool:
+        """Quiet so long at its check that it was not due even when the second run ended."""
+        checked, changed = (datetime.fromisoformat(t) for t in before[article_id])
+        return (ended - checked) < (checked - changed) * factor
+
+    old = [a for a in before if not_due_yet(a) and a not in degraded]
+    assert len(old) > 100 and all(after[a] == before[a][0] for a in old)

@@ -89,32 +89,86 @@ def test_an_incremental_walk_stops_at_what_the_last_run_saw(archive):
     assert not run.seen_before(old, [])  # a full walk
 
 
-@pytest.mark.parametrize(("age", "since_check", "due"), [
-    (timedelta(hours=2), timedelta(hours=1), False),  # young, checked within the minimum
-    (timedelta(days=2), timedelta(hours=25), False),  # checked after a day, age 2 days: not yet
-    (timedelta(days=2), timedelta(days=2), True),  # a check as old as the story
-    (timedelta(days=400), timedelta(days=31), True),  # old stories: at least monthly
-    (timedelta(days=400), timedelta(days=29), False),
+@pytest.mark.parametrize(("quiet", "since_check", "due"), [
+    (timedelta(minutes=30), timedelta(hours=47), False),  # fetched new: not before 48 h
+    (timedelta(minutes=30), timedelta(hours=48), True),
+    (timedelta(days=2), timedelta(days=3), False),  # quiet 2 days at the check: 4 days
+    (timedelta(days=2), timedelta(days=4), True),
+    (timedelta(days=20), timedelta(days=39), False),  # quiet for weeks: twice that
+    (timedelta(days=20), timedelta(days=40), True),
+    (timedelta(days=900), timedelta(days=364), False),  # at least yearly
+    (timedelta(days=900), timedelta(days=366), True),
+    (-timedelta(hours=3), timedelta(hours=48), True),  # a site clock ahead: no quiet time
 ])
-def test_the_revisit_rule(age, since_check, due):
-    rule = RevisitRule(factor=1.0, min_hours=24.0, max_days=30.0)
-    assert rule.due(NOW, utc_iso(NOW - age), utc_iso(NOW - since_check)) is due
+def test_the_revisit_rule_learns_from_the_quiet_time(quiet, since_check, due):
+    rule = RevisitRule(factor=2.0, min_hours=48.0, max_days=365.0)
+    checked = NOW - since_check
+    assert rule.due(NOW, utc_iso(checked - quiet), utc_iso(checked)) is due
+
+
+def test_the_revisit_rule_is_the_default_and_counts_from_the_last_change(archive):
+    """A story edited a day after publication is quiet from that edit: checked two days
+    after it, though it was published long before."""
+    rule = RevisitRule.of(admission(archive)[0].config)
+    assert rule == RevisitRule(factor=2.0, min_hours=48.0, max_days=365.0)
+    published, edited = NOW - timedelta(days=30), NOW - timedelta(days=2, hours=1)
+    archive.store_article(record("3300002", "Body. " * 60, published_at=utc_iso(published),
+                                 updated_at=utc_iso(edited), fetched_at=utc_iso(edited)))
+    archive.commit()
+    assert rule.due(NOW, utc_iso(edited), utc_iso(edited))
+    assert {a for a, _ in archive.due_for_revisit("scmp", utc_iso(NOW), rule)} == {"3300002"}
+    run, stats = admission(archive)
+    got = run.consider(URL.format(3300002), utc_iso(published), None)  # no listing dates it
+    assert got is not None and got.revisit and stats["newscrawl/revisits/due"] == 1
+
+
+def test_an_edit_no_listing_dates_is_caught_by_the_learned_interval(archive):
+    """Fetched within the hour of publication, edited unseen: two days later the story is
+    checked (conditionally) and the edit is stored; a story quiet for a month is left."""
+    published = NOW - timedelta(days=2, hours=2)
+    fetched = published + timedelta(minutes=40)
+    archive.store_article(record("3300003", "First version. " * 40, updated_at=None,
+                                 published_at=utc_iso(published), fetched_at=utc_iso(fetched)))
+    old = NOW - timedelta(days=40)
+    archive.store_article(record("3300004", "Old story. " * 40, updated_at=None,
+                                 published_at=utc_iso(old),
+                                 fetched_at=utc_iso(NOW - timedelta(days=10))))
+    archive.commit()
+    run, stats = admission(archive)
+    # The news sitemap lists both with their publication date only.
+    got = run.consider(URL.format(3300003), utc_iso(published), None)
+    assert got is not None and got.revisit and stats["newscrawl/revisits/due"] == 1
+    assert run.consider(URL.format(3300004), utc_iso(old), None) is None
+    assert stats["newscrawl/skipped/unchanged"] == 1
+    # The revisit finds the edit: a second revision, quiet from the edit on.
+    edited = NOW - timedelta(hours=30)
+    result = archive.store_article(record("3300003", "Edited version. " * 40,
+                                          published_at=utc_iso(published),
+                                          updated_at=utc_iso(edited), fetched_at=utc_iso(NOW)))
+    archive.commit()
+    assert result.status == "revised"
+    state = archive.article_state("scmp", "3300003")
+    rule = run.rule
+    assert not rule.due(NOW + timedelta(hours=47), state.updated_at, state.last_checked_at)
+    assert rule.due(NOW + timedelta(hours=61), state.updated_at, state.last_checked_at)
 
 
 def _stories(archive, rule: RevisitRule) -> tuple[set[str], set[str]]:
     """The stories due by the rule in Python, and by its SQL in the archive."""
-    cases = [(age, check) for age in (1, 5, 30, 90, 200, 1000, 3000)
-             for check in (1, 10, 30, 100, 400, 800, 2000, 3000) if check <= age]
+    cases = [(changed, check) for changed in (1, 5, 30, 90, 200, 1000, 3000)
+             for check in (1, 10, 30, 100, 400, 800, 2000, 3000) if check <= changed]
     ids = {}
-    for n, (age_hours, check_hours) in enumerate(cases):
+    for n, (changed_hours, check_hours) in enumerate(cases):
         article_id = str(3_400_000 + n)
-        published = utc_iso(NOW - timedelta(hours=age_hours))
-        checked = utc_iso(NOW - timedelta(hours=check_hours))
+        published = utc_iso(NOW - timedelta(hours=changed_hours + 5 * (n % 3)))
+        changed = utc_iso(NOW - timedelta(hours=changed_hours)) if n % 3 else None
+        # 7 minutes off the hour: no case sits on a boundary, where floating days could tip
+        checked = utc_iso(NOW - timedelta(hours=check_hours, minutes=7))
         archive.store_article(record(article_id, f"Body {n}. " * 40, published_at=published,
-                                     updated_at=published, fetched_at=checked))
-        ids[article_id] = (published, checked)
+                                     updated_at=changed, fetched_at=checked))
+        ids[article_id] = (changed or published, checked)
     archive.commit()
-    in_python = {a for a, (p, c) in ids.items() if rule.due(NOW, p, c)}
+    in_python = {a for a, (c, k) in ids.items() if rule.due(NOW, c, k)}
     in_sql = {a for a, _ in archive.due_for_revisit("scmp", utc_iso(NOW), rule)}
     return in_python, in_sql
 
@@ -129,3 +183,35 @@ def test_the_revisit_rule_says_the_same_in_postgres(postgres):
     with PostgresArchive(postgres.database()) as archive:
         python, sql = _stories(archive, RevisitRule(factor=0.5, min_hours=6.0, max_days=30.0))
     assert python == sql and python
+
+
+def test_a_degraded_page_is_asked_again_at_once_then_waits_like_a_quiet_story(archive):
+    """A page read from fallbacks is fetched once more in the same run; stored degraded after
+    that second answer, it is broken for good until the site changes it: its next full fetch
+    waits the revisit minimum (48 h), doubling; a failed story still comes back next run."""
+    from newscrawl.items import Article
+    from newscrawl.spiders.admission import ASK_AGAIN, RetryRule
+    from newscrawl.store.base import Failure
+
+    run, stats = admission(archive)
+    broken = Article(url=URL.format(3300005), article_id="3300005", parser_version="scmp.V1",
+                     field_sources={"next_data:failed": "JSONDecodeError", "body": "dom"})
+    whole = Article(url=URL.format(3300006), article_id="3300006", parser_version="scmp.V1",
+                    field_sources={"body": "next_data"})
+    again = run.ask_again(broken, {"newscrawl_page": "article", "newscrawl_revisit": True})
+    assert again == {"newscrawl_page": "article", ASK_AGAIN: True, "newscrawl_revisit": False}
+    assert run.ask_again(broken, again) is None  # once only: then its record goes on
+    assert run.ask_again(whole, {}) is None and stats["newscrawl/degraded/asked_again"] == 1
+
+    rule = RetryRule(give_up_days=7.0, again_hours=48.0)
+    assert run.retry_rule == rule
+
+    def failure(reason: str, attempts: int, hours_ago: float) -> Failure:
+        at = utc_iso(NOW - timedelta(hours=hours_ago))
+        return Failure("3300005", URL.format(3300005), reason, attempts, at, at)
+
+    assert not rule.due(NOW, failure("degraded", 1, 47))
+    assert rule.due(NOW, failure("degraded", 1, 48))
+    assert not rule.due(NOW, failure("degraded", 2, 95)) and rule.due(NOW, failure("degraded", 2, 96))
+    assert rule.due(NOW, failure("http_500", 1, 0))  # a failed story: the very next run
+    assert not rule.due(NOW, failure("http_500", 2, 0.5)) and rule.due(NOW, failure("http_500", 2, 1))

@@ -10,6 +10,16 @@ if TYPE_CHECKING:
     from newscrawl.outlets.spec import Outlet
 
 
+def installed_version() -> str:
+    """newscrawl's version, as installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newscrawl")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def registered_outlet(name: str, parser: argparse.ArgumentParser) -> Outlet:
     """The registered outlet ``name``; an unknown one is a usage error (exit 2, one line)."""
     from newscrawl.outlets import get_outlet

@@ -10,7 +10,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import TextResponse
 from scrapy.utils.httpobj import urlparse_cached
 
-from newscrawl.config import number
+from newscrawl.config import flag, number
 from newscrawl.layout import DataDir
 
 if TYPE_CHECKING:
@@ -30,6 +30,11 @@ class RobotsCacheMiddleware:
     hour. RFC 9309 lets a crawler use a copy for up to 24 hours. Copies live in
     ``<data-dir>/<outlet>/robots/``; only successful answers (2xx, and 4xx, which mean "no
     rules") are kept, so a server error is asked again next run.
+
+    A ``--warc`` run (``NEWSCRAWL_WARC``) asks anyway, once per host, and keeps the copy it got:
+    a web archive holds the rules each crawl obeyed, and a copy answered from this cache was
+    not fetched, so the WARC writer would leave it out (``newscrawl wacz`` packages what the
+    WARC files hold).
     """
 
     @classmethod
@@ -37,12 +42,15 @@ class RobotsCacheMiddleware:
         hours = number(crawler.settings, "NEWSCRAWL_ROBOTS_CACHE_HOURS")
         if hours <= 0:
             raise NotConfigured  # NEWSCRAWL_ROBOTS_CACHE_HOURS is 0 (no message: not a warning)
-        return cls(crawler, DataDir.of_crawl(crawler).robots, hours * 3600)
+        return cls(crawler, DataDir.of_crawl(crawler).robots, hours * 3600,
+                   answer_from_cache=not flag(crawler.settings, "NEWSCRAWL_WARC"))
 
-    def __init__(self, crawler: Crawler, directory: Path, max_age: float) -> None:
+    def __init__(self, crawler: Crawler, directory: Path, max_age: float, *,
+                 answer_from_cache: bool = True) -> None:
         self.crawler = crawler
         self.directory = directory
         self.max_age = max_age
+        self.answer_from_cache = answer_from_cache
 
     def _path(self, request: Request) -> Path | None:
         parts = urlparse_cached(request)
@@ -52,7 +60,7 @@ class RobotsCacheMiddleware:
         return self.directory / name
 
     def process_request(self, request: Request) -> Response | None:
-        path = self._path(request)
+        path = self._path(request) if self.answer_from_cache else None
         if path is None or not path.exists() or time.time() - path.stat().st_mtime > self.max_age:
             return None
         status, _, body = path.read_bytes().partition(b"\n")

@@ -45,7 +45,7 @@ from newscrawl.records.measures import field_coverage, record_counts, remeasured
 from newscrawl.records.validation import problems
 from newscrawl.runs.locks import RunLock, lock_holder
 from newscrawl.store import StoreError, is_postgres_url, open_store
-from newscrawl.warc import WarcResponse, iter_warc_responses
+from newscrawl.warc import WarcResponse, iter_warc_responses, warc_files
 
 if TYPE_CHECKING:
     from newscrawl.layout import DataDir
@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 
 #: The shortest body a crawl accepts (``NEWSCRAWL_MIN_BODY_CHARS``).
 MIN_BODY_CHARS = project_defaults.NEWSCRAWL_MIN_BODY_CHARS
-WARC_SUFFIXES = (".warc.gz", ".warc")
 
 
 @dataclass
@@ -91,25 +90,6 @@ class ReparseReport:
                          + ", ".join(f"{reason} {count}" for reason, count in
                                      sorted(self.unreadable.items())) + ")")
         return "\n".join(lines)
-
-
-def warc_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """The WARC files named by ``paths``, in order; a directory gives its WARC files by name.
-
-    Files written by a crawl are named ``<outlet>-<UTC timestamp>-<serial>.warc.gz``, so name
-    order is the order they were written in. ``FileNotFoundError`` for a path that is neither.
-    """
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir()
-                                if p.is_file() and p.name.endswith(WARC_SUFFIXES)))
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise FileNotFoundError(f"no WARC file or directory at {path}")
-    return found
 
 
 def reparse(outlet: Outlet, paths: Iterable[str | os.PathLike[str]], archive: Archive,

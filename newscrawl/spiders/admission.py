@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from newscrawl.extraction.dates import parse_utc, utc_iso
 from newscrawl.extraction.urls import strip_tracking
 from newscrawl.idset import IdSet
-from newscrawl.store.base import DEGRADED
+from newscrawl.store.base import DEGRADED, degraded
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 #: Article requests go freshest first, in a few levels: Scrapy keeps one queue per priority
 #: and sums their lengths often, so one level per day (thousands) costs CPU (bench/README.md).
 FRESHNESS_LEVELS = ((timedelta(days=1), 3), (timedelta(days=7), 2), (timedelta(days=31), 1))
+#: The request meta key of a page asked for once more because it was read from fallbacks.
+ASK_AGAIN = "newscrawl_asked_again"
 
 
 def freshness(newest: str | None) -> int:
@@ -56,8 +58,16 @@ class ArticleHistory(Protocol):
 
 @dataclass(frozen=True)
 class RevisitRule:
-    """Young stories are checked often, old ones rarely: a story is due when its last check
-    is older than ``factor`` times its age, clamped to [``min_hours``, ``max_days``]."""
+    """How long a stored story is left alone, learned from what the archive has seen of it.
+
+    A story's *quiet time* is how long it had gone unchanged when it was last checked: from
+    its last observed change (the stored version's ``updated_at``, else its ``published_at``)
+    to ``last_checked_at``. Stories are edited mostly in their first hours, and one unchanged
+    for days rarely changes again, so the wait before the next check is ``factor`` times the
+    quiet time, clamped to [``min_hours``, ``max_days``]: with the defaults (2, 48 h, 365 d) a
+    story fetched when new is checked two days later, then at about 6, 18, 54, 162, 486 days,
+    then yearly; an edit found starts it over. A story with no date is due at once.
+    """
 
     factor: float
     min_hours: float
@@ -67,50 +77,68 @@ class RevisitRule:
     def of(cls, config: CrawlConfig) -> RevisitRule:
         return cls(config.revisit_factor, config.revisit_min_hours, config.revisit_max_days)
 
-    def interval(self, age: timedelta) -> timedelta:
-        return min(max(age * self.factor, timedelta(hours=self.min_hours)),
+    def interval(self, quiet: timedelta) -> timedelta:
+        return min(max(quiet * self.factor, timedelta(hours=self.min_hours)),
                    timedelta(days=self.max_days))
 
-    def due(self, now: datetime, published_at: str | None, last_checked_at: str | None) -> bool:
+    def due(self, now: datetime, changed_at: str | None, last_checked_at: str | None) -> bool:
+        """Whether a story last changed at ``changed_at`` (site time) and last checked at
+        ``last_checked_at`` is due at ``now``."""
         checked = parse_utc(last_checked_at)
-        published = parse_utc(published_at) or checked
-        if checked is None or published is None:
+        if checked is None:
             return True
-        return now - checked >= self.interval(now - published)
+        changed = parse_utc(changed_at) or checked
+        quiet = max(checked - changed, timedelta(0))  # a clock ahead of ours: no quiet yet
+        return now - checked >= self.interval(quiet)
 
     def sql(self, days_since: Callable[[str], str], now: str) -> tuple[str, tuple[Any, ...]]:
         """The same rule as a SQL condition on ``articles`` rows, for an archive to select the
         stories due: ``days_since(column)`` is the database's expression for the days from a
         ``?`` (bound to ``now``) back to that column.
 
-        ``checked >= clamp(age * factor, min, max)`` is written as ``checked >= max OR
-        (checked >= min AND checked >= age * factor)``, which needs no ``min()``/``least()``
-        (their names differ between SQLite and PostgreSQL); ``due`` is the same rule.
+        The quiet time is ``days_since(changed) - days_since(last_checked_at)``, and
+        ``since_check >= clamp(quiet * factor, min, max)`` is written as ``since_check >= max
+        OR (since_check >= min AND since_check >= quiet * factor)``, which needs no
+        ``min()``/``greatest()`` (their names differ between SQLite and PostgreSQL); a quiet
+        time below zero is below ``min`` anyway. ``due`` is the same rule.
         """
         checked = days_since("last_checked_at")
-        age = days_since("coalesce(published_at, first_fetched_at)")
-        condition = f"({checked} >= ? OR ({checked} >= ? AND {checked} >= {age} * ?))"
-        return condition, (now, self.max_days, now, self.min_hours / 24, now, now, self.factor)
+        changed = days_since("coalesce(updated_at, published_at, last_checked_at)")
+        condition = (f"({checked} >= ? OR ({checked} >= ? AND "
+                     f"{checked} >= ({changed} - {checked}) * ?))")
+        return condition, (now, self.max_days, now, self.min_hours / 24, now, now, now,
+                           self.factor)
 
 
 @dataclass(frozen=True)
 class RetryRule:
     """A failed story is asked for again by the very next run, then at growing intervals
     (``first_hours``, doubling, at most ``max_hours``), until it succeeds or has failed for
-    ``give_up_days``: then it is lost (on record, reported, no longer asked for). A story
-    stored degraded is archived already: its first check waits ``first_hours``."""
+    ``give_up_days``: then it is lost (on record, reported, no longer asked for).
+
+    A page read from fallbacks (degraded) is fetched again in full at once, in the run that
+    fetched it (``Admission.ask_again``): a cut or garbled answer is mended by asking again.
+    One stored degraded answered the same twice: the page itself is broken and stays so until
+    the site changes it, so its next full fetch waits ``again_hours`` (the revisit rule's
+    minimum), doubling, like a check of an unchanged story. Hourly, then daily, full fetches
+    of pages broken for good were most of a day's requests (bench/incremental_cost.py)."""
 
     give_up_days: float
     first_hours: float = 1.0
     max_hours: float = 24.0
+    again_hours: float = 48.0
 
     def due(self, now: datetime, failure: Failure) -> bool:
         waits = failure.attempts - (failure.reason != DEGRADED)
         if waits <= 0:
             return True
-        wait = min(self.first_hours * 2 ** (waits - 1), self.max_hours)
         last = parse_utc(failure.last_failed_at)
-        return last is None or now - last >= timedelta(hours=wait)
+        return last is None or now - last >= timedelta(hours=self.wait_hours(failure, waits))
+
+    def wait_hours(self, failure: Failure, waits: int) -> float:
+        if failure.reason == DEGRADED:
+            return self.again_hours * 2 ** (waits - 1)
+        return min(self.first_hours * 2 ** (waits - 1), self.max_hours)
 
     def lost(self, now: datetime, failure: Failure) -> bool:
         first = parse_utc(failure.first_failed_at)
@@ -136,7 +164,8 @@ class Admission:
         self.outlet, self.config, self.history, self.stats = outlet, config, history, stats
         self.window_start = window_start  # listings stop at stories older than this, unchanged
         self.rule = RevisitRule.of(config)
-        self.retry_rule = RetryRule(config.failed_give_up_days)
+        self.retry_rule = RetryRule(config.failed_give_up_days,
+                                    again_hours=config.revisit_min_hours)
         self.lost: list[Failure] = []  # failed stories given up on in this run
         self.since = utc_iso(config.since) if config.since else None
         self.scheduled = IdSet()  # stories asked for in this run (bits, not strings)
@@ -230,7 +259,7 @@ class Admission:
         if newest and stored and newest > stored:
             self.stats.inc_value("newscrawl/revisits/changed")
             return True
-        if self.rule.due(datetime.now(UTC), state.published_at, state.last_checked_at):
+        if self.rule.due(datetime.now(UTC), stored, state.last_checked_at):
             self.stats.inc_value("newscrawl/revisits/due")
             return True
         return False
@@ -280,6 +309,16 @@ class Admission:
             self.stats.inc_value("newscrawl/skipped/before_horizon")
             return False
         return True
+
+    def ask_again(self, article: Article, meta: dict[str, Any]) -> dict[str, Any] | None:
+        """The request meta of one more full fetch of a parsed page read from fallbacks (its
+        own sources broken), before its record goes on (``RetryRule``), or None: not degraded,
+        or asked again already. Counted."""
+        if meta.get(ASK_AGAIN) or not degraded({"field_sources": article.field_sources,
+                                                 "parser_version": article.parser_version}):
+            return None
+        self.stats.inc_value("newscrawl/degraded/asked_again")
+        return {**meta, ASK_AGAIN: True, "newscrawl_revisit": False}
 
     def emitted_enough(self) -> bool:
         limit = self.config.max_articles

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -462,6 +462,9 @@ class OutletSpider(scrapy.Spider):
         except AttributeError:  # a non-text response (an image, a PDF): no .text
             self.stats.inc_value("newscrawl/dropped/not_text")
             self.logger.warning("dropped %s: not a text response", response.url)
+            return
+        if (again := self.admission.ask_again(article, response.meta)) is not None:
+            yield cast("scrapy.Request", response.request).replace(dont_filter=True, meta=again)
             return
         if not self._own_story(article, response.url) \
                 or not self.admission.emit(article, discovered_via):

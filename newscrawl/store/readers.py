@@ -7,6 +7,7 @@ reproduced with sqlite3, datasette, psql or pandas.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     Connection = sqlite3.Connection | psycopg.Connection
 
-__all__ = ["Connection", "connect", "first", "select_articles"]
+__all__ = ["Connection", "connect", "first", "select_articles", "select_revisions"]
 
 
 def connect(path: str | Path) -> Connection:
@@ -124,3 +125,21 @@ def _select_postgres(db: psycopg.Connection, where: str,
         yield from cur.execute(
             f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE {where} "
             "ORDER BY published_at NULLS FIRST, article_id", params)
+
+
+_REVISIONS = ("SELECT outlet, article_id, revision, fetched_at, record FROM revisions "
+              "ORDER BY outlet, article_id, revision")
+
+
+def select_revisions(db: Connection) -> Iterator[tuple[str, str, int, str, dict[str, Any]]]:
+    """Every stored version of every story, by story and revision: ``(outlet, article_id,
+    revision, fetched_at, record)``, the record (the whole Article) as a dict."""
+    if isinstance(db, sqlite3.Connection):
+        for outlet, article_id, revision, fetched_at, record in db.execute(_REVISIONS):
+            yield outlet, article_id, revision, fetched_at, json.loads(record)
+        return
+    with db.transaction(), db.cursor(name="newscrawl_revisions") as cur:
+        cur.itersize = 500
+        for outlet, article_id, revision, fetched_at, record in cur.execute(_REVISIONS):
+            yield (outlet, article_id, revision, fetched_at,
+                   record if isinstance(record, dict) else json.loads(record))
