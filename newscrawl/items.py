@@ -95,15 +95,43 @@ class Article:
 def to_record(item: Any) -> dict[str, Any]:
     """An item as a plain dict of JSON values (nested items too).
 
-    ``dataclasses.asdict`` for our own dataclass items, a fast path: ItemAdapter's ``asdict``
-    costs ten times more on an article with a few dozen nested values. Any other item type
+    For our own dataclass items, what ``dataclasses.asdict`` gives, by a shorter walk (asdict
+    deep-copies every string through ``copy.deepcopy``: a fifth of a millisecond per article,
+    on every stored item); ItemAdapter's ``asdict`` costs ten times more. Any other item type
     goes through ItemAdapter.
     """
     if dataclasses.is_dataclass(item) and not isinstance(item, type):
-        return dataclasses.asdict(item)
+        return _plain(item)  # type: ignore[no-any-return]
     from itemadapter import ItemAdapter
 
     return ItemAdapter(item).asdict()
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as ``dataclasses.asdict`` copies it: dataclasses as dicts, lists, dicts and
+    tuples rebuilt, immutable atoms as they are, anything else deep-copied."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is list:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    names = _FIELD_NAMES.get(kind)
+    if names is None and dataclasses.is_dataclass(kind):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    return dataclasses.asdict(_Wrapped(value))["value"]  # asdict's own rules for the rest
+
+
+@dataclass
+class _Wrapped:
+    value: Any
 
 
 #: Fields whose fill rate every crawl measures: the summary prints it, the run keeps it.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 from scrapy.exceptions import DropItem
+from scrapy.statscollectors import MemoryStatsCollector
 
 from newscrawl.extensions.archive import ArchiveExtension
-from newscrawl.items import Article, ImageRef
+from newscrawl.items import Article, ImageRef, to_record
 from newscrawl.pipelines import CleanPipeline, DedupePipeline, StorePipeline, ValidatePipeline
 from newscrawl.records.cleaning import clean_body, clean_text
 from newscrawl.spiders import ScmpSpider
@@ -172,3 +173,47 @@ def test_an_entity_a_page_prints_is_decoded_once(crawler):
     assert article.body.startswith("AT&amp;T ")
     cleaned = CleanPipeline.from_crawler(crawler).process_item(article)
     assert cleaned.body.startswith("AT&amp;T ")
+
+
+def test_a_record_is_what_asdict_gives_and_shares_nothing_with_its_item():
+    item = article(subheadline=["First point"], field_sources={"body": "dom"})
+    record = to_record(item)
+    assert record == asdict(item) and list(record) == list(asdict(item))
+    assert record["images"] == [{"url": "https://img/1.jpg", "caption": "A  caption",
+                                 "credit": "Photo"}]
+    record["images"][0]["caption"], record["authors"][0] = "changed", "changed"
+    record["field_sources"]["body"] = "changed"
+    assert item.images[0].caption == "A  caption" and item.authors == ["Jane Doe"]
+    assert item.field_sources == {"body": "dom"}
+
+
+class InspectedStats(MemoryStatsCollector):
+    """A collector of its own (as a statsd or Prometheus one would be): its inc_value runs."""
+
+    def inc_value(self, key, count=1, start=0, spider=None):
+        self.set_value("test/inc_calls", self.get_value("test/inc_calls", 0) + 1)
+        super().inc_value(key, count, start)
+
+
+def test_the_store_counts_the_same_into_any_stats_collector(tmp_path):
+    counted = []
+    for name, stats_class in (("scrapy", "scrapy.statscollectors.MemoryStatsCollector"),
+                              ("own", "tests.test_pipelines.InspectedStats")):
+        crawler = project_crawler(ScmpSpider, {"NEWSCRAWL_DATA_DIR": str(tmp_path / name),
+                                               "STATS_CLASS": stats_class})
+        store = StorePipeline.from_crawler(crawler)
+        store.process_item(article())
+        store.process_item(article())  # the same content again: unchanged
+        ArchiveExtension.of(crawler).close()
+        stats = crawler.stats.get_stats()
+        counted.append({k: v for k, v in stats.items() if k.startswith(("newscrawl/stored/",
+                                                                          "newscrawl/filled/",
+                                                                          "newscrawl/sources/",
+                                                                          "newscrawl/sections/",
+                                                                          "newscrawl/parser/"))})
+        if name == "own":  # its inc_value saw every key the store counted
+            assert stats["test/inc_calls"] >= sum(counted[-1].values())
+    assert counted[0] == counted[1]
+    assert counted[0]["newscrawl/stored/new"] == 1 and counted[0]["newscrawl/stored/unchanged"] == 1
+    assert counted[0]["newscrawl/filled/headline"] == 2
+    assert counted[0]["newscrawl/sections/News > Hong Kong"] == 2

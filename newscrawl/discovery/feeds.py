@@ -44,9 +44,8 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
         raise DiscoveryError(f"{url}: not an RSS or Atom feed ({reason})")
     entries = []
     for item in parsed.entries:
-        link = resolve(url, item.get("link"))
+        link = resolve(url, item.get("link"), "a feed item")
         if link is None:
-            log.debug("feed %s: an item without a usable link", url)
             continue
         published_raw = item.get("published")
         # dict.get: FeedParserDict.get("updated") falls back to "published", with a warning.

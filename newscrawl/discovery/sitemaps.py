@@ -94,9 +94,8 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
             if _local(node.tag) != "sitemap":
                 continue
             fields = _children_text(node)
-            url = resolve(base_url, fields.get("loc"))
+            url = resolve(base_url, fields.get("loc"), "a <sitemap> of the index")
             if url is None:
-                log.debug("sitemap index %s: a <sitemap> without a usable <loc>", base_url)
                 continue
             raw = fields.get("lastmod")
             children.append(ChildSitemap(url, to_utc_iso(raw) if raw else None, raw))
@@ -116,9 +115,8 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
 
 def _url_entry(node: Any, base_url: str) -> SitemapEntry | None:
     fields = _children_text(node)
-    url = resolve(base_url, fields.get("loc"))
+    url = resolve(base_url, fields.get("loc"), "a <url>")
     if url is None:
-        log.debug("sitemap %s: a <url> without a usable <loc>", base_url)
         return None
     lastmod_raw = fields.get("lastmod")
     publication_raw = title = None
@@ -172,11 +170,15 @@ def _children_text(node: Any) -> dict[str, str]:
     return out
 
 
-def resolve(base_url: str, loc: str | None) -> str | None:
-    if not loc:
-        return None
-    url = urljoin(base_url, loc.strip())
-    return url if urlsplit(url).scheme in ("http", "https") else None
+def resolve(base_url: str, loc: str | None, entry: str | None = None) -> str | None:
+    """``loc`` made absolute against ``base_url``, or None when it is empty or no HTTP(S) URL
+    (logged at DEBUG when ``entry`` names what went without one: "a <url>")."""
+    url = urljoin(base_url, loc.strip()) if loc else None
+    if url and urlsplit(url).scheme in ("http", "https"):
+        return url
+    if entry:
+        log.debug("%s: %s without a usable URL", base_url, entry)
+    return None
 
 
 def parse_robots_sitemaps(body: bytes, base_url: str) -> list[str]:

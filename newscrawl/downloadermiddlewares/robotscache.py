@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import NotConfigured
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)  # compared and hashed by identity, as a component is
 class RobotsCacheMiddleware:
     """Keep each host's robots.txt between runs, for ``NEWSCRAWL_ROBOTS_CACHE_HOURS`` (24).
 
@@ -37,6 +39,11 @@ class RobotsCacheMiddleware:
     WARC files hold).
     """
 
+    crawler: Crawler
+    directory: Path
+    max_age: float  # seconds
+    answer_from_cache: bool = True
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RobotsCacheMiddleware:
         hours = number(crawler.settings, "NEWSCRAWL_ROBOTS_CACHE_HOURS")
@@ -44,13 +51,6 @@ class RobotsCacheMiddleware:
             raise NotConfigured  # NEWSCRAWL_ROBOTS_CACHE_HOURS is 0 (no message: not a warning)
         return cls(crawler, DataDir.of_crawl(crawler).robots, hours * 3600,
                    answer_from_cache=not flag(crawler.settings, "NEWSCRAWL_WARC"))
-
-    def __init__(self, crawler: Crawler, directory: Path, max_age: float, *,
-                 answer_from_cache: bool = True) -> None:
-        self.crawler = crawler
-        self.directory = directory
-        self.max_age = max_age
-        self.answer_from_cache = answer_from_cache
 
     def _path(self, request: Request) -> Path | None:
         parts = urlparse_cached(request)

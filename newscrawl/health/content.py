@@ -10,6 +10,7 @@ import json
 import re
 import sqlite3
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +104,19 @@ def _future_dates(rows: list[dict[str, Any]]) -> list[Finding]:
 
 def enough(count: int, total: int, least: int, share: float) -> bool:
     return count >= max(least, share * total)
+
+
+def bodies_finding(check: str, ids: list[str], judged: int, what: str, kinds: Counter[str],
+                   least: int, share: float, label: Callable[[str], str] = str) -> list[Finding]:
+    """One degraded finding on the body when ``ids`` (the stories whose body is ``what``) are
+    at least ``least`` and ``share`` of the ``judged`` bodies, naming the three commonest
+    ``kinds`` of problem and a few stories; none otherwise."""
+    if not enough(len(ids), judged, least, share):
+        return []
+    top = ", ".join(f"{label(kind)} {n}" for kind, n in kinds.most_common(3))
+    return [Finding(check, "body", len(ids), 0, DEGRADED,
+                    f"field body: {len(ids)} of {judged} bodies {what} ({top}; "
+                    f"{examples(ids)}) (baseline 0)")]
 
 
 def _shared(rows: list[dict[str, Any]], column: str) -> list[Finding]:

@@ -17,8 +17,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from newscrawl.health.content import enough, examples
-from newscrawl.health.judge import DEGRADED, Finding
+from newscrawl.health.content import bodies_finding
+from newscrawl.health.judge import Finding
 
 if TYPE_CHECKING:
     from newscrawl.outlets.spec import Outlet
@@ -86,9 +86,5 @@ def furniture_findings(rows: list[dict[str, Any]], outlet: Outlet | None) -> lis
         if phrase:
             found[phrase] += 1
             ids.append(row["article_id"])
-    if not enough(len(ids), len(rows), FURNITURE_MIN, FURNITURE_SHARE):
-        return []
-    top = ", ".join(f"{phrase!r} {n}" for phrase, n in found.most_common(3))
-    return [Finding("furniture", "body", len(ids), 0, DEGRADED,
-                    f"field body: {len(ids)} of {len(rows)} bodies hold page furniture ({top}; "
-                    f"{examples(ids)}) (baseline 0)")]
+    return bodies_finding("furniture", ids, len(rows), "hold page furniture", found,
+                          FURNITURE_MIN, FURNITURE_SHARE, label=repr)

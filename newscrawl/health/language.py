@@ -15,8 +15,8 @@ from collections import Counter
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from newscrawl.health.content import enough, examples
-from newscrawl.health.judge import DEGRADED, Finding
+from newscrawl.health.content import bodies_finding
+from newscrawl.health.judge import Finding
 
 if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
@@ -110,9 +110,5 @@ def language_findings(rows: list[dict[str, Any]], outlet: Outlet | None) -> list
         if found != expected:
             others[found] += 1
             ids.append(row["article_id"])
-    if not enough(len(ids), judged, OTHER_MIN, OTHER_SHARE):
-        return []
-    which = ", ".join(f"{language} {n}" for language, n in others.most_common(3))
-    return [Finding("language", "body", len(ids), 0, DEGRADED,
-                    f"field body: {len(ids)} of {judged} bodies not in {expected} ({which}; "
-                    f"{examples(ids)}) (baseline 0)")]
+    return bodies_finding("language", ids, judged, f"not in {expected}", others,
+                          OTHER_MIN, OTHER_SHARE)

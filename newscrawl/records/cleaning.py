@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from newscrawl.extraction.text import INVISIBLE as _INVISIBLE
+from newscrawl.extraction.text import MAYBE_INVISIBLE as _MAYBE_INVISIBLE
 
 # Stand-ins for the outlet's typographic quotes: primes, low quotes, accents and backticks used
 # as apostrophes, doubled apostrophes. Curly quotes themselves are kept as printed.
@@ -46,10 +47,10 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text)
-    if _INVISIBLE.search(text):
+    if _MAYBE_INVISIBLE.search(text):
         text = _INVISIBLE.sub("", text)
-    # Most paragraphs hold none of these: a C-speed search spares the per-character passes.
-    if _DOUBLED.search(text):
+    # Most paragraphs hold none of these: C-speed searches spare the per-character passes.
+    if "''" in text or "‘‘" in text or "’’" in text:
         text = _DOUBLED.sub(lambda m: "”" if m.group(0) in ("''", "’’") else "“", text)
     if _HAS_STAND_IN.search(text):
         text = text.translate(_QUOTES)
