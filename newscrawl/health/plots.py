@@ -43,11 +43,9 @@ class Frame:
 
     width: int
     height: int
-    left: int = 48
-    right: int = 12
-    top: int = 10
-    bottom: int = 24
     y_max: float = 1.0
+    # The margins around the plotting area (the axis labels' room), the same for every plot.
+    left, right, top, bottom = 48, 12, 10, 24
 
     @property
     def inner_width(self) -> float:

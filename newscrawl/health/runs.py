@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +32,11 @@ class RunMeasure:
     started_at: str
     finished_at: str
     finish_reason: str
-    new: int = 0
-    revised: int = 0
-    unchanged: int = 0
-    stats: dict[str, Any] = field(default_factory=dict)
-    coverage: dict[str, float] = field(default_factory=dict)
+    new: int  # stories stored new, revised and unchanged
+    revised: int
+    unchanged: int
+    stats: dict[str, Any]  # the crawl's stats as the runs table keeps them
+    coverage: dict[str, float]  # field -> share of stored articles that have it
 
     @property
     def stored(self) -> int:
