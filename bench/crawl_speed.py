@@ -43,7 +43,14 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from harness import ReplicaProcess, Worker, machine_and_date, machine_line, system_busy_seconds
+from harness import (
+    ReplicaProcess,
+    Worker,
+    add_crawl_options,
+    machine_and_date,
+    machine_line,
+    system_busy_seconds,
+)
 
 TARGET = 0.8
 WARMUP_PAGES = 20
@@ -229,11 +236,7 @@ def report(args: argparse.Namespace, rounds: list[dict[str, dict[str, Any]]]) ->
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--pages", type=int, default=2000, help="article pages per crawl (2000)")
-    p.add_argument("--articles", type=int, default=20000, help="replica size (20000)")
-    p.add_argument("--rounds", type=int, default=2, help="rounds of the three variants (2)")
-    p.add_argument("--concurrency", type=int, default=16,
-                   help="CONCURRENT_REQUESTS and _PER_DOMAIN for every variant (16)")
+    add_crawl_options(p, "the three variants")
     p.add_argument("--target", type=float, default=TARGET, help="ratio to reach (0.8)")
     p.add_argument("--time-limit", type=float, default=300.0,
                    help="seconds each crawl may take at most (300)")

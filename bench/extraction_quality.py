@@ -35,7 +35,6 @@ import logging
 import random
 import re
 import statistics
-import sys
 import time
 import warnings
 from collections import Counter
@@ -44,7 +43,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import harness
-from harness import ReplicaProcess, machine_and_date, machine_line
+from harness import ReplicaProcess, machine_and_date, machine_line, require_libraries
 
 TARGET_SPEEDUP = 10.0
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -90,7 +89,6 @@ def trafilatura_extractor() -> Callable[[str, str], str]:
 
 
 def newspaper_extractor() -> Callable[[str, str], str]:
-    import warnings
 
     with warnings.catch_warnings():  # "nltk is not installed": its NLP features are not used
         warnings.simplefilter("ignore", UserWarning)
@@ -111,21 +109,6 @@ def newspaper_extractor() -> Callable[[str, str], str]:
 
 EXTRACTORS = {"newscrawl": newscrawl_extractor, "trafilatura": trafilatura_extractor,
               "newspaper4k": newspaper_extractor}
-
-
-def check_libraries() -> None:
-    missing = []
-    for module, package in (("trafilatura", "trafilatura"), ("newspaper", "newspaper4k")):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                __import__(module)
-        except ImportError:
-            missing.append(package)
-    if missing:
-        print(f"extraction: missing {', '.join(missing)}: pip install trafilatura newspaper4k",
-              file=sys.stderr)
-        raise SystemExit(2)
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -247,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not 0 <= args.apollo <= args.pages or args.pages < 2:
         raise SystemExit("--pages must be at least 2 and --apollo between 0 and --pages")
-    check_libraries()
+    require_libraries("extraction", {"trafilatura": "trafilatura", "newspaper": "newspaper4k"},
+                      "pip install trafilatura newspaper4k")
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("newspaper").setLevel(logging.ERROR)
     print(f"extraction: {machine_line()}; {args.pages} pages ({args.apollo} Apollo)", flush=True)

@@ -47,6 +47,35 @@ NOISY_LOAD = 0.15  # other processes using more than this share of a core make a
 
 
 # -- the machine ----------------------------------------------------------------------------
+def add_crawl_options(p: Any, rounds_of: str) -> None:
+    """The options every crawl benchmark of the same pages shares (crawl_speed.py, peers.py):
+    2,000 pages of a 20,000-article replica, two rounds, concurrency 16."""
+    p.add_argument("--pages", type=int, default=2000, help="article pages per crawl (2000)")
+    p.add_argument("--articles", type=int, default=20000, help="replica size (20000)")
+    p.add_argument("--rounds", type=int, default=2, help=f"rounds of {rounds_of} (2)")
+    p.add_argument("--concurrency", type=int, default=16,
+                   help="CONCURRENT_REQUESTS and _PER_DOMAIN for every variant (16)")
+
+
+def require_libraries(script: str, modules: dict[str, str], install: str) -> None:
+    """Exit 2 with one line naming the missing packages when a comparison library (module ->
+    its PyPI package) cannot be imported (their import-time UserWarnings, such as newspaper's
+    "nltk is not installed", silenced)."""
+    import warnings
+
+    missing = []
+    for module, package in modules.items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                __import__(module)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        print(f"{script}: missing {', '.join(missing)}: {install}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -65,7 +65,15 @@ from typing import Any
 
 import harness
 from extraction_quality import body_scores
-from harness import ReplicaProcess, Worker, machine_and_date, machine_line, system_busy_seconds
+from harness import (
+    ReplicaProcess,
+    Worker,
+    add_crawl_options,
+    machine_and_date,
+    machine_line,
+    require_libraries,
+    system_busy_seconds,
+)
 
 TARGET = 5.0
 WARMUP_PAGES = 20
@@ -322,31 +330,11 @@ def report(args: argparse.Namespace, variants: list[str],
     return ok
 
 
-def check_libraries(variants: list[str]) -> None:
-    missing = []
-    for variant in variants:
-        if variant in LIBRARIES:
-            module, package = LIBRARIES[variant]
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)
-                    __import__(module)
-            except ImportError:
-                missing.append(package)
-    if missing:
-        print(f"peers: missing {', '.join(missing)}: pip install -e '.[bench]'", file=sys.stderr)
-        raise SystemExit(2)
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--pages", type=int, default=2000, help="article pages per crawl (2000)")
-    p.add_argument("--articles", type=int, default=20000, help="replica size (20000)")
-    p.add_argument("--rounds", type=int, default=2, help="rounds of the fast variants (2)")
+    add_crawl_options(p, "the fast variants")
     p.add_argument("--slow-rounds", type=int, default=1,
                    help="of which news-please and newspaper4k run in the first N (1)")
-    p.add_argument("--concurrency", type=int, default=16,
-                   help="CONCURRENT_REQUESTS and _PER_DOMAIN for every variant (16)")
     p.add_argument("--variants", default=",".join(VARIANTS),
                    help=f"which to run, comma-separated ({','.join(VARIANTS)})")
     p.add_argument("--target", type=float, default=TARGET,
@@ -382,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM as an exception: the ``finally`` blocks then end the worker and the replica.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     variants = [v for v in VARIANTS if v in args.variants]
-    check_libraries(variants)
+    require_libraries("peers", dict(LIBRARIES[v] for v in variants if v in LIBRARIES),
+                      "pip install -e '.[bench]'")
     print(f"peers: {machine_line()}; {args.pages} pages, {args.rounds} rounds "
           f"({args.slow_rounds} for news-please/newspaper4k), concurrency {args.concurrency}",
           flush=True)
