@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import subprocess
@@ -80,7 +81,12 @@ def test_three_workers_share_one_frontier(big_replica, redis_server, postgres, t
     seeded = sum("'newscrawl/worker/seeded': 1" in err for _, err in outputs)
     assert seeded == 1  # the start requests were seeded once, not once per worker
     fetches = client.json("/__replica__/stats")["article_fetches"]
-    assert fetches and set(fetches.values()) == {1}  # every article page fetched exactly once
+    # Every article page fetched exactly once, but for the pages read from fallbacks (their
+    # own data broken), which the worker that met one asks again once (RetryRule).
+    asked_again = sum(int(n) for _, err in outputs
+                      for n in re.findall(r"'newscrawl/degraded/asked_again': (\d+)", err))
+    assert fetches and set(fetches.values()) <= {1, 2}
+    assert sum(n == 2 for n in fetches.values()) == asked_again
     listed = {a["article_id"] for a in client.json("/__replica__/articles.json")["articles"]}
     shared, alone = content(store), content(str(single / "scmp" / "archive.sqlite"))
     assert set(shared) == set(alone) == listed
