@@ -130,3 +130,11 @@ def test_newscrawl_datasette_serves_the_archive(archive):
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # The datasette that `newscrawl datasette` started went with it: nothing listens any more.
+    deadline = time.monotonic() + 10
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                break
+        assert time.monotonic() < deadline, "datasette outlived newscrawl datasette"
+        time.sleep(0.2)

@@ -97,7 +97,6 @@ def schema(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def datasette(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import importlib.util
     import json
-    import subprocess
     import tempfile
     from pathlib import Path
 
@@ -122,8 +121,24 @@ def datasette(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as meta:
         meta.write(text)
         meta.flush()
-        return subprocess.call([sys.executable, "-m", "datasette", "serve", str(path), "-m",
-                                meta.name, "--host", args.host, "--port", str(args.port)])
+        return _serve([sys.executable, "-m", "datasette", "serve", str(path), "-m", meta.name,
+                       "--host", args.host, "--port", str(args.port)])
+
+
+def _serve(command: list[str]) -> int:
+    """Run a server in the foreground until it ends; a SIGTERM to newscrawl stops it too
+    (Ctrl-C reaches both: they share the terminal's process group)."""
+    import signal
+    import subprocess
+
+    server = subprocess.Popen(command)
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        return server.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
