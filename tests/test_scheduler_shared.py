@@ -35,7 +35,7 @@ def redis_server(tmp_path) -> Iterator[RedisServer]:
 
 @pytest.fixture(scope="module")
 def big_replica() -> Iterator[ReplicaServer]:
-    with ReplicaServer(ReplicaConfig(articles=1000, seed=5, crawl_delay=0)) as server:
+    with ReplicaServer(ReplicaConfig(articles=600, seed=5, crawl_delay=0)) as server:
         yield server
 
 
