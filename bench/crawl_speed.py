@@ -212,7 +212,9 @@ def report(args: argparse.Namespace, rounds: list[dict[str, dict[str, Any]]]) ->
     print(f"  per-round ratios bare in newscrawl settings / bare: "
           f"{', '.join(f'{x:.2f}' for x in framework)}")
     expected = args.pages
-    complete = all(r["newscrawl"]["phase"]["statuses"].get("200", 0) == expected
+    # newscrawl may fetch a few pages twice: one read from fallbacks (its own data broken) is
+    # asked again once (the revisit rule's RetryRule), so it gets at least every page.
+    complete = all(r["newscrawl"]["phase"]["statuses"].get("200", 0) >= expected
                    and r["bare"]["phase"]["statuses"].get("200", 0) == expected for r in rounds)
     noise = max(r[v]["other_load"] for r in rounds for v in VARIANTS)
     ok = ratio >= args.target and complete
