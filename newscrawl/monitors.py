@@ -121,28 +121,27 @@ class HealthMonitor(Monitor):
         if health.problem:
             self.fail(health.problem)
 
+    def _fail_on(self, level: str) -> None:
+        """Fail with the verdict line and the findings of ``level``; skip an unjudged run."""
+        health = self._health()
+        if health.problem:
+            self.skipTest("the run could not be judged")
+        lines = health.lines(level)
+        if lines:
+            self.fail("\n".join([health.verdict.headline() if health.verdict else "", *lines]))
+
     @monitors.name("not broken")
     @monitors.level.high
     def test_the_run_is_not_broken(self) -> None:
         """No finding that makes the run broken (nothing stored when stories were due)."""
-        health = self._health()
-        if health.problem:
-            self.skipTest("the run could not be judged")
-        lines = health.lines(BROKEN)
-        if lines:
-            self.fail("\n".join([health.verdict.headline() if health.verdict else "", *lines]))
+        self._fail_on(BROKEN)
 
     @monitors.name("not degraded")
     def test_the_run_is_not_degraded(self) -> None:
         """No finding that makes the run degraded (a field's fill rate fell, the body comes
         from another source, drops or failures above their baseline, content that is
         present but wrong, ...)."""
-        health = self._health()
-        if health.problem:
-            self.skipTest("the run could not be judged")
-        lines = health.lines(DEGRADED)
-        if lines:
-            self.fail("\n".join([health.verdict.headline() if health.verdict else "", *lines]))
+        self._fail_on(DEGRADED)
 
 
 class HealthMonitorSuite(MonitorSuite):
