@@ -31,7 +31,7 @@ from newscrawl.store import (
 )
 from tests.utils.cli import crawl
 from tests.utils.postgres_server import free_port
-from tests.utils.records import TRICKY, check_upserts, record
+from tests.utils.records import TRICKY, check_signature_renewal, check_upserts, record
 
 
 def rows(url: str, query: str, params: tuple = ()) -> list[tuple]:
@@ -75,6 +75,11 @@ def test_upserts_are_idempotent_and_an_edit_adds_one_revision(postgres):
     with PostgresArchive(postgres.database()) as archive:
         assert archive.journal_path is None  # no JSON Lines journal for PostgreSQL
         check_upserts(archive)
+
+
+def test_signatures_of_another_scheme_are_made_again_at_open(postgres):
+    url = postgres.database()
+    check_signature_renewal(lambda: PostgresArchive(url))
 
 
 def exercise(archive) -> list:

@@ -15,7 +15,7 @@ import pytest
 
 from newscrawl.layout import DataDir
 from newscrawl.store import SqliteArchive, search
-from tests.utils.records import TRICKY, check_upserts, record
+from tests.utils.records import TRICKY, check_signature_renewal, check_upserts, record
 
 
 def test_tricky_text_and_a_megabyte_body_round_trip_byte_for_byte(tmp_path):
@@ -55,6 +55,11 @@ def test_upserts_are_idempotent_and_an_edit_adds_one_revision(tmp_path):
     with SqliteArchive(db, jsonl) as archive:
         check_upserts(archive)
     assert len(jsonl.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_signatures_of_another_scheme_are_made_again_at_open(tmp_path):
+    files = DataDir.of(tmp_path, "scmp")
+    check_signature_renewal(lambda: SqliteArchive(files.archive, files.journal))
 
 
 WRITER = textwrap.dedent("""

@@ -5,12 +5,18 @@ first. A mixin of ``ArchiveBase``: it runs the shared statements through the arc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
-from newscrawl.records.fingerprints import NEAR_DUPLICATE_JACCARD, Signature, body_hash
+from newscrawl.records.fingerprints import NEAR_DUPLICATE_JACCARD, SCHEME, Signature, body_hash
 from newscrawl.store.statements import SQL, marks
+
+log = logging.getLogger(__name__)
+
+SET_SCHEME = ("INSERT INTO meta VALUES ('signature_scheme', ?) ON CONFLICT (key) DO UPDATE SET "
+              "value=excluded.value")
 
 
 class NearDuplicates:
@@ -20,6 +26,46 @@ class NearDuplicates:
     _storable: Callable[[Any], Any]
     _writing: Callable[..., AbstractContextManager[None]]
     _many: Callable[[str, list[tuple[Any, ...]]], None]
+    commit: Callable[[], None]
+
+    #: Stories re-fingerprinted per statement when the signature scheme changed.
+    _RENEW_BATCH = 500
+
+    def renew_signatures(self) -> int:
+        """Fingerprint every stored story again when its signature was made another way than
+        this release makes it (``fingerprints.SCHEME``, kept in ``meta``): signatures of two
+        schemes never match, so after such an upgrade no copy would be found. Done once, by
+        the first writer that opens the archive, from the stories' latest bodies, in
+        batches (memory does not grow with the archive); returns how many were made."""
+        if self._signature_scheme() == SCHEME:
+            return 0
+        made = 0
+        with self._writing(("meta", "signature_scheme")):
+            if self._signature_scheme() == SCHEME:  # another worker did it meanwhile
+                return 0
+            self.db.execute(self._sql("DELETE FROM fingerprint_bands"))
+            self.db.execute(self._sql("DELETE FROM fingerprints"))
+            after = ("", "")
+            while rows := self.db.execute(self._sql(
+                    "SELECT outlet, article_id, published_at, body FROM articles WHERE "
+                    "(outlet, article_id) > (?, ?) ORDER BY outlet, article_id LIMIT ?"),
+                    (*after, self._RENEW_BATCH)).fetchall():
+                after = (rows[-1][0], rows[-1][1])
+                for outlet, article_id, published_at, body in rows:
+                    signature = Signature.of(body or "")
+                    if signature is not None:
+                        self.add_fingerprint(outlet, article_id, published_at, signature)
+                        made += 1
+            self.db.execute(self._sql(SET_SCHEME), (SCHEME,))
+        self.commit()
+        if made:
+            log.info("fingerprinted %d stored stories again (signature scheme %s)", made, SCHEME)
+        return made
+
+    def _signature_scheme(self) -> str | None:
+        row = self.db.execute(self._sql(
+            "SELECT value FROM meta WHERE key='signature_scheme'")).fetchone()
+        return row[0] if row else None
 
     def link_duplicates(self, record: Mapping[str, Any]) -> str | None:
         """Index this story's body and return the id of the story it copies, if any."""

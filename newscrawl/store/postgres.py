@@ -146,9 +146,13 @@ class PostgresArchive(ArchiveBase):
             raise StoreError(f"cannot open the archive {self.location}: {one_line(exc, first_line=True)}") from None
         try:
             self._ensure_schema()
+            self.renew_signatures()
         except psycopg.Error as exc:
             self.db.close()
             raise StoreError(f"cannot open the archive {self.location}: {one_line(exc, first_line=True)}") from None
+        except StoreError:
+            self.db.close()
+            raise
 
     def _ensure_schema(self) -> None:
         if self._schema_version() is not None and self._has_newest_table():

@@ -69,6 +69,7 @@ class SqliteArchive(ArchiveBase):
                 self.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                             (statements.SCHEMA_VERSION,))
+            self.renew_signatures()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the archive {self.path}: {exc}") from None
         if self.journal_path is not None:

@@ -52,3 +52,32 @@ def check_upserts(archive) -> None:
     row = archive.article("scmp", "3200001")
     assert row["body"].endswith("corrected.") and row["revision_count"] == 2
     assert row["first_fetched_at"] == "2026-06-02T00:00:00Z"
+
+
+def check_signature_renewal(open_archive) -> None:
+    """Signatures an older release made another way are made again when a writer opens the
+    archive: until then a copy of a stored story is not found, afterwards it is."""
+    from newscrawl.records.fingerprints import SCHEME, Signature
+
+    body = " ".join(f"Word{i} said the minister on Tuesday, in paragraph {i % 7}." for i in range(80))
+    copy = record("3300002", body.replace("Tuesday", "Wednesday", 3),
+                  published_at="2026-06-02T08:00:00Z")
+    with open_archive() as archive:
+        original = record("3300001", body)
+        assert archive.link_duplicates(original) is None
+        archive.store_article(original)
+        archive.commit()
+        # What a release with another scheme left: other values, other bands, its name.
+        for statement in ("UPDATE fingerprints SET signature=?", "DELETE FROM fingerprint_bands",
+                          "UPDATE meta SET value='minhash-sha1' WHERE key='signature_scheme'"):
+            archive.db.execute(archive._sql(statement), (bytes(512),) if "?" in statement else ())
+        assert archive.find_original("scmp", "3300002", copy["published_at"], None,
+                                     Signature.of(copy["body"])) is None
+    with open_archive() as archive:
+        stored = archive.db.execute(archive._sql(
+            "SELECT signature FROM fingerprints WHERE article_id=?"), ("3300001",)).fetchone()
+        assert bytes(stored[0]) == Signature.of(body).to_bytes()
+        assert archive.count("fingerprint_bands") == 42
+        assert archive._signature_scheme() == SCHEME
+        assert archive.link_duplicates(copy) == "3300001"
+        assert archive.renew_signatures() == 0  # once
