@@ -109,7 +109,7 @@ def bare_worker(urls_file: str, phase_file: str, data_dir: str, time_limit: floa
     print(json.dumps({"phase": json.loads(Path(phase_file).read_text()),
                       "failed": stats.get("bench/failed", 0), "items": 0,
                       "requests": stats.get("downloader/request_count", 0),
-                      "peak_rss": harness.peak_rss_self(), "process_cpu_s": harness.cpu_self()}))
+                      "peak_rss": harness.peak_rss_self(), "process_cpu_s": harness.cpu_with_children()}))
     return 0
 
 
@@ -133,7 +133,7 @@ def newscrawl_worker(urls_file: str, phase_file: str, data_dir: str, time_limit:
                       "failed": stats.get("log_count/ERROR", 0), "items": result.articles,
                       "stored": stats.get("newscrawl/stored/new", 0),
                       "requests": stats.get("downloader/request_count", 0),
-                      "peak_rss": harness.peak_rss_self(), "process_cpu_s": harness.cpu_self()}))
+                      "peak_rss": harness.peak_rss_self(), "process_cpu_s": harness.cpu_with_children()}))
     return 0
 
 
@@ -194,12 +194,16 @@ def report(args: argparse.Namespace, rounds: list[dict[str, dict[str, Any]]]) ->
         ("crawler CPU ms/page",
          lambda r: 1000 * r["phase"]["phase_cpu_s"] / max(r["phase"]["counts"].get("responses", 1), 1),
          "{:.2f}"),
+        ("  of it in the parse process, ms/page",
+         lambda r: 1000 * r["phase"].get("phase_children_cpu_s", 0.0) / max(r["phase"]["counts"].get("responses", 1), 1), "{:.2f}"),
         ("crawler CPU busy, % of one core",
          lambda r: 100 * r["phase"]["phase_cpu_s"] / max(r["phase"]["phase_s"], 1e-9), "{:.0f}"),
         ("replica CPU ms/page",
          lambda r: 1000 * r["replica_cpu_s"] / max(r["phase"]["counts"].get("responses", 1), 1),
          "{:.2f}"),
         ("crawl process peak RSS, MB", lambda r: r["peak_rss"] / 1e6, "{:.0f}"),
+        ("parse process peak RSS, MB",
+         lambda r: r["phase"].get("children_peak_rss", 0) / 1e6, "{:.0f}"),
         ("other CPU (processes, kernel), % core", lambda r: 100 * r["other_load"], "{:.0f}"),
     ]
     for label, key, fmt in rows:

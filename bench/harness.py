@@ -105,6 +105,25 @@ def cpu_self() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def cpu_with_children() -> float:
+    """This process's CPU and that of its children that ended (a newscrawl parse process)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return cpu_self() + usage.ru_utime + usage.ru_stime
+
+
+def children_cpu_and_peak() -> tuple[float, int]:
+    """CPU seconds and peak RSS (bytes, summed) of this process's descendants, such as the
+    parse process of a newscrawl crawl (newscrawl/spiders/parsing.py); 0 for a gone one."""
+    cpu, peak = 0.0, 0
+    for pid in proc_children(os.getpid()):
+        try:
+            cpu += proc_cpu_seconds(pid)
+            peak += proc_memory(pid).get("VmHWM", 0)
+        except OSError:
+            continue
+    return cpu, peak
+
+
 def peak_rss_self() -> int:
     """This process's peak resident set size in bytes (ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -507,6 +526,7 @@ class ArticlePhaseClock:
             self.counts["requests"] += 1
             if "first" not in self.marks:
                 self._mark("first")
+                self.marks["first_children_cpu"] = children_cpu_and_peak()[0]
 
     def received(self, response: Response, request: Request, spider: Any) -> None:
         if self.pattern.search(request.url):
@@ -526,12 +546,21 @@ class ArticlePhaseClock:
         self.counts["callback_errors"] += 1
 
     def closed(self, spider: Any, reason: str) -> None:
+        # Child processes (newscrawl's parse process) are read now, before their spider_closed
+        # handler ends them (connected after this one): idle since the last page, so their CPU
+        # now is their CPU at the last page.
+        children_cpu, children_peak = children_cpu_and_peak()
         self._mark("closed")
         first, last = self.marks.get("first", 0.0), self.marks.get("last", 0.0)
+        own_cpu = max(self.marks.get("last_cpu", 0.0) - self.marks.get("first_cpu", 0.0), 0.0)
         Path(self.path).write_text(json.dumps({
             "reason": reason, "counts": dict(self.counts), "statuses": dict(self.statuses),
             "phase_s": max(last - first, 0.0),
-            "phase_cpu_s": max(self.marks.get("last_cpu", 0.0) - self.marks.get("first_cpu", 0.0), 0.0),
+            # The crawl's CPU over the phase, its child processes' included.
+            "phase_cpu_s": own_cpu + max(children_cpu - self.marks.get("first_children_cpu", 0.0),
+                                         0.0),
+            "phase_children_cpu_s": children_cpu - self.marks.get("first_children_cpu", 0.0),
+            "children_peak_rss": children_peak,
             "open_to_first_s": first - self.marks.get("opened", first),
             "open_to_close_s": self.marks["closed"] - self.marks.get("opened", self.marks["closed"]),
             "marks": self.marks, "peak_rss": peak_rss_self(),

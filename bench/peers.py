@@ -171,7 +171,7 @@ def peer_worker(name: str, urls_file: str, phase_file: str, feed_file: str, time
     print(json.dumps({"phase": json.loads(Path(phase_file).read_text()),
                       "failed": stats.get("bench/failed", 0) + stats.get("log_count/ERROR", 0),
                       "requests": stats.get("downloader/request_count", 0),
-                      "peak_rss": harness.peak_rss_self(), "process_cpu_s": harness.cpu_self()}))
+                      "peak_rss": harness.peak_rss_self(), "process_cpu_s": harness.cpu_with_children()}))
     return 0
 
 
@@ -274,9 +274,13 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], float], str]] = [
     ("article phase, s", lambda r: r["phase"]["phase_s"], "{:.1f}"),
     ("articles/s (bare: pages/s)", articles_per_s, "{:.1f}"),
     ("crawler CPU ms/article", cpu_ms_per_article, "{:.2f}"),
+    ("  of it in the parse process, ms/article",
+     lambda r: 1000 * r["phase"].get("phase_children_cpu_s", 0.0) / max(articles(r), 1), "{:.2f}"),
     ("crawler CPU busy, % of one core",
      lambda r: 100 * r["phase"]["phase_cpu_s"] / max(r["phase"]["phase_s"], 1e-9), "{:.0f}"),
     ("crawl process peak RSS, MB", lambda r: r["peak_rss"] / 1e6, "{:.0f}"),
+    ("parse process peak RSS, MB",
+     lambda r: r["phase"].get("children_peak_rss", 0) / 1e6, "{:.0f}"),
     ("body F1, mean over pages", lambda r: r["f1"], "{:.3f}"),
     ("body F1, mean over stored", lambda r: r["f1_stored"], "{:.3f}"),
     ("other CPU (processes, kernel), % core", lambda r: 100 * r["other_load"], "{:.0f}"),

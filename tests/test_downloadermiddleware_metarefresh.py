@@ -32,5 +32,16 @@ def test_a_meta_refresh_redirects_as_scrapy_does_and_other_pages_pass_untouched(
     # A refresh past the first 4,096 characters is not one (as Scrapy reads it).
     late = page("<title>x</title>" + " " * 5000 + '<meta http-equiv="refresh" content="0; url=/b">')
     assert middleware.process_response(request, late) is late
+    # Pages in an encoding that does not write ASCII as ASCII are read as text.
+    for encoding in ("utf-16", "utf-16-be", "cp1252", "shift_jis"):
+        body = '<html><head><meta http-equiv="refresh" content="0; url=/news/c"></head></html>'
+        response = HtmlResponse("https://www.scmp.com/a", body=body.encode(encoding),
+                                encoding=encoding)
+        redirected = middleware.process_response(request, response)
+        assert isinstance(redirected, Request) and "/news/c" in redirected.url, encoding
+        plain = HtmlResponse("https://www.scmp.com/a", encoding=encoding,
+                             body="<html><head><title>x</title></head></html>".encode(encoding))
+        assert middleware.process_response(request, plain) is plain
+        assert plain._cached_ubody is None or encoding.startswith("utf-16")  # not decoded
     assert "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware" in DOWNLOADER_MIDDLEWARES
     assert DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"] is None

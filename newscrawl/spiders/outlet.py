@@ -29,6 +29,7 @@ from newscrawl.extraction.dates import utc_iso
 from newscrawl.extraction.errors import NotAnArticle, PageRejected
 from newscrawl.outlets import get_outlet
 from newscrawl.spiders.admission import Admission, Admitted, freshness
+from newscrawl.spiders.parsing import Parsing
 from newscrawl.spiders.plan import (
     EVERY_SURFACE,
     INDEX_STAT,
@@ -90,6 +91,10 @@ class OutletSpider(scrapy.Spider):
     def admission(self) -> Admission:
         return Admission(self.outlet, self.config, self.owner.archive, self.stats,
                          window_start=self.plan.window_start)
+
+    @cached_property
+    def parsing(self) -> Parsing:
+        return Parsing.of(self.crawler)
 
     @property
     def high_water(self) -> str | None:
@@ -262,10 +267,8 @@ class OutletSpider(scrapy.Spider):
     # -- feeds and sitemaps ---------------------------------------------------------
     def _in_chosen_sections(self, url: str) -> bool:
         """With --sections, a feed or sitemap link counts only under one of their paths."""
-        if not self.config.sections_chosen:
-            return True
-        path = urlsplit(url).path
-        if any(path.startswith(f"/{section}/") for section in self.config.sections):
+        path, config = urlsplit(url).path, self.config
+        if not config.sections_chosen or any(path.startswith(f"/{s}/") for s in config.sections):
             return True
         self.stats.inc_value("newscrawl/skipped/other_section")
         return False
@@ -439,15 +442,14 @@ class OutletSpider(scrapy.Spider):
         self.logger.error("section page %s failed: %s", failure.request.url, failure.value)
 
     # -- articles -------------------------------------------------------------
-    def parse_article(self, response: Response, discovered_via: str) -> Iterator[Any]:
+    async def parse_article(self, response: Response, discovered_via: str) -> AsyncIterator[Any]:
         if response.status == 304:  # a revisit: unchanged since the archived version
             self.stats.inc_value("newscrawl/pages/not_modified")
             return
         self.stats.inc_value("newscrawl/pages/article")
-        fetched_at = datetime.now(UTC)
-        parser = self.outlet.parser_for(fetched_at)
+        parser = self.outlet.parser_for(fetched_at := datetime.now(UTC))
         try:
-            article = parser.parse(response.url, response.text, fetched_at)
+            article = await self.parsing.parse(parser, response, fetched_at)
         except NotAnArticle as exc:  # a gallery, a video: skipped, and for good
             self.stats.inc_value(f"newscrawl/skipped/{exc.reason}")
             self.logger.info("skipped %s: %s (%s)", response.url, exc.reason, exc)
@@ -456,8 +458,7 @@ class OutletSpider(scrapy.Spider):
         except PageRejected as exc:  # an article page that gave no record: an error
             self.stats.inc_value(f"newscrawl/dropped/{exc.reason}")
             self.logger.warning("dropped %s: %s (%s)", response.url, exc.reason, exc)
-            self._story_failed(response.url, response.meta.get("newscrawl_article_id"),
-                               exc.reason)
+            self._story_failed(response.url, response.meta.get("newscrawl_article_id"), exc.reason)
             return
         except AttributeError:  # a non-text response (an image, a PDF): no .text
             self.stats.inc_value("newscrawl/dropped/not_text")
@@ -478,9 +479,8 @@ class OutletSpider(scrapy.Spider):
             raise CloseSpider("max_articles")
 
     def _own_story(self, article: Any, url: str) -> bool:
-        """The story a page is stored as comes from the URL it was fetched from (after
-        redirects, all on the outlet's hosts): page data naming another story is a counted
-        mismatch and stores nothing, and a canonical URL off the outlet's hosts is not kept."""
+        """The story a page is stored as is the fetched URL's (after redirects on the outlet's
+        hosts): data naming another is a counted mismatch; an off-site canonical URL is dropped."""
         url_id = self.outlet.article_id_from_url(url)
         if url_id and article.article_id != url_id:
             self.stats.inc_value("newscrawl/dropped/id_mismatch")

@@ -1,0 +1,331 @@
+"""Article pages parsed in a second process, so that a long crawl uses a second core.
+
+A crawl's own process does the network, the scheduling and the pipelines; reading an article
+page (``ArticleParser.parse``: about 2 ms of a crawl's 11 per page, bench/README.md) is a pure
+function of ``(url, html, fetched_at)`` and can run beside it. ``Parsing.parse`` gives the
+same answer either way, the record or the parser's own exception (``NotAnArticle``,
+``PageRejected``).
+
+The second process starts once a crawl has parsed ``NEWSCRAWL_PARSE_PROCESS_AFTER`` pages
+itself (it costs about a second of CPU and 80 MB to start, which a short incremental run would
+not win back); ``NEWSCRAWL_PARSE_PROCESS=False`` keeps every page in the crawl's process.
+Pages go to it over a socket pair as length-prefixed pickles and come back in the same way;
+the event loop reads the answers (no thread). Until the process says it is ready, and for
+good if it dies, pages are parsed in the crawl's process: a page sent to a process that died
+is parsed again here, so no page is lost, and the crawl counts and logs it
+(``newscrawl/parse_process/died``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mmap
+import multiprocessing
+import os
+import pickle
+import signal
+import socket
+import struct
+import tempfile
+from collections import deque
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from scrapy import signals
+from w3lib.encoding import html_to_unicode
+
+from newscrawl.config import flag, number
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response, TextResponse
+
+log = logging.getLogger(__name__)
+
+_HEADER = struct.Struct("!Qq")  # a message's size, and the page it is about
+_READY = -1  # the id of the process's first message: its imports are done
+#: The shared ring's size: about 60 article pages of 270 KB (Scrapy keeps ~20 in its scraper).
+RING_BYTES = 16 << 20
+
+
+def page_text(body: bytes, encoding: str) -> str:
+    """A response's text as Scrapy's ``TextResponse.text`` decodes it."""
+    return html_to_unicode(f"charset={encoding}", body)[1]
+
+
+def _serve(sock: socket.socket) -> None:
+    """The second process: parse what comes until the crawl closes its end."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the crawl's to handle
+    import newscrawl.outlets  # noqa: F401  (the parsers' imports, before saying ready)
+
+    _, fds, _, _ = socket.recv_fds(sock, 16, 1)
+    ring = mmap.mmap(fds[0], RING_BYTES)
+    os.close(fds[0])
+    stream = sock.makefile("rwb")
+
+    def send(ident: int, ok: bool, value: Any) -> None:
+        try:
+            payload = pickle.dumps((ok, value), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an answer that does not pickle: its text, as an error
+            payload = pickle.dumps((False, RuntimeError(f"{value!r}: {exc!r}")))
+        stream.write(_HEADER.pack(len(payload), ident) + payload)
+        stream.flush()
+
+    send(_READY, True, None)
+    while header := stream.read(_HEADER.size):
+        size, ident = _HEADER.unpack(header)
+        message = stream.read(size)
+        try:
+            parser, url, (start, end), encoding, fetched_at = pickle.loads(message)
+            html = page_text(ring[start:end], encoding)
+            send(ident, True, parser.parse(url, html, fetched_at))
+        except Exception as exc:  # the parser's answer, whatever it is: the crawl decides
+            send(ident, False, exc)
+
+
+class Ring:
+    """Where pages wait for the second process: a shared file mapped by both, used as a ring
+    of spans, freed in the order they were taken (the process answers in order)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.fd = os.memfd_create("newscrawl-parse") if hasattr(os, "memfd_create") \
+            else os.dup(tempfile.TemporaryFile().fileno())
+        os.ftruncate(self.fd, size)
+        self.map = mmap.mmap(self.fd, size)
+        self.spans: deque[tuple[int, int]] = deque()
+
+    def put(self, data: bytes) -> tuple[int, int] | None:
+        """Copy ``data`` in; the span it took, or None when there is no room now."""
+        start = self._room(len(data))
+        if start is None:
+            return None
+        span = (start, start + len(data))
+        self.map[span[0]:span[1]] = data
+        self.spans.append(span)
+        return span
+
+    def _room(self, size: int) -> int | None:
+        if not self.spans:
+            return 0 if size <= self.size else None
+        first, last = self.spans[0][0], self.spans[-1][1]
+        if last >= first:  # free: [last, size) and [0, first)
+            if self.size - last >= size:
+                return last
+            return 0 if size < first else None
+        return last if first - last > size else None  # free: [last, first)
+
+    def free_oldest(self) -> None:
+        if self.spans:
+            self.spans.popleft()
+
+    def close(self) -> None:
+        self.map.close()
+        os.close(self.fd)
+
+
+class Parsing:
+    """Where a crawl's article pages are parsed: here, or in its second process."""
+
+    def __init__(self, *, enabled: bool, after: int, inc: Callable[[str], None]) -> None:
+        self.enabled = enabled
+        self.after = after  # pages parsed here before the second process starts
+        self._inc = inc
+        self._parsed_here = 0
+        self._process: Any = None
+        self._sock: socket.socket | None = None
+        self._ready = False
+        self._closing = False
+        self._next_id = 0
+        #: What was sent and not answered yet: its future and what to parse it from again.
+        self._pending: dict[int, tuple[asyncio.Future[Any], tuple[Any, ...]]] = {}
+        # Frames waiting to be written (views, sliced as the socket takes them: no copies)
+        # and the bytes read of answers not yet whole.
+        self._out: deque[memoryview] = deque()
+        self._in = bytearray()
+        self._ring: Ring | None = None
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> Parsing:
+        """A crawl's parsing, ended with its spider."""
+        settings = crawler.settings
+        parsing = cls(enabled=flag(settings, "NEWSCRAWL_PARSE_PROCESS"),
+                      after=int(number(settings, "NEWSCRAWL_PARSE_PROCESS_AFTER", whole=True)),
+                      inc=crawler.stats.inc_value)
+        crawler.signals.connect(parsing.close, signal=signals.spider_closed)
+        return parsing
+
+    async def parse(self, parser: Any, page: Response, fetched_at: datetime) -> Any:
+        """The parser's record of ``page`` (raising what it raises; AttributeError for a
+        response that is not text). Only here is an article page decoded: the second
+        process decodes what it is sent."""
+        url, response = page.url, cast("TextResponse", page)
+        if not self._ready:
+            self._parsed_here += 1
+            if self.enabled and self._process is None and self._parsed_here > self.after:
+                self._start()
+            return parser.parse(url, response.text, fetched_at)
+        body, encoding = response.body, response.encoding
+        assert self._ring is not None
+        span = self._ring.put(body)
+        if span is None:  # no room in the ring now (or a page larger than it): here
+            self._inc("newscrawl/parse_process/parsed_here")
+            return parser.parse(url, response.text, fetched_at)
+        try:
+            payload = pickle.dumps((parser, url, span, encoding, fetched_at),
+                                   protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):  # a parser made at run time
+            self._ring.spans.pop()
+            self._inc("newscrawl/parse_process/parsed_here")
+            return parser.parse(url, response.text, fetched_at)
+        ident, self._next_id = self._next_id, self._next_id + 1
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[ident] = (future, (parser, url, body, encoding, fetched_at))
+        self._out.extend((memoryview(_HEADER.pack(len(payload), ident)), memoryview(payload)))
+        self._flush()
+        self._inc("newscrawl/parse_process/pages")
+        return await future
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair()
+        with suppress(OSError):  # room for several pages, each sent in one write
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+            theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        context = multiprocessing.get_context("spawn")  # no fork of a running event loop
+        self._process = context.Process(target=_serve, args=(theirs,), daemon=True,
+                                        name="newscrawl-parse")
+        try:
+            self._process.start()
+        except OSError as exc:
+            log.warning("article pages are parsed in the crawl's process: no second process "
+                        "(%s)", exc)
+            self.enabled = False
+            ours.close()
+            return
+        finally:
+            theirs.close()
+        try:
+            self._ring = Ring(RING_BYTES)
+            socket.send_fds(ours, [b"ring"], [self._ring.fd])
+        except (OSError, AttributeError) as exc:  # no memfd, no fd passing on this system
+            log.warning("article pages are parsed in the crawl's process: no shared memory "
+                        "(%s)", exc)
+            self.enabled = False
+            ours.close()
+            return
+        ours.setblocking(False)
+        self._sock = ours
+        asyncio.get_running_loop().add_reader(ours.fileno(), self._receive)
+
+    def _flush(self) -> None:
+        """Write what the socket takes now; the rest when it can take more."""
+        sock, loop = self._sock, asyncio.get_running_loop()
+        if sock is None:
+            return
+        try:
+            while self._out:
+                sent = sock.send(self._out[0])
+                if sent < len(self._out[0]):
+                    self._out[0] = self._out[0][sent:]
+                    loop.add_writer(sock.fileno(), self._flush)
+                    return
+                self._out.popleft()
+        except BlockingIOError:
+            loop.add_writer(sock.fileno(), self._flush)
+            return
+        except OSError as exc:
+            self._lost(exc)
+            return
+        loop.remove_writer(sock.fileno())
+
+    def _receive(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        try:
+            data = sock.recv(1 << 20)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._lost(exc)
+            return
+        if not data:
+            self._lost(EOFError("the parse process closed its end"))
+            return
+        self._in += data
+        while len(self._in) >= _HEADER.size:
+            size, ident = _HEADER.unpack_from(self._in)
+            if len(self._in) < _HEADER.size + size:
+                return
+            try:
+                ok, value = pickle.loads(self._in[_HEADER.size:_HEADER.size + size])
+            except Exception as exc:  # an answer that does not unpickle: the process is unusable
+                self._lost(exc)
+                return
+            del self._in[:_HEADER.size + size]
+            self._answer(ident, ok, value)
+
+    def _answer(self, ident: int, ok: bool, value: Any) -> None:
+        if ident == _READY:
+            self._ready = True
+            log.info("article pages are parsed in a second process (pid %s) from now",
+                     self._process.pid)
+            return
+        if self._ring is not None:
+            self._ring.free_oldest()
+        future = self._pending.pop(ident, (None,))[0]
+        if future is None or future.done():
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def _disconnect(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            loop = asyncio.get_event_loop()
+            loop.remove_reader(sock.fileno())
+            loop.remove_writer(sock.fileno())
+            sock.close()
+        self._out.clear()
+        if self._ring is not None:
+            self._ring.close()
+            self._ring = None
+
+    def _lost(self, exc: BaseException) -> None:
+        """The second process is gone: what it had not answered is parsed here."""
+        was_ready, self._ready, self.enabled = self._ready, False, False
+        self._disconnect()
+        if self._closing:
+            return
+        if not was_ready:
+            log.warning("the parse process did not start (%s, exit %s): pages are parsed in "
+                        "the crawl's process", exc, getattr(self._process, "exitcode", None))
+            return
+        self._inc("newscrawl/parse_process/died")
+        log.error("the parse process died (%s); its %d unanswered pages and all later ones are "
+                  "parsed in the crawl's process", exc, len(self._pending))
+        pending, self._pending = self._pending, {}
+        for future, (parser, url, body, encoding, fetched_at) in pending.values():
+            if future.done():
+                continue
+            self._inc("newscrawl/parse_process/parsed_again")
+            try:
+                future.set_result(parser.parse(url, page_text(body, encoding), fetched_at))
+            except Exception as error:  # the parser's answer, as above
+                future.set_exception(error)
+
+    def close(self) -> None:
+        """End the second process (it ends when its socket closes; killed if it hangs)."""
+        self._closing = True
+        self._disconnect()
+        process = self._process
+        if process is not None:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
