@@ -243,3 +243,13 @@ def test_a_degraded_page_is_asked_again_at_once_then_waits_like_a_quiet_story(ar
     assert not rule.due(NOW, failure("degraded", 2, 95)) and rule.due(NOW, failure("degraded", 2, 96))
     assert rule.due(NOW, failure("http_500", 1, 0))  # a failed story: the very next run
     assert not rule.due(NOW, failure("http_500", 2, 0.5)) and rule.due(NOW, failure("http_500", 2, 1))
+    # Its retry, 48 h on, comes back degraded again: one fetch, not asked again at once; a
+    # failed story that comes back degraded is (its first degraded answer).
+    later, _ = admission(archive)
+    retried = [f.article_id for f in later.retries([failure("degraded", 1, 50)])]
+    assert retried == ["3300005"] and later.ask_again(broken, {}) is None
+    failed = Article(url=URL.format(3300007), article_id="3300007", parser_version="scmp.V1",
+                     field_sources=broken.field_sources)
+    at = utc_iso(NOW - timedelta(hours=2))
+    assert list(later.retries([Failure("3300007", failed.url, "http_500", 1, at, at)]))
+    assert later.ask_again(failed, {}) is not None

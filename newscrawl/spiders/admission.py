@@ -135,8 +135,10 @@ class RetryRule:
     fetched it (``Admission.ask_again``): a cut or garbled answer is mended by asking again.
     One stored degraded answered the same twice: the page itself is broken and stays so until
     the site changes it, so its next full fetch waits ``again_hours`` (the revisit rule's
-    minimum), doubling, like a check of an unchanged story. Hourly, then daily, full fetches
-    of pages broken for good were most of a day's requests (bench/incremental_cost.py)."""
+    minimum), doubling, like a check of an unchanged story, and that fetch is not asked
+    again at once when it is degraded too. Hourly, then daily, full fetches of pages broken
+    for good were most of a day's requests (bench/incremental_cost.py); asked again at each
+    retry, they were half the requests of the day the first crawl's came due again."""
 
     give_up_days: float
     first_hours: float = 1.0
@@ -185,6 +187,7 @@ class Admission:
         self.since = utc_iso(config.since) if config.since else None
         self.scheduled = IdSet()  # stories asked for in this run (bits, not strings)
         self.emitted = IdSet()  # stories whose record went to the pipelines
+        self.broken = IdSet()  # stories on record as degraded, asked for again in this run
         self.high_water: str | None = None  # the newest publication or change time listed
 
     # -- listed stories ---------------------------------------------------------------
@@ -251,6 +254,8 @@ class Admission:
             elif failure.article_id not in self.scheduled and not self.limit_reached() \
                     and self.retry_rule.due(now, failure):
                 self.scheduled.add(failure.article_id)
+                if failure.reason == DEGRADED:
+                    self.broken.add(failure.article_id)
                 self.stats.inc_value("newscrawl/retries/stories")
                 yield failure
 
@@ -339,9 +344,11 @@ class Admission:
     def ask_again(self, article: Article, meta: dict[str, Any]) -> dict[str, Any] | None:
         """The request meta of one more full fetch of a parsed page read from fallbacks (its
         own sources broken), before its record goes on (``RetryRule``), or None: not degraded,
-        or asked again already. Counted."""
-        if meta.get(ASK_AGAIN) or not degraded({"field_sources": article.field_sources,
-                                                 "parser_version": article.parser_version}):
+        asked again already, or on record as degraded (twice read so before: broken for good
+        until the site changes it, and this fetch was its retry). Counted."""
+        if meta.get(ASK_AGAIN) or (article.article_id and article.article_id in self.broken) \
+                or not degraded({"field_sources": article.field_sources,
+                                 "parser_version": article.parser_version}):
             return None
         self.stats.inc_value("newscrawl/degraded/asked_again")
         return {**meta, ASK_AGAIN: True, "newscrawl_revisit": False}
