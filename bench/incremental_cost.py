@@ -35,6 +35,10 @@ in an older version; and over the day, an edit whose version was live when some 
 site but that no revision in the archive holds (caught too late, or skipped by a later
 edit). Edits replaced before any run came are counted apart: no hourly crawl can see them.
 
+The floor (``floor``): the fewest requests the day could cost a crawl that misses no edit of
+a story its monthly sitemap dates, by kind, from the replica's truth; printed next to the
+measured figure, it says whether the target can be met at all.
+
 Target: at most 1.2 requests per new or changed article at scmp.com's pace, discovery
 included, and no edit missed. Exits 1 when missed, 2 when it could not run.
 
