@@ -53,6 +53,10 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.downloadermiddlewares.retry.PoliteRetryMiddleware": 550,
     # Next to the network: every response as received, redirects and errors included.
+    # Where Scrapy's stands: the same redirects, but no tag stripping on pages that cannot
+    # have a meta refresh (about 0.3 ms an article page).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "newscrawl.downloadermiddlewares.metarefresh.QuickMetaRefreshMiddleware": 580,
     "newscrawl.downloadermiddlewares.warc.WarcCaptureMiddleware": 950,
     # Last before the network (after HttpCacheMiddleware, 900, and the WARC writer, which only
     # looks at responses): counts what is really sent.

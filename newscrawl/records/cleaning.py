@@ -75,15 +75,18 @@ def clean_body(body: str | None, furniture: Furniture = Furniture()) -> tuple[st
             continue
         seen.add(paragraph)
         kept.append(paragraph)
-    final = [p for i, p in enumerate(kept) if not _repeats_other(p, kept, i)]
+    # Paragraphs hold no newline: a text found twice in them all is in two paragraphs (or
+    # twice in one), and only then is each paragraph compared with the others.
+    joined = "\n".join(kept)
+    final = [p for i, p in enumerate(kept) if not _repeats_other(p, kept, i, joined)]
     removed.extend(p for p in kept if p not in final)
     return "\n\n".join(final), removed
 
 
-def _repeats_other(paragraph: str, paragraphs: list[str], index: int) -> bool:
+def _repeats_other(paragraph: str, paragraphs: list[str], index: int, joined: str) -> bool:
     """A pull quote: a paragraph whose whole text is a sentence run of another paragraph."""
     bare = paragraph.strip("“”\"‘’' ")
-    if len(bare) < 20:
+    if len(bare) < 20 or joined.count(bare) < 2:
         return False
     return any(i != index and len(other) > len(paragraph) and bare in other
                for i, other in enumerate(paragraphs))
