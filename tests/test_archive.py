@@ -83,7 +83,7 @@ def test_unchanged_content_adds_no_revision_and_an_edit_adds_exactly_one(fresh_r
 
     # Nothing changed on the site; every story is due for a check (revisits forced).
     crawl(fresh_replica, tmp_path, "-s", "NEWSCRAWL_REVISIT_MIN_HOURS=0.0001",
-          "-s", "NEWSCRAWL_REVISIT_FACTOR=0.000000001")
+          "-s", "NEWSCRAWL_REVISIT_FACTOR=0.000000001", "-s", "NEWSCRAWL_REVISIT_MAX_DAYS=1e-6")
     assert rows(tmp_path, "SELECT count(*) FROM revisions")[0][0] == len(first)
     assert len(journal(tmp_path)) == lines
     assert dict(rows(tmp_path, "SELECT article_id, content_hash FROM articles")) == first

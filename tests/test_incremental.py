@@ -142,7 +142,7 @@ def test_revisits_are_conditional_and_a_304_is_a_check(fresh_replica, tmp_path):
     replica_stats(client, reset=True)
     # Every archived story is due at once: revisited with If-None-Match, answered 304.
     crawl(fresh_replica, tmp_path, "-s", "NEWSCRAWL_REVISIT_MIN_HOURS=0.0001",
-          "-s", "NEWSCRAWL_REVISIT_FACTOR=0.000000001")
+          "-s", "NEWSCRAWL_REVISIT_FACTOR=0.000000001", "-s", "NEWSCRAWL_REVISIT_MAX_DAYS=1e-6")
     pages, not_modified = article_pages(replica_stats(client))
     assert pages == 0 and not_modified == len(checked)
     later = dict(rows(tmp_path, "SELECT article_id, last_checked_at FROM articles"))

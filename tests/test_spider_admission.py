@@ -10,6 +10,7 @@ import pytest
 from scrapy.settings import Settings
 
 from newscrawl.config import CrawlConfig
+from newscrawl.discovery.sitemaps import SitemapEntry
 from newscrawl.extraction.dates import utc_iso
 from newscrawl.layout import DataDir
 from newscrawl.outlets import get_outlet
@@ -110,7 +111,7 @@ def test_the_revisit_rule_is_the_default_and_counts_from_the_last_change(archive
     """A story edited a day after publication is quiet from that edit: checked two days
     after it, though it was published long before."""
     rule = RevisitRule.of(admission(archive)[0].config)
-    assert rule == RevisitRule(factor=2.0, min_hours=48.0, max_days=365.0)
+    assert rule == RevisitRule(factor=2.0, min_hours=48.0, max_days=365.0, trust_dated=True)
     published, edited = NOW - timedelta(days=30), NOW - timedelta(days=2, hours=1)
     archive.store_article(record("3300002", "Body. " * 60, published_at=utc_iso(published),
                                  updated_at=utc_iso(edited), fetched_at=utc_iso(edited)))
@@ -153,8 +154,34 @@ def test_an_edit_no_listing_dates_is_caught_by_the_learned_interval(archive):
     assert rule.due(NOW + timedelta(hours=61), state.updated_at, state.last_checked_at)
 
 
+def test_a_story_an_archive_sitemap_dates_is_left_to_it(archive):
+    """Its edits show in its monthly file's lastmod: no check before the yearly one, while the
+    run reads the sitemaps; an undated one (no lastmod) climbs the ladder."""
+    fetched = NOW - timedelta(days=3)
+    for article_id in ("3300005", "3300006"):
+        archive.store_article(record(article_id, f"Story {article_id}. " * 40, updated_at=None,
+                                     published_at=utc_iso(fetched), fetched_at=utc_iso(fetched)))
+    run, stats = admission(archive)
+    entries = [SitemapEntry(URL.format(3300005), lastmod=utc_iso(fetched)),
+               SitemapEntry(URL.format(3300006) + "?utm_source=x")]
+    assert run.dating(entries) == (["3300005"], ["3300006"])
+    archive.mark_dated("scmp", *run.dating(entries))
+    archive.commit()
+    assert archive.article_state("scmp", "3300005").dated
+    assert run.consider(URL.format(3300005), utc_iso(fetched), None) is None
+    assert run.consider(URL.format(3300006), utc_iso(fetched), None) is not None
+    assert {a for a, _ in archive.due_for_revisit("scmp", utc_iso(NOW), run.rule)} == {"3300006"}
+    # A crawl that reads no sitemap cannot leave anything to them.
+    feeds_only, _ = admission(archive, NEWSCRAWL_DISCOVERY="feeds")
+    assert feeds_only.consider(URL.format(3300005), utc_iso(fetched), None) is not None
+    # Listed without a lastmod since: undated again.
+    archive.mark_dated("scmp", [], ["3300005"])
+    assert not archive.article_state("scmp", "3300005").dated
+
+
 def _stories(archive, rule: RevisitRule) -> tuple[set[str], set[str]]:
-    """The stories due by the rule in Python, and by its SQL in the archive."""
+    """The stories due by the rule in Python, and by its SQL in the archive (one in four
+    dated by an archive sitemap)."""
     cases = [(changed, check) for changed in (1, 5, 30, 90, 200, 1000, 3000)
              for check in (1, 10, 30, 100, 400, 800, 2000, 3000) if check <= changed]
     ids = {}
@@ -166,22 +193,23 @@ def _stories(archive, rule: RevisitRule) -> tuple[set[str], set[str]]:
         checked = utc_iso(NOW - timedelta(hours=check_hours, minutes=7))
         archive.store_article(record(article_id, f"Body {n}. " * 40, published_at=published,
                                      updated_at=changed, fetched_at=checked))
-        ids[article_id] = (changed or published, checked)
+        ids[article_id] = (changed or published, checked, n % 4 == 0)
+    archive.mark_dated("scmp", [a for a, v in ids.items() if v[2]], [])
     archive.commit()
-    in_python = {a for a, (c, k) in ids.items() if rule.due(NOW, c, k)}
+    in_python = {a for a, (c, k, dated) in ids.items() if rule.due(NOW, c, k, dated)}
     in_sql = {a for a, _ in archive.due_for_revisit("scmp", utc_iso(NOW), rule)}
     return in_python, in_sql
 
 
 @pytest.mark.parametrize("factor", [0.25, 1.0, 3.0])
 def test_the_revisit_rule_says_the_same_in_sqlite(archive, factor):
-    python, sql = _stories(archive, RevisitRule(factor=factor, min_hours=6.0, max_days=30.0))
+    python, sql = _stories(archive, RevisitRule(factor, 6.0, 30.0, trust_dated=True))
     assert python == sql and python
 
 
 def test_the_revisit_rule_says_the_same_in_postgres(postgres):
     with PostgresArchive(postgres.database()) as archive:
-        python, sql = _stories(archive, RevisitRule(factor=0.5, min_hours=6.0, max_days=30.0))
+        python, sql = _stories(archive, RevisitRule(0.5, 6.0, 30.0, trust_dated=True))
     assert python == sql and python
 
 
@@ -215,3 +243,13 @@ def test_a_degraded_page_is_asked_again_at_once_then_waits_like_a_quiet_story(ar
     assert not rule.due(NOW, failure("degraded", 2, 95)) and rule.due(NOW, failure("degraded", 2, 96))
     assert rule.due(NOW, failure("http_500", 1, 0))  # a failed story: the very next run
     assert not rule.due(NOW, failure("http_500", 2, 0.5)) and rule.due(NOW, failure("http_500", 2, 1))
+    # Its retry, 48 h on, comes back degraded again: one fetch, not asked again at once; a
+    # failed story that comes back degraded is (its first degraded answer).
+    later, _ = admission(archive)
+    retried = [f.article_id for f in later.retries([failure("degraded", 1, 50)])]
+    assert retried == ["3300005"] and later.ask_again(broken, {}) is None
+    failed = Article(url=URL.format(3300007), article_id="3300007", parser_version="scmp.V1",
+                     field_sources=broken.field_sources)
+    at = utc_iso(NOW - timedelta(hours=2))
+    assert list(later.retries([Failure("3300007", failed.url, "http_500", 1, at, at)]))
+    assert later.ask_again(failed, {}) is not None

@@ -258,9 +258,13 @@ class OutletSpider(scrapy.Spider):
     def _story_failed(self, url: str, article_id: str | None, reason: str) -> None:
         self.stats.inc_value(f"newscrawl/failed/{reason}")
         article_id = article_id or self.outlet.article_id_from_url(url) or url
+        self._archive(self.owner.archive.record_failure, self.outlet.name, article_id, url,
+                      reason, utc_iso(datetime.now(UTC)))
+
+    def _archive(self, write: Callable[..., None], *args: Any) -> None:
+        """A write to the archive; one that fails is the crawl's loss (``ArchiveExtension``)."""
         try:
-            self.owner.archive.record_failure(self.outlet.name, article_id, url, reason,
-                                              utc_iso(datetime.now(UTC)))
+            write(*args)
         except StoreError as exc:
             self.owner.lost(exc)
 
@@ -340,6 +344,8 @@ class OutletSpider(scrapy.Spider):
                 yield scrapy.Request(child.url, callback=self.parse_sitemap,
                                      priority=DISCOVERY_PRIORITY)
             return
+        if not sitemap.is_news:  # an archive sitemap: the stories whose edits it dates
+            self._archive(self.owner.archive.mark_dated, self.outlet.name, *self.admission.dating(sitemap.entries))
         yield from self._listed_all(((e.url, e.publication_date, e.lastmod)
                                      for e in sitemap.entries), response.url)
 
@@ -453,7 +459,8 @@ class OutletSpider(scrapy.Spider):
         except NotAnArticle as exc:  # a gallery, a video: skipped, and for good
             self.stats.inc_value(f"newscrawl/skipped/{exc.reason}")
             self.logger.info("skipped %s: %s (%s)", response.url, exc.reason, exc)
-            self._not_an_article(response, exc.reason)
+            self._archive(self.owner.archive.mark_not_article, response.url,
+                          response.meta.get("newscrawl_article_id"), exc.reason)
             return
         except PageRejected as exc:  # an article page that gave no record: an error
             self.stats.inc_value(f"newscrawl/dropped/{exc.reason}")
@@ -491,10 +498,3 @@ class OutletSpider(scrapy.Spider):
             self.stats.inc_value("newscrawl/mismatch/canonical_url")
             article.canonical_url = None
         return True
-
-    def _not_an_article(self, response: Response, reason: str) -> None:
-        try:
-            self.owner.archive.mark_not_article(
-                response.url, response.meta.get("newscrawl_article_id"), reason)
-        except StoreError as exc:
-            self.owner.lost(exc)

@@ -40,9 +40,11 @@ Key = tuple[str, ...]
 
 class RevisitCondition(Protocol):
     """A revisit rule that can say itself in SQL (``newscrawl.spiders.admission.RevisitRule``):
-    ``days_since(column)`` renders the days from a ``?`` bound to ``now`` back to a column."""
+    ``days_since(column)`` renders the days from a ``?`` bound to ``now`` back to a column,
+    ``dated`` is true of a story an archive sitemap dates."""
 
-    def sql(self, days_since: Callable[[str], str], now: str) -> tuple[str, tuple[Any, ...]]: ...
+    def sql(self, days_since: Callable[[str], str], now: str,
+            dated: str) -> tuple[str, tuple[Any, ...]]: ...
 
 
 class StoreError(Exception):
@@ -72,6 +74,7 @@ class ArticleState:
     updated_at: str | None
     last_checked_at: str
     url: str | None = None  # the canonical URL of the stored version
+    dated: bool = False  # an archive sitemap lists it with a lastmod (table ``dated``)
 
 
 class ArchiveBase(NearDuplicates):
@@ -352,7 +355,7 @@ class ArchiveBase(NearDuplicates):
                         rule: RevisitCondition) -> Iterator[tuple[str, str]]:
         """(article_id, url) of the stories ``rule`` finds due for a check at ``now``,
         freshest first."""
-        condition, params = rule.sql(self._days_since, now)
+        condition, params = rule.sql(self._days_since, now, SQL.DATED)
         return iter(self.db.execute(self._sql(
             f"SELECT article_id, url FROM articles WHERE outlet=? AND {condition} "
             "ORDER BY published_at DESC NULLS LAST"), (outlet, *params)).fetchall())
@@ -360,9 +363,19 @@ class ArchiveBase(NearDuplicates):
     def article_state(self, outlet: str, article_id: str) -> ArticleState | None:
         """What the archive knows of a story's freshness, or None when it has never stored it."""
         row = self.db.execute(self._sql(
-            "SELECT published_at, updated_at, last_checked_at, url FROM articles WHERE outlet=? "
-            "AND article_id=?"), (outlet, article_id)).fetchone()
-        return ArticleState(*row) if row else None
+            f"SELECT published_at, updated_at, last_checked_at, url, {SQL.DATED} FROM articles "
+            "WHERE outlet=? AND article_id=?"), (outlet, article_id)).fetchone()
+        if row is None:
+            return None
+        published, updated, checked, url, dated = row
+        return ArticleState(published, updated, checked, url, bool(dated))
+
+    def mark_dated(self, outlet: str, dated: list[str], undated: list[str]) -> None:
+        """Stories an archive sitemap lists with a ``lastmod`` (``dated``) and without."""
+        with self._writing():
+            self._many(SQL.MARK_DATED, [(outlet, a) for a in sorted(dated)])
+            self._many(SQL.MARK_UNDATED, [(outlet, a) for a in sorted(undated)])
+        self.maybe_commit()
 
     def last_high_water(self, outlet: str, having: str | None = None) -> str | None:
         """The newest time the listings showed in the runs that finished, or None.

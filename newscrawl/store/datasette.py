@@ -76,6 +76,8 @@ def metadata(database: str) -> dict[str, Any]:
                                         "coverage, counts."},
                 "failures": {"description": "Stories that failed or were stored degraded, "
                                             "asked for again until archived or lost."},
+                "dated": {"description": "Stories an archive sitemap lists with a lastmod: "
+                                         "their edits are dated there."},
                 "articles_fts": {"hidden": True},
             },
             "queries": QUERIES,

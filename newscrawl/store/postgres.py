@@ -167,7 +167,7 @@ class PostgresArchive(ArchiveBase):
 
     def _has_newest_table(self) -> bool:
         """Whether the schema has its newest table (an older archive gains it once)."""
-        return self._row("SELECT to_regclass('failures')")[0] is not None
+        return self._row("SELECT to_regclass('dated')")[0] is not None
 
     def _schema_version(self) -> str | None:
         if self._row("SELECT to_regclass('meta')")[0] is None:
@@ -225,6 +225,7 @@ class PostgresArchive(ArchiveBase):
     is_known_not_article = _reading(ArchiveBase.is_known_not_article)
     due_for_revisit = _reading(ArchiveBase.due_for_revisit)
     article_state = _reading(ArchiveBase.article_state)
+    mark_dated = _reading(ArchiveBase.mark_dated)
     last_high_water = _reading(ArchiveBase.last_high_water)
     link_duplicates = _reading(ArchiveBase.link_duplicates)
     find_original = _reading(ArchiveBase.find_original)

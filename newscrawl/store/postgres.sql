@@ -98,6 +98,14 @@ CREATE TABLE IF NOT EXISTS fetch_state (
 );
 CREATE INDEX IF NOT EXISTS fetch_state_article ON fetch_state (article_id);
 
+-- Stories an archive sitemap lists with a <lastmod>: their edits are dated there, so the
+-- revisit rule leaves them to it (RevisitRule in newscrawl/spiders/admission.py).
+CREATE TABLE IF NOT EXISTS dated (
+    outlet     text COLLATE "C" NOT NULL,
+    article_id text COLLATE "C" NOT NULL,
+    PRIMARY KEY (outlet, article_id)
+);
+
 -- Stories that failed (retries ran out, a broken page) or were stored degraded (their
 -- preferred sources failed): asked for again by later runs until they succeed or are lost.
 CREATE TABLE IF NOT EXISTS failures (

@@ -118,6 +118,11 @@ class SQL:
         "SET url=excluded.url, reason=excluded.reason, last_failed_at=excluded.last_failed_at, "
         "attempts=failures.attempts + 1")
     CLEAR_FAILURE = "DELETE FROM failures WHERE outlet=? AND article_id=?"
+    MARK_DATED = "INSERT INTO dated VALUES (?, ?) ON CONFLICT (outlet, article_id) DO NOTHING"
+    MARK_UNDATED = "DELETE FROM dated WHERE outlet=? AND article_id=?"
+    #: Whether the ``articles`` row in hand is dated by an archive sitemap (``dated``).
+    DATED = ("EXISTS (SELECT 1 FROM dated WHERE dated.outlet=articles.outlet "
+             "AND dated.article_id=articles.article_id)")
     FAILURES = ("SELECT article_id, url, reason, attempts, first_failed_at, last_failed_at "
                 "FROM failures WHERE outlet=? AND lost_at IS NULL ORDER BY last_failed_at")
     MARK_LOST = "UPDATE failures SET lost_at=? WHERE outlet=? AND article_id=?"
