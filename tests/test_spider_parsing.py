@@ -115,3 +115,32 @@ def test_a_crawl_through_the_parse_process_stores_what_one_without_it_does(repli
         there = re.search(r"'newscrawl/parse_process/pages': (\d+)", result.stderr)
         assert (name == "process") == bool(there and int(there.group(1)) > 100), there
     assert len(stored["here"]) > 250 and stored["process"] == stored["here"]
+
+
+def test_the_ring_never_lends_a_span_still_in_use():
+    import random
+
+    from newscrawl.spiders.parsing import Ring
+
+    rng = random.Random(4)
+    ring = Ring(1000)
+    live: list[tuple[tuple[int, int], bytes]] = []
+    refused = 0
+    try:
+        for step in range(5000):
+            if live and (rng.random() < 0.45 or len(live) > 8):
+                span, data = live.pop(0)  # the process answers in order
+                assert ring.map[span[0]:span[1]] == data  # untouched while in use
+                ring.free_oldest()
+                continue
+            data = bytes([step % 251]) * rng.randint(1, 400)
+            span = ring.put(data)
+            if span is None:
+                refused += 1
+                continue
+            for other, _ in live:
+                assert span[1] <= other[0] or other[1] <= span[0], (span, other)
+            live.append((span, data))
+        assert ring.put(b"x" * 1001) is None and refused > 0
+    finally:
+        ring.close()
