@@ -79,8 +79,29 @@ def _words(body: str) -> tuple[bytes, list[int]]:
     return data, [0, *accumulate(n + 1 for n in lengths)]
 
 
+#: Fingerprints of bodies made elsewhere (the parse process, newscrawl/spiders/parsing.py), by
+#: body: the de-duplicator of a record whose body cleaning left as it was finds them here.
+#: A few dozen bodies are in flight at once; the oldest go first.
+_KNOWN: dict[str, tuple[str | None, Signature | None]] = {}
+_KNOWN_MAX = 256
+
+
+def prints(body: str) -> tuple[str | None, Signature | None]:
+    """The body's ``body_hash`` and ``Signature``."""
+    return body_hash(body), Signature.of(body)
+
+
+def remember(body: str, known: tuple[str | None, Signature | None]) -> None:
+    """Keep ``prints(body)``, computed in another process, for this one's next lookups."""
+    if len(_KNOWN) >= _KNOWN_MAX:
+        del _KNOWN[next(iter(_KNOWN))]
+    _KNOWN[body] = known
+
+
 def body_hash(body: str) -> str | None:
     """A hash of the body's words (case and spacing ignored); None for an empty body."""
+    if (known := _KNOWN.get(body)) is not None:
+        return known[0]
     data, _ = _words(body)
     if not data:
         return None
@@ -103,6 +124,8 @@ class Signature:
     @classmethod
     def of(cls, body: str) -> Signature | None:
         """The body's signature, or None when it is too short to compare."""
+        if (known := _KNOWN.get(body)) is not None:
+            return known[1]
         grams = shingles(body)
         if len(grams) < MIN_SHINGLES:
             return None
