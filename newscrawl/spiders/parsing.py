@@ -6,11 +6,12 @@ function of ``(url, html, fetched_at)`` and can run beside it. ``Parsing.parse``
 same answer either way, the record or the parser's own exception (``NotAnArticle``,
 ``PageRejected``).
 
-The second process starts once a crawl has parsed ``NEWSCRAWL_PARSE_PROCESS_AFTER`` pages
-itself (it costs about a second of CPU and 80 MB to start, which a short incremental run would
-not win back); ``NEWSCRAWL_PARSE_PROCESS=False`` keeps every page in the crawl's process.
-Pages go to it over a socket pair as length-prefixed pickles and come back in the same way;
-the event loop reads the answers (no thread). Until the process says it is ready, and for
+The second process (``newscrawl.parse_process``, which imports no Scrapy) starts once a crawl
+has parsed ``NEWSCRAWL_PARSE_PROCESS_AFTER`` pages itself (it costs half a second of CPU and
+~100 MB, which a short incremental run would not win back); ``NEWSCRAWL_PARSE_PROCESS=False``
+keeps every page in the crawl's process. Pages go to it through a shared-memory ring, with a
+short message over a socket pair; records come back over the socket; the event loop reads
+them (no thread). Until the process says it is ready, and for
 good if it dies, pages are parsed in the crawl's process: a page sent to a process that died
 is parsed again here, so no page is lost, and the crawl counts and logs it
 (``newscrawl/parse_process/died``).
@@ -20,14 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import mmap
 import multiprocessing
-import os
 import pickle
-import signal
 import socket
-import struct
-import tempfile
 from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
@@ -35,9 +31,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from scrapy import signals
-from w3lib.encoding import html_to_unicode
 
 from newscrawl.config import flag, number
+from newscrawl.parse_process import HEADER, READY, RING_BYTES, Ring, page_text, serve
 from newscrawl.records import fingerprints
 
 if TYPE_CHECKING:
@@ -45,91 +41,6 @@ if TYPE_CHECKING:
     from scrapy.http import Response, TextResponse
 
 log = logging.getLogger(__name__)
-
-_HEADER = struct.Struct("!Qq")  # a message's size, and the page it is about
-_READY = -1  # the id of the process's first message: its imports are done
-#: The shared ring's size: about 60 article pages of 270 KB (Scrapy keeps ~20 in its scraper).
-RING_BYTES = 16 << 20
-
-
-def page_text(body: bytes, encoding: str) -> str:
-    """A response's text as Scrapy's ``TextResponse.text`` decodes it."""
-    return html_to_unicode(f"charset={encoding}", body)[1]
-
-
-def _serve(sock: socket.socket) -> None:
-    """The second process: parse what comes until the crawl closes its end."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the crawl's to handle
-    import newscrawl.outlets  # noqa: F401  (the parsers' imports, before saying ready)
-
-    _, fds, _, _ = socket.recv_fds(sock, 16, 1)
-    ring = mmap.mmap(fds[0], RING_BYTES)
-    os.close(fds[0])
-    stream = sock.makefile("rwb")
-
-    def send(ident: int, ok: bool, value: Any) -> None:
-        try:
-            payload = pickle.dumps((ok, value), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # an answer that does not pickle: its text, as an error
-            payload = pickle.dumps((False, RuntimeError(f"{value!r}: {exc!r}")))
-        stream.write(_HEADER.pack(len(payload), ident) + payload)
-        stream.flush()
-
-    send(_READY, True, None)
-    while header := stream.read(_HEADER.size):
-        size, ident = _HEADER.unpack(header)
-        message = stream.read(size)
-        try:
-            parser, url, (start, end), encoding, fetched_at = pickle.loads(message)
-            html = page_text(ring[start:end], encoding)
-            article = parser.parse(url, html, fetched_at)
-            # The body's fingerprints too: cleaning seldom changes a body (1 in 300 on the
-            # replica), and the de-duplicator then finds them made (fingerprints.remember).
-            send(ident, True, (article, fingerprints.prints(article.body or "")))
-        except Exception as exc:  # the parser's answer, whatever it is: the crawl decides
-            send(ident, False, exc)
-
-
-class Ring:
-    """Where pages wait for the second process: a shared file mapped by both, used as a ring
-    of spans, freed in the order they were taken (the process answers in order)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.fd = os.memfd_create("newscrawl-parse") if hasattr(os, "memfd_create") \
-            else os.dup(tempfile.TemporaryFile().fileno())
-        os.ftruncate(self.fd, size)
-        self.map = mmap.mmap(self.fd, size)
-        self.spans: deque[tuple[int, int]] = deque()
-
-    def put(self, data: bytes) -> tuple[int, int] | None:
-        """Copy ``data`` in; the span it took, or None when there is no room now."""
-        start = self._room(len(data))
-        if start is None:
-            return None
-        span = (start, start + len(data))
-        self.map[span[0]:span[1]] = data
-        self.spans.append(span)
-        return span
-
-    def _room(self, size: int) -> int | None:
-        if not self.spans:
-            return 0 if size <= self.size else None
-        first, last = self.spans[0][0], self.spans[-1][1]
-        if last >= first:  # free: [last, size) and [0, first)
-            if self.size - last >= size:
-                return last
-            return 0 if size < first else None
-        return last if first - last > size else None  # free: [last, first)
-
-    def free_oldest(self) -> None:
-        if self.spans:
-            self.spans.popleft()
-
-    def close(self) -> None:
-        self.map.close()
-        os.close(self.fd)
-
 
 class Parsing:
     """Where a crawl's article pages are parsed: here, or in its second process."""
@@ -188,7 +99,7 @@ class Parsing:
         ident, self._next_id = self._next_id, self._next_id + 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[ident] = (future, (parser, url, body, encoding, fetched_at))
-        self._out.extend((memoryview(_HEADER.pack(len(payload), ident)), memoryview(payload)))
+        self._out.extend((memoryview(HEADER.pack(len(payload), ident)), memoryview(payload)))
         self._flush()
         self._inc("newscrawl/parse_process/pages")
         return await future
@@ -199,7 +110,7 @@ class Parsing:
             ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
             theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         context = multiprocessing.get_context("spawn")  # no fork of a running event loop
-        self._process = context.Process(target=_serve, args=(theirs,), daemon=True,
+        self._process = context.Process(target=serve, args=(theirs,), daemon=True,
                                         name="newscrawl-parse")
         try:
             self._process.start()
@@ -260,20 +171,20 @@ class Parsing:
             self._lost(EOFError("the parse process closed its end"))
             return
         self._in += data
-        while len(self._in) >= _HEADER.size:
-            size, ident = _HEADER.unpack_from(self._in)
-            if len(self._in) < _HEADER.size + size:
+        while len(self._in) >= HEADER.size:
+            size, ident = HEADER.unpack_from(self._in)
+            if len(self._in) < HEADER.size + size:
                 return
             try:
-                ok, value = pickle.loads(self._in[_HEADER.size:_HEADER.size + size])
+                ok, value = pickle.loads(self._in[HEADER.size:HEADER.size + size])
             except Exception as exc:  # an answer that does not unpickle: the process is unusable
                 self._lost(exc)
                 return
-            del self._in[:_HEADER.size + size]
+            del self._in[:HEADER.size + size]
             self._answer(ident, ok, value)
 
     def _answer(self, ident: int, ok: bool, value: Any) -> None:
-        if ident == _READY:
+        if ident == READY:
             self._ready = True
             log.info("article pages are parsed in a second process (pid %s) from now",
                      self._process.pid)
