@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
@@ -12,6 +14,13 @@ from newscrawl.spiders import ScmpSpider
 from tests.utils.crawler import project_crawler
 
 URL = "https://www.scmp.com/news/china/article/3300001/some-story"
+
+
+def _parsed(spider, response, discovered_via: str) -> list[Any]:
+    """What the spider's (asynchronous) article callback yields for one response."""
+    async def collect() -> list[Any]:
+        return [out async for out in spider.parse_article(response, discovered_via=discovered_via)]
+    return asyncio.run(collect())
 
 
 @pytest.fixture()
@@ -34,7 +43,7 @@ def spider(tmp_path):
 def test_bad_pages_are_dropped_with_a_reason(spider, caplog, body, reason):
     response = HtmlResponse(URL, body=body, request=Request(URL), encoding="utf-8")
     with caplog.at_level(logging.WARNING):
-        out = list(spider.parse_article(response, discovered_via="https://www.scmp.com/news/china"))
+        out = _parsed(spider, response, "https://www.scmp.com/news/china")
     assert out == []
     drops = {k: v for k, v in spider.crawler.stats.get_stats().items()
              if k.startswith("newscrawl/dropped/")}
@@ -48,7 +57,7 @@ def test_bad_pages_are_dropped_with_a_reason(spider, caplog, body, reason):
 def test_non_text_response_is_dropped(spider, caplog):
     response = TextResponse(URL, body=b"%PDF-1.4", request=Request(URL), encoding="utf-8")
     with caplog.at_level(logging.WARNING):
-        assert list(spider.parse_article(response, discovered_via="x")) == []
+        assert _parsed(spider, response, "x") == []
     assert URL in caplog.text
 
 
