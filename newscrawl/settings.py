@@ -79,6 +79,12 @@ EXTENSIONS = {
 SCHEDULER = "newscrawl.scheduler.frontier.FrontierScheduler"
 SCHEDULER_PRIORITY_QUEUE = "newscrawl.scheduler.frontier.KeepOpenDownloaderAwarePriorityQueue"
 
+# Items of one response processed at a time. Scrapy starts this many tasks for every response
+# (2.19's Scraper, ``_parallel_asyncio``), whatever it yields: its default of 100 cost ~1 ms of
+# the crawl's ~6 ms per article page (bench/README.md, crawl_speed). An article page yields
+# one item, a listing requests, and the pipelines below do not wait on anything.
+CONCURRENT_ITEMS = 4
+
 # One concern per pipeline, in this order.
 ITEM_PIPELINES = {
     "newscrawl.pipelines.clean.CleanPipeline": 100,
