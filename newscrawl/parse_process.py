@@ -68,6 +68,11 @@ def serve(sock: socket.socket) -> None:
             send(ident, False, exc)
 
 
+def main(fd: int) -> None:
+    """The second process's entry point: serve on the socket inherited as ``fd``."""
+    serve(socket.socket(fileno=fd))
+
+
 class Ring:
     """Where pages wait for the second process: a shared file mapped by both, used as a ring
     of spans, freed in the order they were taken (the process answers in order)."""

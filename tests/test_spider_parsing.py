@@ -8,6 +8,8 @@ import asyncio
 import os
 import re
 import signal
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +117,27 @@ def test_a_crawl_through_the_parse_process_stores_what_one_without_it_does(repli
         there = re.search(r"'newscrawl/parse_process/pages': (\d+)", result.stderr)
         assert (name == "process") == bool(there and int(there.group(1)) > 100), there
     assert len(stored["here"]) > 250 and stored["process"] == stored["here"]
+
+
+def test_a_script_without_a_main_guard_crawls_once(replica, tmp_path: Path):
+    """The second process is a fresh interpreter, not multiprocessing's spawn, which imports
+    the program's main module again: a script calling run_crawl at its top level would crawl
+    twice, once inside the parse process."""
+    script = tmp_path / "crawl_once.py"
+    script.write_text(
+        "from newscrawl.runs.crawl import run_crawl\n"
+        "print('crawl starts', flush=True)\n"
+        f"result = run_crawl('scmp', {{'base_url': {replica.base_url!r}, "
+        f"'data_dir': {str(tmp_path / 'data')!r}, 'max_articles': 60, 'pagination': 'api'}}, "
+        "{'NEWSCRAWL_PARSE_PROCESS_AFTER': 0, 'NEWSCRAWL_PROGRESS_INTERVAL': 0})\n"
+        "print('in the parse process:', result.stats.get('newscrawl/parse_process/pages'))\n",
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("crawl starts") == 1, done.stdout
+    parsed_there = int(re.search(r"in the parse process: (\d+)", done.stdout).group(1))
+    assert parsed_there >= 50, done.stdout
 
 
 def test_the_ring_never_lends_a_span_still_in_use():

@@ -20,10 +20,12 @@ is parsed again here, so no page is lost, and the crawl counts and logs it
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import multiprocessing
 import pickle
 import socket
+import subprocess
+import sys
 from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING, Any, cast
 from scrapy import signals
 
 from newscrawl.config import flag, number
-from newscrawl.parse_process import HEADER, READY, RING_BYTES, Ring, page_text, serve
+from newscrawl.parse_process import HEADER, READY, RING_BYTES, Ring, page_text
 from newscrawl.records import fingerprints
 
 if TYPE_CHECKING:
@@ -41,6 +43,11 @@ if TYPE_CHECKING:
     from scrapy.http import Response, TextResponse
 
 log = logging.getLogger(__name__)
+
+#: What the second process runs: ``newscrawl.parse_process.main`` on the socket it was given,
+#: with the crawl's ``sys.path``.
+CHILD_MAIN = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+              "from newscrawl.parse_process import main; main(int(sys.argv[2]))")
 
 class Parsing:
     """Where a crawl's article pages are parsed: here, or in its second process."""
@@ -109,12 +116,15 @@ class Parsing:
         with suppress(OSError):  # room for several pages, each sent in one write
             ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
             theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        context = multiprocessing.get_context("spawn")  # no fork of a running event loop
-        self._process = context.Process(target=serve, args=(theirs,), daemon=True,
-                                        name="newscrawl-parse")
+        # A fresh interpreter (no fork of a running event loop), given this one's import path
+        # so that it finds the parsers this process found, and not multiprocessing's spawn,
+        # which imports the program's main module again: a user's script without a
+        # ``__main__`` guard would run its crawl a second time in there.
         try:
-            self._process.start()
-        except OSError as exc:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", CHILD_MAIN, json.dumps(sys.path), str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        except (OSError, ValueError) as exc:
             log.warning("article pages are parsed in the crawl's process: no second process "
                         "(%s)", exc)
             self.enabled = False
@@ -220,8 +230,9 @@ class Parsing:
         if self._closing:
             return
         if not was_ready:
+            exit_code = self._process.poll() if self._process is not None else None
             log.warning("the parse process did not start (%s, exit %s): pages are parsed in "
-                        "the crawl's process", exc, getattr(self._process, "exitcode", None))
+                        "the crawl's process", exc, exit_code)
             return
         self._inc("newscrawl/parse_process/died")
         log.error("the parse process died (%s); its %d unanswered pages and all later ones are "
@@ -242,7 +253,8 @@ class Parsing:
         self._disconnect()
         process = self._process
         if process is not None:
-            process.join(timeout=5)
-            if process.is_alive():
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
                 process.kill()
-                process.join(timeout=5)
+                process.wait(timeout=5)
