@@ -74,6 +74,7 @@ EXTENSIONS = {
     "newscrawl.extensions.archive.ArchiveExtension": 100,
     "newscrawl.extensions.report.CrawlReport": 500,
     "newscrawl.extensions.worker.Worker": 510,  # only with NEWSCRAWL_REDIS
+    "newscrawl.extensions.collector.CrawlCollector": 520,
 }
 
 # The disk frontier: up to NEWSCRAWL_FRONTIER_MEMORY requests wait in memory, the rest in the
@@ -177,6 +178,11 @@ NEWSCRAWL_FAILED_GIVE_UP_DAYS = 7.0
 # --- The frontier -----------------------------------------------------------------------
 NEWSCRAWL_DISK_FRONTIER = True  # pending requests in per-run disk queues (memory stays flat)
 NEWSCRAWL_FRONTIER_MEMORY = 2000  # requests kept in memory before the disk queues
+
+# --- The garbage collector (newscrawl/extensions/collector.py) ----------------------------
+# While the engine runs, what was built before it is frozen and a young collection comes every
+# this many allocations (Python's default 700); 0 leaves the collector as Python sets it.
+NEWSCRAWL_GC_THRESHOLD = 5000
 
 # --- Parsing (newscrawl/spiders/parsing.py) ------------------------------------------------
 # Article pages are parsed in a second process, beside the crawl's, once this many pages were
