@@ -10,7 +10,7 @@ import json
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,21 +37,30 @@ _DATE_LIKE = re.compile(
     r"^\W*(?:published|updated|posted)\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b|"
     r"^\W*(?:\d{1,2}\s+)?(?:" + "|".join(_MONTHS) + r")[a-z]*\.?\s+\d{1,4}\b", re.I)
 
-_COLUMNS = ("article_id", "headline", "summary", "body", "body_hash", "authors", "section",
+_COLUMNS = ("article_id", "headline", "summary", "body_hash", "authors", "section",
             "published_at", "updated_at", "fetched_at", "is_truncated", "language")
+#: Of each body the rows keep its length and its start (a finding quotes one); the whole
+#: bodies are read in batches by the checks that need them (``_bodies``): a run of 100,000
+#: stories held them all at once, ~800 MB at the end of the crawl (bench/README.md,
+#: scale_memory).
+_BODY_COLUMNS = ("length(body)", "substr(body, 1, 200)")
+_BODY_NAMES = ("body_length", "body_start")
+_RUN_WINDOW = "last_checked_at >= ? AND last_checked_at <= ?"
+BODY_BATCH = 500
+
+
+def _query(db: Connection, query: str, params: tuple[Any, ...]) -> list[Any]:
+    if isinstance(db, sqlite3.Connection):
+        return db.execute(query, params).fetchall()
+    return db.execute(placeholders(query), params).fetchall()
 
 
 def _rows(db: Connection, run: RunMeasure) -> list[dict[str, Any]]:
-    query = (f"SELECT {', '.join(_COLUMNS)} FROM articles "
-             "WHERE last_checked_at >= ? AND last_checked_at <= ?")
-    params = (run.started_at, run.finished_at)
-    if isinstance(db, sqlite3.Connection):
-        found = db.execute(query, params).fetchall()
-    else:
-        found = db.execute(placeholders(query), params).fetchall()
+    """The run's stories, each but its body (its length and start instead)."""
+    query = (f"SELECT {', '.join(_COLUMNS + _BODY_COLUMNS)} FROM articles WHERE {_RUN_WINDOW}")
     out = []
-    for row in found:
-        record = dict(zip(_COLUMNS, row, strict=True))
+    for row in _query(db, query, (run.started_at, run.finished_at)):
+        record = dict(zip(_COLUMNS + _BODY_NAMES, row, strict=True))
         for name in ("authors", "section"):
             if isinstance(record[name], str):
                 record[name] = json.loads(record[name])
@@ -59,9 +68,22 @@ def _rows(db: Connection, run: RunMeasure) -> list[dict[str, Any]]:
     return out
 
 
+def _bodies(db: Connection, run: RunMeasure) -> Iterator[dict[str, Any]]:
+    """The run's stories' ids and bodies, ``BODY_BATCH`` at a time (by key, so that neither
+    SQLite nor a PostgreSQL client holds more)."""
+    query = (f"SELECT outlet, article_id, body FROM articles WHERE {_RUN_WINDOW} "
+             "AND (outlet, article_id) > (?, ?) ORDER BY outlet, article_id "
+             f"LIMIT {BODY_BATCH}")
+    after = ("", "")
+    while batch := _query(db, query, (run.started_at, run.finished_at, *after)):
+        for _, article_id, body in batch:
+            yield {"article_id": article_id, "body": body}
+        after = (batch[-1][0], batch[-1][1])
+
+
 def content_findings(db: Connection, run: RunMeasure, outlet: str) -> list[Finding]:
     from newscrawl.health.furniture import furniture_findings
-    from newscrawl.health.language import language_findings
+    from newscrawl.health.language import expected_language, language_findings
     from newscrawl.outlets import get_outlet
 
     rows = _rows(db, run)
@@ -73,7 +95,8 @@ def content_findings(db: Connection, run: RunMeasure, outlet: str) -> list[Findi
         declared = None
     return [*_future_dates(rows), *_shared(rows, "headline"), *_shared(rows, "body_hash"),
             *_body_shorter_than_summary(rows), *_odd_authors(rows),
-            *furniture_findings(rows, declared), *language_findings(rows, declared)]
+            *furniture_findings(_bodies(db, run), declared),
+            *language_findings(_bodies(db, run), expected_language(rows, declared))]
 
 
 def _time(text: str | None) -> datetime | None:
@@ -128,7 +151,7 @@ def _shared(rows: list[dict[str, Any]], column: str) -> list[Finding]:
         return []
     field = "body" if column == "body_hash" else column
     sample = value if column == "headline" else next(
-        row["body"] for row in rows if row[column] == value)
+        row["body_start"] for row in rows if row[column] == value)
     text = " ".join(str(sample or "").split())
     text = text if len(text) <= 60 else text[:57] + "..."
     return [Finding("template_text", field, count, 1, DEGRADED,
@@ -138,8 +161,8 @@ def _shared(rows: list[dict[str, Any]], column: str) -> list[Finding]:
 
 def _body_shorter_than_summary(rows: list[dict[str, Any]]) -> list[Finding]:
     short = [row["article_id"] for row in rows
-             if row["body"] and row["summary"] and not row["is_truncated"]
-             and len(row["body"]) < len(row["summary"])]
+             if row["body_length"] and row["summary"] and not row["is_truncated"]
+             and row["body_length"] < len(row["summary"])]
     if not enough(len(short), len(rows), ODD_MIN, ODD_SHARE):
         return []
     return [Finding("body_shorter_than_summary", "body", len(short), 0, DEGRADED,

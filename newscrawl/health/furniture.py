@@ -77,14 +77,17 @@ def _fold(text: str) -> str:
     return _TRAILING.sub("", " ".join(text.split())).casefold()
 
 
-def furniture_findings(rows: list[dict[str, Any]], outlet: Outlet | None) -> list[Finding]:
+def furniture_findings(rows: Iterable[dict[str, Any]], outlet: Outlet | None) -> list[Finding]:
+    """Bodies holding page furniture, from ``rows`` (``article_id`` and ``body``; read once)."""
     matcher = FurnitureMatcher.of_outlet(outlet)
     found: Counter[str] = Counter()
     ids: list[str] = []
+    judged = 0
     for row in rows:
+        judged += 1
         phrase = matcher.phrase_in(row["body"] or "")
         if phrase:
             found[phrase] += 1
             ids.append(row["article_id"])
-    return bodies_finding("furniture", ids, len(rows), "hold page furniture", found,
+    return bodies_finding("furniture", ids, judged, "hold page furniture", found,
                           FURNITURE_MIN, FURNITURE_SHARE, label=repr)

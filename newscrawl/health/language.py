@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -95,8 +96,9 @@ def language_of(text: str, expected: str) -> str | None:
     return language if confidence >= MIN_CONFIDENCE else None
 
 
-def language_findings(rows: list[dict[str, Any]], outlet: Outlet | None) -> list[Finding]:
-    expected = expected_language(rows, outlet)
+def language_findings(rows: Iterable[dict[str, Any]], expected: str | None) -> list[Finding]:
+    """Bodies in another language than ``expected`` (``expected_language``), from ``rows``
+    (``article_id`` and ``body``; read once)."""
     if not expected:
         return []
     judged = 0
