@@ -501,14 +501,16 @@ def test_bodies_in_another_language_than_the_outlets(tmp_path) -> None:
     assert content(tmp_path / "few", [*others[:2], *english]) == []
 
 
-def test_bodies_are_read_in_batches_and_every_one_is_judged(tmp_path, monkeypatch) -> None:
-    """The body checks read the run's bodies a batch at a time (a 100,000-story run held them
-    all at once): batches of 4 judge the same 33 and 39 bodies as one batch does."""
+def test_stories_are_read_in_batches_and_every_one_is_judged(tmp_path, monkeypatch) -> None:
+    """The content checks read the run's stories a batch at a time (a 100,000-story run held
+    them all at once): batches of 4 find what one batch finds, in the same counts."""
     from newscrawl.health import content as checks
 
-    monkeypatch.setattr(checks, "BODY_BATCH", 4)
+    monkeypatch.setattr(checks, "BATCH", 4)
     test_bodies_in_another_language_than_the_outlets(tmp_path / "language")
     test_furniture_phrases_in_bodies_generic_and_the_outlets_own(tmp_path / "furniture")
+    test_a_date_after_the_fetch_is_found(tmp_path / "dates")
+    test_one_headline_or_body_shared_by_many_stories_is_template_text(tmp_path / "template")
 
 
 def test_health_imports_no_scrapy() -> None:

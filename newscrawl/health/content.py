@@ -39,14 +39,15 @@ _DATE_LIKE = re.compile(
 
 _COLUMNS = ("article_id", "headline", "summary", "body_hash", "authors", "section",
             "published_at", "updated_at", "fetched_at", "is_truncated", "language")
-#: Of each body the rows keep its length and its start (a finding quotes one); the whole
-#: bodies are read in batches by the checks that need them (``_bodies``): a run of 100,000
-#: stories held them all at once, ~800 MB at the end of the crawl (bench/README.md,
-#: scale_memory).
+#: The checks read the run's stories from the archive a batch at a time, each time they go
+#: through them (``RunStories``): a run of 100,000 stories held in lists took ~800 MB at the
+#: end of the crawl with the bodies, ~200 MB without (bench/README.md, scale_memory). Of each
+#: body a story gives its length and its start (a finding quotes one); the body itself only
+#: to the checks that read it (``RunStories.bodies``).
 _BODY_COLUMNS = ("length(body)", "substr(body, 1, 200)")
 _BODY_NAMES = ("body_length", "body_start")
 _RUN_WINDOW = "last_checked_at >= ? AND last_checked_at <= ?"
-BODY_BATCH = 500
+BATCH = 500
 
 
 def _query(db: Connection, query: str, params: tuple[Any, ...]) -> list[Any]:
@@ -55,30 +56,45 @@ def _query(db: Connection, query: str, params: tuple[Any, ...]) -> list[Any]:
     return db.execute(placeholders(query), params).fetchall()
 
 
-def _rows(db: Connection, run: RunMeasure) -> list[dict[str, Any]]:
-    """The run's stories, each but its body (its length and start instead)."""
-    query = (f"SELECT {', '.join(_COLUMNS + _BODY_COLUMNS)} FROM articles WHERE {_RUN_WINDOW}")
-    out = []
-    for row in _query(db, query, (run.started_at, run.finished_at)):
-        record = dict(zip(_COLUMNS + _BODY_NAMES, row, strict=True))
-        for name in ("authors", "section"):
-            if isinstance(record[name], str):
-                record[name] = json.loads(record[name])
-        out.append(record)
-    return out
+class RunStories:
+    """The stories a run stored or checked, read ``BATCH`` at a time by key (so that neither
+    SQLite nor a PostgreSQL client holds more) every time they are gone through."""
 
+    def __init__(self, db: Connection, run: RunMeasure) -> None:
+        self.db, self.window = db, (run.started_at, run.finished_at)
+        self._count: int | None = None
 
-def _bodies(db: Connection, run: RunMeasure) -> Iterator[dict[str, Any]]:
-    """The run's stories' ids and bodies, ``BODY_BATCH`` at a time (by key, so that neither
-    SQLite nor a PostgreSQL client holds more)."""
-    query = (f"SELECT outlet, article_id, body FROM articles WHERE {_RUN_WINDOW} "
-             "AND (outlet, article_id) > (?, ?) ORDER BY outlet, article_id "
-             f"LIMIT {BODY_BATCH}")
-    after = ("", "")
-    while batch := _query(db, query, (run.started_at, run.finished_at, *after)):
-        for _, article_id, body in batch:
-            yield {"article_id": article_id, "body": body}
-        after = (batch[-1][0], batch[-1][1])
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = int(_query(self.db, f"SELECT count(*) FROM articles WHERE "
+                                              f"{_RUN_WINDOW}", self.window)[0][0])
+        return self._count
+
+    def _batches(self, columns: str) -> Iterator[list[Any]]:
+        query = (f"SELECT outlet, article_id, {columns} FROM articles WHERE {_RUN_WINDOW} "
+                 "AND (outlet, article_id) > (?, ?) ORDER BY outlet, article_id "
+                 f"LIMIT {BATCH}")
+        after = ("", "")
+        while batch := _query(self.db, query, (*self.window, *after)):
+            yield batch
+            after = (batch[-1][0], batch[-1][1])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Each story but its body (its length and start instead)."""
+        names = _COLUMNS + _BODY_NAMES
+        for batch in self._batches(", ".join(_COLUMNS + _BODY_COLUMNS)):
+            for row in batch:
+                record = dict(zip(names, row[2:], strict=True))
+                for name in ("authors", "section"):
+                    if isinstance(record[name], str):
+                        record[name] = json.loads(record[name])
+                yield record
+
+    def bodies(self) -> Iterator[dict[str, Any]]:
+        """Each story's id and body."""
+        for batch in self._batches("body"):
+            for _, article_id, body in batch:
+                yield {"article_id": article_id, "body": body}
 
 
 def content_findings(db: Connection, run: RunMeasure, outlet: str) -> list[Finding]:
@@ -86,7 +102,7 @@ def content_findings(db: Connection, run: RunMeasure, outlet: str) -> list[Findi
     from newscrawl.health.language import expected_language, language_findings
     from newscrawl.outlets import get_outlet
 
-    rows = _rows(db, run)
+    rows = RunStories(db, run)
     if not rows:
         return []
     try:  # what the outlet declares: its furniture, its language
@@ -95,8 +111,8 @@ def content_findings(db: Connection, run: RunMeasure, outlet: str) -> list[Findi
         declared = None
     return [*_future_dates(rows), *_shared(rows, "headline"), *_shared(rows, "body_hash"),
             *_body_shorter_than_summary(rows), *_odd_authors(rows),
-            *furniture_findings(_bodies(db, run), declared),
-            *language_findings(_bodies(db, run), expected_language(rows, declared))]
+            *furniture_findings(rows.bodies(), declared),
+            *language_findings(rows.bodies(), expected_language(rows, declared))]
 
 
 def _time(text: str | None) -> datetime | None:
@@ -110,7 +126,7 @@ def examples(ids: list[str]) -> str:
     return ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
 
 
-def _future_dates(rows: list[dict[str, Any]]) -> list[Finding]:
+def _future_dates(rows: RunStories) -> list[Finding]:
     findings = []
     for name in ("published_at", "updated_at"):
         late = []
@@ -142,7 +158,7 @@ def bodies_finding(check: str, ids: list[str], judged: int, what: str, kinds: Co
                     f"{examples(ids)}) (baseline 0)")]
 
 
-def _shared(rows: list[dict[str, Any]], column: str) -> list[Finding]:
+def _shared(rows: RunStories, column: str) -> list[Finding]:
     counts = Counter(row[column] for row in rows if row[column])
     if not counts:
         return []
@@ -159,7 +175,7 @@ def _shared(rows: list[dict[str, Any]], column: str) -> list[Finding]:
                     f"({text!r}) (baseline 1 story each)")]
 
 
-def _body_shorter_than_summary(rows: list[dict[str, Any]]) -> list[Finding]:
+def _body_shorter_than_summary(rows: RunStories) -> list[Finding]:
     short = [row["article_id"] for row in rows
              if row["body_length"] and row["summary"] and not row["is_truncated"]
              and row["body_length"] < len(row["summary"])]
@@ -170,7 +186,7 @@ def _body_shorter_than_summary(rows: list[dict[str, Any]]) -> list[Finding]:
                     f"({examples(short)}) (baseline 0)")]
 
 
-def _odd_authors(rows: list[dict[str, Any]]) -> list[Finding]:
+def _odd_authors(rows: RunStories) -> list[Finding]:
     sections = {str(name).strip().lower() for row in rows for name in row["section"] or []}
     odd: list[str] = []
     kinds: Counter[str] = Counter()

@@ -56,7 +56,7 @@ _WORD = re.compile(r"\w+")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
-def expected_language(rows: list[dict[str, Any]], outlet: Outlet | None) -> str | None:
+def expected_language(rows: Iterable[dict[str, Any]], outlet: Outlet | None) -> str | None:
     """The outlet's declared language, else the one most of the run's records declare."""
     declared = outlet.language if outlet is not None else None
     if declared:
