@@ -53,19 +53,25 @@ def serve(sock: socket.socket) -> None:
         stream.write(HEADER.pack(len(payload), ident) + payload)
         stream.flush()
 
-    send(READY, True, None)
-    while header := stream.read(HEADER.size):
-        size, ident = HEADER.unpack(header)
-        message = stream.read(size)
-        try:
-            parser, url, (start, end), encoding, fetched_at = pickle.loads(message)
-            html = page_text(ring[start:end], encoding)
-            article = parser.parse(url, html, fetched_at)
-            # The body's fingerprints too: cleaning seldom changes a body (1 in 300 on the
-            # replica), and the de-duplicator then finds them made (fingerprints.remember).
-            send(ident, True, (article, fingerprints.prints(article.body or "")))
-        except Exception as exc:  # the parser's answer, whatever it is: the crawl decides
-            send(ident, False, exc)
+    try:
+        send(READY, True, None)
+        while header := stream.read(HEADER.size):
+            size, ident = HEADER.unpack(header)
+            message = stream.read(size)
+            try:
+                parser, url, (start, end), encoding, fetched_at = pickle.loads(message)
+                html = page_text(ring[start:end], encoding)
+                article = parser.parse(url, html, fetched_at)
+                # The body's fingerprints too: cleaning seldom changes a body (1 in 300 on
+                # the replica), and the de-duplicator then finds them made
+                # (fingerprints.remember).
+                send(ident, True, (article, fingerprints.prints(article.body or "")))
+            except Exception as exc:  # the parser's answer, whatever it is: the crawl decides
+                send(ident, False, exc)
+    except (BrokenPipeError, ConnectionResetError):
+        # The crawl closed its end while an answer was on its way (a crawl that stopped
+        # with pages in flight): nothing is waiting for it.
+        return
 
 
 def main(fd: int) -> None:

@@ -106,6 +106,7 @@ class ScriptedServer:
                 if kind == "truncate" and failing:
                     self.send_response(200)
                     self.send_header("Content-Length", "2000")
+                    self.send_header("Connection", "close")
                     self.end_headers()
                     self.wfile.write(b"x" * 1000)
                     self.close_connection = True
@@ -121,6 +122,10 @@ class ScriptedServer:
                 for name, value in {"Content-Type": "text/html", **headers}.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
+                # The server closes every connection after one answer (HTTP/1.0); said so, the
+                # crawler never sends a retry down a connection already closed, which fails as
+                # a reset whatever the path's own fault was (seen on a loaded machine).
+                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(body)
 
