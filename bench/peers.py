@@ -19,9 +19,9 @@ article pages, with the same concurrency and no delays, each variant in its own 
 
 The alternatives run with Scrapy's default settings (robots.txt off, default handlers), like
 the bare spider, but for newscrawl's ``CONCURRENT_ITEMS`` (Scrapy's default of 100 starts 100
-tasks for every response, ~1 ms a page; the same concurrency as newscrawl's); ``fetch_images`` is off in news-please and newspaper4k because with it on they
-download each page's images (from the replica here), which is traffic and time no other
-variant spends. Each alternative blocks the reactor while it extracts, as such spiders do.
+tasks for every response, ~1 ms a page; the same concurrency as newscrawl's). ``fetch_images``
+is off in news-please and newspaper4k because with it on they download each page's images
+(from the replica here), which is traffic and time no other variant spends. Each alternative blocks the reactor while it extracts, as such spiders do.
 
 Figures per variant, over the article-fetch phase (``harness.ArticlePhaseClock`` inside each
 crawl process, first article request to the last response or item): **articles stored per

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 CHILD_MAIN = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
               "from newscrawl.parse_process import main; main(int(sys.argv[2]))")
 
+
 class Parsing:
     """Where a crawl's article pages are parsed: here, or in its second process."""
 
